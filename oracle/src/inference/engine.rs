@@ -1,0 +1,274 @@
+//! The engine: one thread owns the model; requests arrive on a channel and are decoded together.
+//!
+//! Each request is validated, tokenized and prefilled on its own (so its prompt never shares a matmul
+//! with another prompt), then joins the running set. Each scheduler round advances every active sequence
+//! by one token, attention always against the sequence's own KV cache. On CPU f32 the round is one fused
+//! step (linear layers over all sequences at once, with the batch-invariant kernel); otherwise it is one
+//! step per sequence. Either way a request's tokens never depend on what else is being served.
+
+use super::loader::Loaded;
+use super::model::{argmax_first, KvCache};
+use super::profile::{output_hash, Profile};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("empty prompt")]
+    EmptyPrompt,
+    #[error("prompt is not valid UTF-8 (invalid byte at offset {0})")]
+    InvalidUtf8(usize),
+    #[error("prompt is {got} bytes; this model accepts at most {max}")]
+    PromptTooManyBytes { got: usize, max: usize },
+    #[error("prompt is {got} tokens with the chat template; this model accepts at most {max}")]
+    PromptTooLong { got: usize, max: usize },
+    #[error("max_tokens must be at least 1")]
+    MaxTokensZero,
+    #[error("max_tokens {got} is above this model's limit of {max}")]
+    MaxTokensTooLarge { got: u32, max: usize },
+    #[error("tokenizer error: {0}")]
+    Tokenizer(String),
+    #[error("compute error: {0}")]
+    Compute(String),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// One inference request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Prompt bytes; must be valid UTF-8.
+    pub prompt: Vec<u8>,
+    pub max_tokens: u32,
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finish {
+    Stop,
+    MaxTokens,
+}
+
+/// A finished generation.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    pub text: String,
+    /// Generated token ids, stop token excluded.
+    pub token_ids: Vec<u32>,
+    pub prompt_tokens: usize,
+    pub finish: Finish,
+    pub output_hash: [u8; 32],
+    /// Wall time from the start of prefill to the last token.
+    pub elapsed: Duration,
+    /// Largest batch this request's decode steps ran in.
+    pub max_batch_seen: usize,
+}
+
+impl Generation {
+    /// Generated tokens per second of wall time (prefill included).
+    pub fn tokens_per_second(&self) -> f64 {
+        let n = self.token_ids.len() as f64 + f64::from(u8::from(self.finish == Finish::Stop));
+        n / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+type Reply = oneshot::Sender<Result<Generation, EngineError>>;
+
+/// Cheap, cloneable handle to the engine thread.
+#[derive(Clone)]
+pub struct Engine {
+    tx: mpsc::Sender<(Request, Reply)>,
+    profile: Profile,
+    profile_hash: [u8; 32],
+}
+
+struct Active {
+    reply: Reply,
+    cache: KvCache,
+    prompt_tokens: usize,
+    generated: Vec<u32>,
+    max_tokens: usize,
+    started: Instant,
+    max_batch_seen: usize,
+}
+
+impl Engine {
+    /// Start the engine thread; it decodes up to `max_batch` sequences together.
+    pub fn start(loaded: Loaded, max_batch: usize) -> Engine {
+        let (tx, rx) = mpsc::channel();
+        let profile = loaded.profile.clone();
+        let profile_hash = loaded.profile_hash;
+        std::thread::Builder::new()
+            .name("verity-engine".into())
+            .spawn(move || run(loaded, rx, max_batch.max(1)))
+            .map(drop)
+            .unwrap_or_else(|e| tracing::error!("cannot spawn engine thread: {e}"));
+        Engine { tx, profile, profile_hash }
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    pub fn profile_hash(&self) -> [u8; 32] {
+        self.profile_hash
+    }
+
+    /// Submit a request; the result arrives on the returned receiver.
+    pub fn submit(&self, req: Request) -> oneshot::Receiver<Result<Generation, EngineError>> {
+        let (reply, rx) = oneshot::channel();
+        if let Err(mpsc::SendError((_, reply))) = self.tx.send((req, reply)) {
+            let _ = reply.send(Err(EngineError::Stopped));
+        }
+        rx
+    }
+
+    pub async fn generate(&self, req: Request) -> Result<Generation, EngineError> {
+        self.submit(req).await.unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// Blocking variant for non-async callers (must not be called from inside a tokio runtime).
+    pub fn generate_blocking(&self, req: Request) -> Result<Generation, EngineError> {
+        self.submit(req).blocking_recv().unwrap_or(Err(EngineError::Stopped))
+    }
+}
+
+fn run(m: Loaded, rx: mpsc::Receiver<(Request, Reply)>, max_batch: usize) {
+    let mut active: Vec<Active> = Vec::new();
+    loop {
+        let mut incoming = Vec::new();
+        if active.is_empty() {
+            match rx.recv() {
+                Ok(j) => incoming.push(j),
+                Err(_) => return,
+            }
+        }
+        while active.len() + incoming.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => incoming.push(j),
+                Err(_) => break,
+            }
+        }
+        for (req, reply) in incoming {
+            let started = Instant::now();
+            match start(&m, &req) {
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+                Ok((cache, first, prompt_tokens)) => {
+                    let a = Active {
+                        reply,
+                        cache,
+                        prompt_tokens,
+                        generated: vec![first],
+                        max_tokens: req.max_tokens as usize,
+                        started,
+                        max_batch_seen: 1,
+                    };
+                    if let Some(a) = finish_if_done(&m, a) {
+                        active.push(a);
+                    }
+                }
+            }
+        }
+        if active.is_empty() {
+            continue;
+        }
+        let tokens: Vec<u32> = active.iter().map(|a| *a.generated.last().unwrap_or(&0)).collect();
+        let n = active.len();
+        let next = if m.model.batch_invariant_decode() {
+            // One fused step: every linear layer runs once over all active sequences.
+            let mut caches: Vec<&mut KvCache> = active.iter_mut().map(|a| &mut a.cache).collect();
+            m.model.decode(&tokens, &mut caches).map_err(|e| EngineError::Compute(e.to_string())).and_then(|rows| {
+                rows.iter().map(|l| argmax_first(l).map_err(|e| EngineError::Compute(e.into()))).collect()
+            })
+        } else {
+            // Interleaved: one step per sequence with exactly the shapes it would have alone (quantized
+            // and GPU matmuls are not guaranteed row-invariant across batch sizes).
+            active
+                .iter_mut()
+                .zip(&tokens)
+                .map(|(a, t)| {
+                    let rows =
+                        m.model.decode(&[*t], &mut [&mut a.cache]).map_err(|e| EngineError::Compute(e.to_string()))?;
+                    let row = rows.first().ok_or_else(|| EngineError::Compute("no logits".into()))?;
+                    argmax_first(row).map_err(|e| EngineError::Compute(e.into()))
+                })
+                .collect::<Result<Vec<u32>, EngineError>>()
+        };
+        match next {
+            Err(e) => {
+                for a in active.drain(..) {
+                    let _ = a.reply.send(Err(e.clone()));
+                }
+            }
+            Ok(next) => {
+                let mut still = Vec::with_capacity(n);
+                for (mut a, t) in active.drain(..).zip(next) {
+                    a.generated.push(t);
+                    a.max_batch_seen = a.max_batch_seen.max(n);
+                    if let Some(a) = finish_if_done(&m, a) {
+                        still.push(a);
+                    }
+                }
+                active = still;
+            }
+        }
+    }
+}
+
+/// Validate, tokenize and prefill; returns the cache, the first generated token and the prompt length.
+fn start(m: &Loaded, req: &Request) -> Result<(KvCache, u32, usize), EngineError> {
+    let spec = &m.spec;
+    if req.max_tokens == 0 {
+        return Err(EngineError::MaxTokensZero);
+    }
+    if req.max_tokens as usize > spec.max_output_tokens {
+        return Err(EngineError::MaxTokensTooLarge { got: req.max_tokens, max: spec.max_output_tokens });
+    }
+    if req.prompt.len() > spec.max_prompt_bytes {
+        return Err(EngineError::PromptTooManyBytes { got: req.prompt.len(), max: spec.max_prompt_bytes });
+    }
+    let prompt = std::str::from_utf8(&req.prompt).map_err(|e| EngineError::InvalidUtf8(e.valid_up_to()))?;
+    if prompt.trim().is_empty() {
+        return Err(EngineError::EmptyPrompt);
+    }
+    let ids = m.template.encode(&m.tokenizer, prompt).map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+    if ids.len() > spec.max_prompt_tokens {
+        return Err(EngineError::PromptTooLong { got: ids.len(), max: spec.max_prompt_tokens });
+    }
+    let mut cache = m.model.new_cache();
+    let logits = m.model.prefill(&ids, &mut cache).map_err(|e| EngineError::Compute(e.to_string()))?;
+    let first = argmax_first(&logits).map_err(|e| EngineError::Compute(e.into()))?;
+    Ok((cache, first, ids.len()))
+}
+
+/// If `a` hit a stop token, max_tokens or the context end, send its result and return None.
+fn finish_if_done(m: &Loaded, mut a: Active) -> Option<Active> {
+    let last = *a.generated.last()?;
+    let finish = if m.profile.stop_tokens.contains(&last) {
+        a.generated.pop();
+        Finish::Stop
+    } else if a.generated.len() >= a.max_tokens || a.cache.len() + 1 >= m.model.cfg.context {
+        Finish::MaxTokens
+    } else {
+        return Some(a);
+    };
+    let result = m
+        .tokenizer
+        .decode(&a.generated, false)
+        .map_err(|e| EngineError::Tokenizer(e.to_string()))
+        .map(|text| Generation {
+            output_hash: output_hash(&m.profile_hash, &text),
+            text,
+            token_ids: a.generated,
+            prompt_tokens: a.prompt_tokens,
+            finish,
+            elapsed: a.started.elapsed(),
+            max_batch_seen: a.max_batch_seen,
+        });
+    let _ = a.reply.send(result);
+    None
+}

@@ -1,0 +1,129 @@
+//! The `verity` binary end to end: thread-count determinism (candle reads the thread count once per
+//! process, so each count is a separate process), `--json`, `--expect-profile`, and CLI-level errors.
+
+mod common;
+
+use std::process::{Command, Output};
+
+const F32_PROFILE: &str = "494dd81d6448af359bf78af9941a9759f36618bb55064d31308dcf3c02288149";
+
+fn verity(args: &[&str]) -> Output {
+    let dir = common::model_path().parent().unwrap().to_path_buf();
+    Command::new(env!("CARGO_BIN_EXE_verity"))
+        .args(args)
+        .env("VERITY_MODELS_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("CANDLE_NUM_THREADS")
+        .output()
+        .expect("spawn verity")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Run the prompts file with `--json` and return each prompt's (token ids, output hash, profile hash).
+fn json_run(threads: &str, dtype: &str, max_tokens: &str, extra: &[&str]) -> Vec<(Vec<u64>, String, String)> {
+    let prompts = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/parity-prompts.txt");
+    let mut args = vec!["--threads", threads, "infer", "--json", "--dtype", dtype, "--max-tokens", max_tokens];
+    args.extend_from_slice(extra);
+    let tmp = tempfile::tempdir().unwrap();
+    let two = tmp.path().join("p.txt");
+    let text = std::fs::read_to_string(prompts).unwrap();
+    std::fs::write(&two, text.lines().take(2).collect::<Vec<_>>().join("\n")).unwrap();
+    args.extend_from_slice(&["--prompts-file", two.to_str().unwrap()]);
+    let o = verity(&args);
+    assert!(o.status.success(), "verity failed: {}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    out.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("one JSON object per line");
+            for k in ["text", "tokens_in", "tokens_out", "tok_per_s"] {
+                assert!(v.get(k).is_some(), "missing {k} in {l}");
+            }
+            let ids = v["token_ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+            (ids, v["output_hash"].as_str().unwrap().to_string(), v["profile_hash"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn f32_tokens_identical_across_1_2_4_threads() {
+    let one = json_run("1", "f32", "12", &["--expect-profile", F32_PROFILE]);
+    assert_eq!(one.len(), 2);
+    assert!(one.iter().all(|(ids, _, p)| !ids.is_empty() && p == F32_PROFILE));
+    assert_eq!(json_run("2", "f32", "12", &[]), one);
+    assert_eq!(json_run("4", "f32", "12", &["--batch", "1"]), one);
+}
+
+#[test]
+fn q4_1_tokens_identical_across_1_and_4_threads() {
+    let one = json_run("1", "q4_1", "4", &[]);
+    assert!(one.iter().all(|(_, _, p)| p != F32_PROFILE));
+    assert_eq!(json_run("4", "q4_1", "4", &[]), one);
+}
+
+#[test]
+fn expect_profile_mismatch_is_refused() {
+    let o = verity(&["infer", "--expect-profile", &"00".repeat(32), "hello"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("profile hash mismatch"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "nothing may be served");
+}
+
+#[test]
+fn text_mode_prints_text_tokens_hash_and_speed() {
+    let o = verity(&["infer", "--max-tokens", "16", "What is the capital of France?"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("The capital of France is Paris.\n"), "{out}");
+    assert!(out.contains("tokens: 7 ") && out.contains("output_hash: ") && out.contains("tok/s: "), "{out}");
+    assert!(out.contains(F32_PROFILE));
+}
+
+#[cfg(unix)]
+#[test]
+fn invalid_utf8_argument_is_a_clear_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = common::model_path().parent().unwrap().to_path_buf();
+    let o = Command::new(env!("CARGO_BIN_EXE_verity"))
+        .arg("infer")
+        .arg(std::ffi::OsStr::from_bytes(b"bad \xff prompt"))
+        .env("VERITY_MODELS_DIR", dir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not valid UTF-8 (invalid byte at offset 4)"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_model_and_bad_flags_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_verity"))
+        .args(["infer", "--models-dir", tmp.path().to_str().unwrap(), "hi"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("verity models fetch"), "{}", stderr(&o));
+    let o = verity(&["infer", "--model", "gpt-17", "hi"]);
+    assert!(stderr(&o).contains("unknown model `gpt-17`"), "{}", stderr(&o));
+    let o = verity(&["infer", "--dtype", "bf16", "hi"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown dtype"), "{}", stderr(&o));
+    let o = verity(&["infer", "--device", "tpu", "hi"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown device"), "{}", stderr(&o));
+    let o = verity(&["infer"]);
+    assert!(!o.status.success() && stderr(&o).contains("no prompt"), "{}", stderr(&o));
+    let empty = tmp.path().join("empty.txt");
+    std::fs::write(&empty, "\n\n").unwrap();
+    let o = verity(&["infer", "--prompts-file", empty.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("has no prompts"), "{}", stderr(&o));
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn cuda_device_without_cuda_build_is_a_clear_error() {
+    let o = verity(&["infer", "--device", "cuda:0", "hi"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--features cuda"), "{}", stderr(&o));
+}

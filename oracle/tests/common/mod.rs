@@ -1,0 +1,24 @@
+//! Shared helpers for the oracle integration tests: locating the fetched model and loading it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use verity_oracle::inference::registry::SMOLLM2_135M;
+use verity_oracle::inference::{load, Dtype, Loaded};
+
+/// Path of the fetched SmolLM2 GGUF; panics with instructions when it is absent.
+pub fn model_path() -> PathBuf {
+    let dir = std::env::var_os("VERITY_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(verity_oracle::inference::fetch::default_models_dir);
+    let p = dir.join(SMOLLM2_135M.file);
+    assert!(
+        p.exists(),
+        "model file {} is missing: run `verity models fetch` (or set VERITY_MODELS_DIR) before `cargo test -p verity-oracle`",
+        p.display()
+    );
+    p
+}
+
+pub fn load_model(dtype: Dtype) -> Loaded {
+    load(&SMOLLM2_135M, &model_path(), dtype, &candle_core::Device::Cpu).expect("model loads")
+}

@@ -1,0 +1,115 @@
+//! Engine behaviour on the real SmolLM2 model: golden tokens, determinism, concurrency and batching
+//! invariance, for the f32 and q4_1 profiles.
+
+mod common;
+
+use std::sync::OnceLock;
+use verity_oracle::inference::{output_hash, Dtype, Engine, Finish, Request};
+
+/// First 32 greedy tokens of `GOLDEN_PROMPT` under the f32 profile, computed once by this engine
+/// and checked to decode to sane text (see `golden_f32_first_32_tokens`).
+const GOLDEN_PROMPT: &str = "Write a short story about a robot.";
+const GOLDEN: [u32; 32] = [
+    788, 260, 713, 216, 34, 34, 33, 37, 28, 253, 12978, 284, 45420, 8085, 3365, 659, 2668, 254, 761, 719, 24724,
+    351, 253, 4527, 288, 2217, 260, 1205, 1633, 8085, 9892, 30,
+];
+const GOLDEN_TEXT: &str = "In the year 2215, a brilliant and resourceful robot named Kylin had been tasked with a mission to explore the humanoid robot colonies.";
+/// Profile hash of SmolLM2-135M-Instruct Q4_1 GGUF under the f32 profile (see PROFILE.md).
+pub const F32_PROFILE: &str = "494dd81d6448af359bf78af9941a9759f36618bb55064d31308dcf3c02288149";
+
+const PROMPTS: [&str; 4] = [
+    "What is the capital of France?",
+    "List three prime numbers greater than 10.",
+    "Why is the sky blue?",
+    "Write one sentence about a cat that likes rain.",
+];
+
+fn shared_f32() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| Engine::start(common::load_model(Dtype::F32), 8))
+}
+
+fn req(p: &str, n: u32) -> Request {
+    Request { prompt: p.as_bytes().to_vec(), max_tokens: n }
+}
+
+#[test]
+fn golden_f32_first_32_tokens() {
+    let e = shared_f32();
+    assert_eq!(hex::encode(e.profile_hash()), F32_PROFILE);
+    let g = e.generate_blocking(req(GOLDEN_PROMPT, 32)).unwrap();
+    assert_eq!(g.token_ids, GOLDEN);
+    assert_eq!(g.text, GOLDEN_TEXT);
+    assert_eq!(g.finish, Finish::MaxTokens);
+    assert_eq!(g.output_hash, output_hash(&e.profile_hash(), &g.text));
+    assert!(g.prompt_tokens > 30 && g.prompt_tokens < 50, "prompt tokens {}", g.prompt_tokens);
+}
+
+#[test]
+fn stop_token_ends_generation_and_is_not_in_the_output() {
+    let g = shared_f32().generate_blocking(req(PROMPTS[0], 64)).unwrap();
+    assert_eq!(g.finish, Finish::Stop);
+    assert_eq!(g.text, "The capital of France is Paris.");
+    assert!(!g.token_ids.contains(&2) && !g.token_ids.contains(&0));
+    assert!(g.token_ids.len() < 64);
+}
+
+#[test]
+fn f32_repeat_runs_are_identical() {
+    let e = shared_f32();
+    let a = e.generate_blocking(req(PROMPTS[1], 16)).unwrap();
+    let b = e.generate_blocking(req(PROMPTS[1], 16)).unwrap();
+    assert_eq!(a.token_ids, b.token_ids);
+    assert_eq!(a.output_hash, b.output_hash);
+    assert_eq!(a.token_ids.len(), 16);
+}
+
+/// Each prompt alone on a one-sequence engine vs all prompts submitted concurrently (async API) to a
+/// batching engine: identical tokens and hashes.
+fn batching_invariance(dtype: Dtype, max_tokens: u32, n_prompts: usize) {
+    let alone_engine = Engine::start(common::load_model(dtype), 1);
+    let alone: Vec<_> =
+        PROMPTS[..n_prompts].iter().map(|p| alone_engine.generate_blocking(req(p, max_tokens)).unwrap()).collect();
+    assert!(alone.iter().all(|g| g.max_batch_seen == 1));
+    let batched_engine = Engine::start(common::load_model(dtype), 8);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let together = rt.block_on(async {
+        let futs: Vec<_> = PROMPTS[..n_prompts]
+            .iter()
+            .map(|p| {
+                let e = batched_engine.clone();
+                let r = req(p, max_tokens);
+                tokio::spawn(async move { e.generate(r).await })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for f in futs {
+            out.push(f.await.unwrap().unwrap());
+        }
+        out
+    });
+    assert!(together.iter().any(|g| g.max_batch_seen > 1), "requests were not served concurrently");
+    for (a, b) in alone.iter().zip(&together) {
+        assert_eq!(a.token_ids, b.token_ids, "{dtype}: batched output differs for {:?}", a.text);
+        assert_eq!(a.output_hash, b.output_hash);
+    }
+}
+
+#[test]
+fn f32_batching_invariance() {
+    batching_invariance(Dtype::F32, 12, 4);
+}
+
+#[test]
+fn q4_1_stable_and_batching_invariant() {
+    // q4_1 uses candle's scalar Q4_1 CPU kernel (slow here): few tokens.
+    batching_invariance(Dtype::Q4_1, 5, 2);
+}
+
+#[test]
+fn q4_1_profile_hash_differs_from_f32() {
+    let q = common::load_model(Dtype::Q4_1);
+    assert_ne!(hex::encode(q.profile_hash), F32_PROFILE);
+    assert_eq!(q.profile.dtype, Dtype::Q4_1);
+    assert!(q.check_profile(F32_PROFILE).is_err());
+}

@@ -1,0 +1,130 @@
+//! `VerityError`: every rejection of the program has its own code (6000 + index). Append-only: never reorder.
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum VerityError {
+    #[msg("Signer is not the authority/owner of this account")]
+    Unauthorized, // 6000
+    #[msg("Protocol is paused")]
+    ProtocolPaused,
+    #[msg("A basis-point parameter is out of range")]
+    InvalidBps,
+    #[msg("Committee size must be between 1 and MAX_COMMITTEE_SIZE")]
+    InvalidCommitteeSize,
+    #[msg("Windows (slots) and min stake must be non-zero")]
+    InvalidWindow,
+    #[msg("Treasury stake account must be a token account of the stake mint")]
+    InvalidTreasuryStakeAccount, // 6005
+    #[msg("No more models can be registered")]
+    ModelLimitReached,
+    #[msg("Model is not active")]
+    ModelInactive,
+    #[msg("Model name must be 1..=32 bytes")]
+    InvalidModelName,
+    #[msg("Model limits out of range (max_input_bytes 1..=640, max_output_tokens 1..=8192)")]
+    InvalidModelLimits,
+    #[msg("Inline prompt exceeds the model's max_input_bytes")]
+    PromptTooLarge, // 6010
+    #[msg("Request needs an inline prompt or a prompt hash and URI")]
+    PromptMissing,
+    #[msg("Request must not carry both an inline prompt and a prompt hash/URI")]
+    PromptAmbiguous,
+    #[msg("Prompt URI too long")]
+    UriTooLong,
+    #[msg("max_tokens must be non-zero")]
+    MaxTokensZero,
+    #[msg("max_tokens exceeds the model's max_output_tokens")]
+    MaxTokensAboveModelLimit, // 6015
+    #[msg("Fee is below price_per_token * max_tokens")]
+    FeeTooLow,
+    #[msg("Output capacity must be 1..=4096 bytes")]
+    InvalidOutputCapacity,
+    #[msg("Operator registry is full")]
+    RegistryFull,
+    #[msg("Operator is not in the registry")]
+    OperatorNotInRegistry,
+    #[msg("Amount must be non-zero")]
+    ZeroAmount, // 6020
+    #[msg("Not enough stake")]
+    InsufficientStake,
+    #[msg("Nothing is unbonding")]
+    NothingUnbonding,
+    #[msg("Unbonding release slot not reached")]
+    UnbondingNotElapsed,
+    #[msg("Operator has open assignments")]
+    OpenAssignments,
+    #[msg("Operator still has stake or unbonding stake")]
+    StakeRemaining, // 6025
+    #[msg("Served-models bitmap names a model index that does not exist")]
+    UnknownModelIndex,
+    #[msg("Request is not pending")]
+    RequestNotPending,
+    #[msg("SlotHashes has no slot after the submit slot yet; crank later")]
+    SlotHashNotYetAvailable,
+    #[msg("SlotHashes no longer covers the submit slot; the request can only expire")]
+    SlotHashExpired,
+    #[msg("SlotHashes account data is malformed")]
+    InvalidSlotHashes, // 6030
+    #[msg("Not enough eligible operators for a committee")]
+    NotEnoughOperators,
+    #[msg("Signer is not a member of this request's committee")]
+    NotCommitteeMember,
+    #[msg("Request is not in its commit phase")]
+    RequestNotCommitting,
+    #[msg("Commit deadline has passed")]
+    CommitWindowClosed,
+    #[msg("Member already committed")]
+    AlreadyCommitted, // 6035
+    #[msg("Reveal window is not open yet (commit phase still running)")]
+    RevealWindowNotOpen,
+    #[msg("Reveal deadline has passed")]
+    RevealWindowClosed,
+    #[msg("Member did not commit")]
+    NotCommitted,
+    #[msg("Member already revealed")]
+    AlreadyRevealed,
+    #[msg("Revealed hash and salt do not match the commitment")]
+    CommitmentMismatch, // 6040
+    #[msg("Reported token counts are invalid (tokens_out above max_tokens)")]
+    InvalidTokenCount,
+    #[msg("Request has no committee yet")]
+    RequestNotAssigned,
+    #[msg("Request is already finalized, expired or settled")]
+    AlreadyFinalized,
+    #[msg("Reveal phase still running; finalize later")]
+    FinalizeTooEarly,
+    #[msg("Remaining accounts must be the committee's Operator accounts, writable, in committee order")]
+    WrongOperatorAccounts, // 6045
+    #[msg("Request cannot expire yet")]
+    ExpireTooEarly,
+    #[msg("Request is not finalized with a majority")]
+    RequestNotFinalized,
+    #[msg("Rewards are locked until the dispute window ends")]
+    RewardsLocked,
+    #[msg("No reward for this operator")]
+    NothingToClaim,
+    #[msg("Reward already claimed")]
+    AlreadyClaimed, // 6050
+    #[msg("Request cannot be closed in its current status")]
+    RequestNotClosable,
+    #[msg("Rewards remain unclaimed")]
+    RewardsUnclaimed,
+    #[msg("Signer is not in the majority")]
+    NotMajorityMember,
+    #[msg("Output chunk out of range")]
+    OutputChunkOutOfRange,
+    #[msg("Output total length exceeds the output capacity")]
+    OutputTooLarge, // 6055
+    #[msg("Output bytes do not match the winning output hash")]
+    OutputHashMismatch,
+    #[msg("Output already complete")]
+    OutputAlreadyComplete,
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("Token account or mint is not the protocol's stake mint/vault")]
+    InvalidStakeTokenAccount,
+    #[msg("Account does not match the one recorded in the config or request")]
+    AccountMismatch, // 6060
+    #[msg("Assign window has passed; the request can only expire")]
+    AssignWindowClosed,
+}

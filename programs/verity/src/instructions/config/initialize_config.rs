@@ -1,0 +1,64 @@
+//! `initialize_config`: creates the Config, the operator registry and the stake vault. The signer becomes
+//! the authority.
+use {
+    crate::{constants::*, errors::VerityError, events::ConfigInitialized, state::*},
+    anchor_lang::prelude::*,
+    anchor_spl::token::{Mint, Token, TokenAccount},
+};
+
+#[derive(Accounts)]
+pub struct InitializeConfig<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(init, payer = authority, space = 8 + Config::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(init, payer = authority, space = 8 + OperatorRegistry::INIT_SPACE, seeds = [REGISTRY_SEED], bump)]
+    pub registry: Box<Account<'info, OperatorRegistry>>,
+    pub stake_mint: Box<Account<'info, Mint>>,
+    #[account(
+        init,
+        payer = authority,
+        seeds = [STAKE_VAULT_SEED],
+        bump,
+        token::mint = stake_mint,
+        token::authority = config,
+        token::token_program = token_program,
+    )]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    /// CHECK: any account; receives protocol fees in lamports (must stay rent-exempt: fund it first).
+    pub treasury: UncheckedAccount<'info>,
+    #[account(constraint = treasury_stake.mint == stake_mint.key() @ VerityError::InvalidTreasuryStakeAccount)]
+    pub treasury_stake: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl InitializeConfig<'_> {
+    pub fn handler(ctx: Context<Self>, params: ConfigParams) -> Result<()> {
+        params.validate()?;
+        let a = &mut *ctx.accounts;
+        a.config.set_inner(Config {
+            authority: a.authority.key(),
+            stake_mint: a.stake_mint.key(),
+            stake_vault: a.stake_vault.key(),
+            treasury: a.treasury.key(),
+            treasury_stake: a.treasury_stake.key(),
+            params,
+            paused: false,
+            model_count: 0,
+            request_count: 0,
+            bump: ctx.bumps.config,
+            vault_bump: ctx.bumps.stake_vault,
+        });
+        a.registry.set_inner(OperatorRegistry { entries: Vec::new(), bump: ctx.bumps.registry });
+        crate::emit_event!(ConfigInitialized {
+            authority: a.config.authority,
+            stake_mint: a.config.stake_mint,
+            stake_vault: a.config.stake_vault,
+            treasury: a.config.treasury,
+            treasury_stake: a.config.treasury_stake,
+            params,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,46 @@
+//! `claim_reward` (anyone, for a member): after the dispute window, pays a majority member's reward from the
+//! request escrow to the member's authority.
+use {
+    crate::{constants::*, errors::VerityError, events::RewardClaimed, state::*},
+    anchor_lang::prelude::*,
+};
+
+#[derive(Accounts)]
+pub struct ClaimReward<'info> {
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(
+        mut,
+        seeds = [REQUEST_SEED, request.requester.as_ref(), &request.nonce.to_le_bytes()],
+        bump = request.bump,
+    )]
+    pub request: Box<Account<'info, Request>>,
+    /// CHECK: a committee member's authority (checked against the committee); receives the reward.
+    #[account(mut)]
+    pub operator: UncheckedAccount<'info>,
+}
+
+impl ClaimReward<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let a = &mut *ctx.accounts;
+        let now = Clock::get()?.slot;
+        require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
+        require!(a.request.rewards_unlocked(now, a.config.params.dispute_window), VerityError::RewardsLocked);
+        let i = a.request.member_index(a.operator.key)?;
+        let m = a.request.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
+        require!(!m.claimed, VerityError::AlreadyClaimed);
+        require!(m.reward > 0, VerityError::NothingToClaim);
+        m.claimed = true;
+        let amount = m.reward;
+        a.request.rewards_claimed = a.request.rewards_claimed.checked_add(amount).ok_or(VerityError::MathOverflow)?;
+        a.request.sub_lamports(amount)?;
+        a.operator.add_lamports(amount)?;
+        crate::emit_event!(RewardClaimed {
+            request: a.request.key(),
+            operator: a.operator.key(),
+            amount,
+            rewards_claimed: a.request.rewards_claimed,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! `finalize_request` (anyone, once the reveal phase is over): strict majority wins; pays royalty and
+//! protocol fee, records members' rewards, slashes minority / no-reveal / no-commit members (treasury share
+//! leaves the vault at once, the rest is credited to the majority's stake). Without a majority the fee is
+//! refunded (status NoConsensus). Remaining accounts: every member's Operator PDA, writable, committee order.
+use {
+    crate::{constants::*, errors::VerityError, events::*, state::*},
+    anchor_lang::prelude::*,
+    anchor_spl::token::{transfer_checked, Mint, Token, TokenAccount, TransferChecked},
+};
+
+#[derive(Accounts)]
+pub struct FinalizeRequest<'info> {
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(mut, seeds = [REGISTRY_SEED], bump = registry.bump)]
+    pub registry: Box<Account<'info, OperatorRegistry>>,
+    #[account(
+        mut,
+        seeds = [REQUEST_SEED, request.requester.as_ref(), &request.nonce.to_le_bytes()],
+        bump = request.bump,
+    )]
+    pub request: Box<Account<'info, Request>>,
+    /// CHECK: receives the refund when there is no consensus.
+    #[account(mut, address = request.requester @ VerityError::AccountMismatch)]
+    pub requester: UncheckedAccount<'info>,
+    /// CHECK: receives the royalty.
+    #[account(mut, address = request.model_owner @ VerityError::AccountMismatch)]
+    pub model_owner: UncheckedAccount<'info>,
+    /// CHECK: receives the protocol fee.
+    #[account(mut, address = config.treasury @ VerityError::AccountMismatch)]
+    pub treasury: UncheckedAccount<'info>,
+    #[account(address = config.stake_mint @ VerityError::InvalidStakeTokenAccount)]
+    pub stake_mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = config.stake_vault @ VerityError::InvalidStakeTokenAccount)]
+    pub stake_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.treasury_stake @ VerityError::InvalidStakeTokenAccount)]
+    pub treasury_stake: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Loads the committee's Operator accounts from `remaining`, checking owner, PDA, writability and order.
+fn load_operators<'info>(remaining: &'info [AccountInfo<'info>], request: &Request) -> Result<Vec<Account<'info, Operator>>> {
+    require!(remaining.len() == request.members.len(), VerityError::WrongOperatorAccounts);
+    let mut ops = Vec::with_capacity(remaining.len());
+    for (info, m) in remaining.iter().zip(request.members.iter()) {
+        require!(info.is_writable, VerityError::WrongOperatorAccounts);
+        let (pda, _) = Pubkey::find_program_address(&[OPERATOR_SEED, m.operator.as_ref()], &crate::ID);
+        require_keys_eq!(*info.key, pda, VerityError::WrongOperatorAccounts);
+        ops.push(Account::<Operator>::try_from(info)?);
+    }
+    Ok(ops)
+}
+
+impl<'info> FinalizeRequest<'info> {
+    pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
+        let a = &mut *ctx.accounts;
+        let now = Clock::get()?.slot;
+        let request_key = a.request.key();
+        a.request.open_reveal_if_due(now, a.config.params.reveal_window)?;
+        a.request.check_finalizable(now)?;
+        let mut ops = load_operators(ctx.remaining_accounts, &a.request)?;
+        let p = a.config.params;
+        let s = {
+            let mut books: Vec<&mut Operator> = ops.iter_mut().map(|o| &mut **o).collect();
+            a.request.settle(&mut books, p.slash_bps, p.slash_treasury_bps, now)?
+        };
+        for (op, m) in ops.iter().zip(a.request.members.iter()) {
+            a.registry.sync(op)?;
+            a.registry.adjust_open(&m.operator, false)?;
+        }
+        for &(i, amount, reason) in &s.slashed {
+            let op = ops.get(i).ok_or(VerityError::WrongOperatorAccounts)?;
+            crate::emit_event!(OperatorSlashed {
+                request: request_key,
+                authority: op.authority,
+                amount,
+                reason,
+                stake: op.stake,
+                unbonding: op.unbonding,
+            });
+        }
+        for op in &ops {
+            op.exit(&crate::ID)?;
+        }
+        // Lamports out of the escrow.
+        for (to, amount) in [(&a.model_owner, s.royalty), (&a.treasury, s.treasury), (&a.requester, s.refund)] {
+            if amount > 0 {
+                a.request.sub_lamports(amount)?;
+                to.add_lamports(amount)?;
+            }
+        }
+        if s.slashed_to_treasury > 0 {
+            let bump = [a.config.bump];
+            let seeds: &[&[u8]] = &[CONFIG_SEED, &bump];
+            let signer = &[seeds];
+            let cpi = TransferChecked {
+                from: a.stake_vault.to_account_info(),
+                mint: a.stake_mint.to_account_info(),
+                to: a.treasury_stake.to_account_info(),
+                authority: a.config.to_account_info(),
+            };
+            transfer_checked(
+                CpiContext::new_with_signer(a.token_program.key(), cpi, signer),
+                s.slashed_to_treasury,
+                a.stake_mint.decimals,
+            )?;
+        }
+        let r = &a.request;
+        crate::emit_event!(RequestFinalized {
+            request: request_key,
+            status: r.status,
+            winning_hash: r.winning_hash,
+            receipt: r.receipt,
+            royalty_paid: r.royalty_paid,
+            protocol_fee_paid: r.protocol_fee_paid,
+            rewards_total: r.rewards_total,
+            refunded: s.refund,
+            slashed_total: s.slashed_total,
+            slashed_to_treasury: s.slashed_to_treasury,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,54 @@
+//! `write_output` (a majority member, after finalize): writes a chunk of the winning output into the Output
+//! account; the write that reaches `total_len` must make the bytes hash to the winning hash.
+use {
+    crate::{constants::*, errors::VerityError, events::OutputWritten, state::*},
+    anchor_lang::prelude::*,
+};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct WriteOutputArgs {
+    /// Byte offset of this chunk; ≤ bytes written so far.
+    pub offset: u32,
+    /// Total output length in bytes (≤ the Output capacity).
+    pub total_len: u32,
+    pub data: Vec<u8>,
+}
+
+#[derive(Accounts)]
+pub struct WriteOutput<'info> {
+    /// A committee member whose revealed hash won.
+    pub writer: Signer<'info>,
+    #[account(
+        seeds = [REQUEST_SEED, request.requester.as_ref(), &request.nonce.to_le_bytes()],
+        bump = request.bump,
+    )]
+    pub request: Box<Account<'info, Request>>,
+    #[account(mut, seeds = [OUTPUT_SEED, request.key().as_ref()], bump = request.output_bump)]
+    pub output: Box<Account<'info, Output>>,
+}
+
+impl WriteOutput<'_> {
+    pub fn handler(ctx: Context<Self>, args: WriteOutputArgs) -> Result<()> {
+        let a = &mut *ctx.accounts;
+        require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
+        let i = a.request.member_index(a.writer.key)?;
+        let outcome = a.request.members.get(i).map(|m| m.outcome);
+        require!(outcome == Some(Outcome::Agreed), VerityError::NotMajorityMember);
+        let complete = a.output.write(
+            args.offset,
+            args.total_len,
+            &args.data,
+            &a.request.profile_hash,
+            &a.request.winning_hash,
+        )?;
+        a.output.last_writer = a.writer.key();
+        crate::emit_event!(OutputWritten {
+            request: a.request.key(),
+            writer: a.writer.key(),
+            written: u32::try_from(a.output.data.len()).unwrap_or(u32::MAX),
+            total_len: args.total_len,
+            complete,
+        });
+        Ok(())
+    }
+}

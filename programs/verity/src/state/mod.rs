@@ -1,0 +1,13 @@
+//! Account state of the program and the state transitions on it (pure methods, unit-tested).
+mod config;
+mod model;
+mod operator;
+mod output;
+mod registry;
+mod request;
+mod settlement;
+
+pub use {config::*, model::*, operator::*, output::*, registry::*, request::*, settlement::*};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! `Output`: the winning answer's bytes, written in chunks by a majority member after finalize and checked
+//! against the winning hash when the last chunk lands.
+use {
+    crate::{errors::VerityError, logic::output_hash},
+    anchor_lang::prelude::*,
+};
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Output {
+    pub request: Pubkey,
+    /// Bytes reserved at submit (requester paid the rent).
+    pub capacity: u32,
+    /// Declared total length (set by the writes; fixed once complete).
+    pub total_len: u32,
+    /// True once `data` (total_len bytes) hashes to the request's winning hash.
+    pub complete: bool,
+    /// Member that wrote the last chunk.
+    pub last_writer: Pubkey,
+    pub bump: u8,
+    /// Bytes written so far; `data.len()` is the write cursor.
+    #[max_len(0)]
+    pub data: Vec<u8>,
+}
+
+impl Output {
+    /// Account size for `capacity` data bytes.
+    pub fn space(capacity: u32) -> usize {
+        8usize.saturating_add(Output::INIT_SPACE).saturating_add(capacity as usize)
+    }
+
+    /// Writes `chunk` at `offset` (≤ bytes written so far; earlier bytes may be rewritten, later ones are
+    /// dropped). When the write reaches `total_len`, the bytes must hash to `winning_hash` under
+    /// `profile_hash`. Returns whether the output is now complete.
+    pub fn write(
+        &mut self,
+        offset: u32,
+        total_len: u32,
+        chunk: &[u8],
+        profile_hash: &[u8; 32],
+        winning_hash: &[u8; 32],
+    ) -> Result<bool> {
+        require!(!self.complete, VerityError::OutputAlreadyComplete);
+        require!(total_len <= self.capacity, VerityError::OutputTooLarge);
+        let offset = offset as usize;
+        let end = offset.checked_add(chunk.len()).ok_or(VerityError::MathOverflow)?;
+        require!(offset <= self.data.len(), VerityError::OutputChunkOutOfRange);
+        require!(end <= total_len as usize, VerityError::OutputChunkOutOfRange);
+        self.data.truncate(offset);
+        self.data.extend_from_slice(chunk);
+        self.total_len = total_len;
+        if end == total_len as usize {
+            require!(output_hash(profile_hash, &self.data) == *winning_hash, VerityError::OutputHashMismatch);
+            self.complete = true;
+        }
+        Ok(self.complete)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(capacity: u32) -> Output {
+        Output {
+            request: Pubkey::default(),
+            capacity,
+            total_len: 0,
+            complete: false,
+            last_writer: Pubkey::default(),
+            bump: 0,
+            data: vec![],
+        }
+    }
+
+    #[test]
+    fn chunked_write_checks_hash() {
+        let profile = [3u8; 32];
+        let text = b"hello world";
+        let win = output_hash(&profile, text);
+        let mut o = out(16);
+        assert!(!o.write(0, 11, b"hello", &profile, &win).unwrap());
+        assert_eq!(o.write(6, 11, b"x", &profile, &win).unwrap_err(), VerityError::OutputChunkOutOfRange.into());
+        assert_eq!(o.write(5, 11, b" world!", &profile, &win).unwrap_err(), VerityError::OutputChunkOutOfRange.into());
+        assert_eq!(o.write(5, 11, b" worle", &profile, &win).unwrap_err(), VerityError::OutputHashMismatch.into());
+        assert!(o.write(5, 11, b" world", &profile, &win).unwrap());
+        assert_eq!(o.data, text);
+        assert_eq!(o.write(0, 11, b"h", &profile, &win).unwrap_err(), VerityError::OutputAlreadyComplete.into());
+    }
+
+    #[test]
+    fn capacity_bound() {
+        let mut o = out(4);
+        let e = o.write(0, 5, b"abc", &[0; 32], &[0; 32]).unwrap_err();
+        assert_eq!(e, VerityError::OutputTooLarge.into());
+    }
+}

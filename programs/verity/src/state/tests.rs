@@ -1,0 +1,188 @@
+//! Unit tests of the request state machine: assign → commit → reveal → settle, and their rejections.
+use {
+    super::*,
+    crate::{errors::VerityError, logic::commitment_hash},
+    anchor_lang::prelude::*,
+};
+
+fn request(k: u8, fee: u64) -> Request {
+    Request {
+        requester: Pubkey::new_unique(),
+        nonce: 1,
+        model: Pubkey::new_unique(),
+        model_owner: Pubkey::new_unique(),
+        model_index: 0,
+        profile_hash: [1; 32],
+        price_per_token: 10,
+        royalty_bps: 1000,
+        protocol_fee_bps: 500,
+        prompt: b"hi".to_vec(),
+        prompt_hash: [0; 32],
+        prompt_uri: String::new(),
+        max_tokens: 16,
+        output_capacity: 64,
+        fee,
+        callback_program: None,
+        status: RequestStatus::Pending,
+        round: 0,
+        committee_size: k,
+        submit_slot: 10,
+        assign_slot: 0,
+        commit_deadline: 0,
+        reveal_deadline: 0,
+        finalized_slot: 0,
+        seed_slot: 0,
+        seed: [0; 32],
+        committed_count: 0,
+        revealed_count: 0,
+        members: vec![],
+        winning_hash: [0; 32],
+        receipt: ComputeReceipt::default(),
+        royalty_paid: 0,
+        protocol_fee_paid: 0,
+        rewards_total: 0,
+        rewards_claimed: 0,
+        bump: 0,
+        output_bump: 0,
+    }
+}
+
+const COMMIT_WINDOW: u64 = 5;
+const REVEAL_WINDOW: u64 = 5;
+
+fn assigned(k: u8, fee: u64) -> (Request, Vec<Pubkey>, Pubkey) {
+    let mut r = request(k, fee);
+    let committee: Vec<Pubkey> = (0..k).map(|_| Pubkey::new_unique()).collect();
+    r.assign(&committee, 20, COMMIT_WINDOW).unwrap();
+    (r, committee, Pubkey::new_unique())
+}
+
+fn commit(r: &mut Request, key: &Pubkey, i: usize, hash: u8, now: u64) -> Result<()> {
+    let c = commitment_hash(key, &r.members[i].operator, &[hash; 32], &[i as u8; 32]);
+    r.commit(i, c, now, REVEAL_WINDOW)
+}
+
+fn reveal(r: &mut Request, key: &Pubkey, i: usize, hash: u8, now: u64) -> Result<()> {
+    r.open_reveal_if_due(now, REVEAL_WINDOW)?;
+    r.reveal(key, i, [hash; 32], [i as u8; 32], (3, 7 + i as u32), now)
+}
+
+fn books(committee: &[Pubkey]) -> Vec<Operator> {
+    committee.iter().map(|k| Operator { authority: *k, stake: 1000, ..Default::default() }).collect()
+}
+
+#[test]
+fn commit_phase_rules() {
+    let (mut r, _, key) = assigned(3, 0);
+    assert_eq!(r.commit_deadline, 25);
+    assert_eq!(r.assign(&[], 21, 1).unwrap_err(), VerityError::RequestNotPending.into());
+    commit(&mut r, &key, 0, 1, 21).unwrap();
+    assert_eq!(commit(&mut r, &key, 0, 1, 21).unwrap_err(), VerityError::AlreadyCommitted.into());
+    assert_eq!(reveal(&mut r, &key, 0, 1, 22).unwrap_err(), VerityError::RevealWindowNotOpen.into());
+    assert_eq!(commit(&mut r, &key, 1, 1, 26).unwrap_err(), VerityError::CommitWindowClosed.into());
+    commit(&mut r, &key, 1, 1, 25).unwrap();
+    commit(&mut r, &key, 2, 2, 25).unwrap();
+    assert_eq!(r.status, RequestStatus::Revealing, "all committed opens the reveal phase");
+    assert_eq!(r.reveal_deadline, 30);
+}
+
+#[test]
+fn reveal_rules() {
+    let (mut r, _, key) = assigned(3, 0);
+    commit(&mut r, &key, 0, 1, 21).unwrap();
+    commit(&mut r, &key, 1, 1, 21).unwrap();
+    // Deadline passes with member 2 silent: reveal opens lazily, deadline counts from the commit deadline.
+    assert_eq!(reveal(&mut r, &key, 2, 1, 26).unwrap_err(), VerityError::NotCommitted.into());
+    assert_eq!(r.reveal_deadline, 30);
+    // Wrong hash or salt.
+    let err = r.reveal(&key, 0, [9; 32], [0; 32], (1, 1), 26).unwrap_err();
+    assert_eq!(err, VerityError::CommitmentMismatch.into());
+    // A commitment is bound to its operator: member 1 cannot reveal with member 0's salt/hash.
+    let err = r.reveal(&key, 1, [1; 32], [0; 32], (1, 1), 26).unwrap_err();
+    assert_eq!(err, VerityError::CommitmentMismatch.into());
+    let err = r.reveal(&key, 0, [1; 32], [0; 32], (1, 17), 26).unwrap_err();
+    assert_eq!(err, VerityError::InvalidTokenCount.into());
+    reveal(&mut r, &key, 0, 1, 26).unwrap();
+    assert_eq!(reveal(&mut r, &key, 0, 1, 26).unwrap_err(), VerityError::AlreadyRevealed.into());
+    assert_eq!(r.check_finalizable(27).unwrap_err(), VerityError::FinalizeTooEarly.into());
+    assert_eq!(reveal(&mut r, &key, 1, 1, 31).unwrap_err(), VerityError::RevealWindowClosed.into());
+    r.check_finalizable(31).unwrap();
+}
+
+#[test]
+fn settle_majority_pays_and_slashes() {
+    let (mut r, committee, key) = assigned(3, 1_000_003);
+    commit(&mut r, &key, 0, 1, 21).unwrap();
+    commit(&mut r, &key, 1, 1, 21).unwrap();
+    commit(&mut r, &key, 2, 2, 22).unwrap();
+    reveal(&mut r, &key, 0, 1, 23).unwrap();
+    reveal(&mut r, &key, 1, 1, 24).unwrap();
+    reveal(&mut r, &key, 2, 2, 24).unwrap();
+    r.check_finalizable(24).unwrap();
+    let mut ops = books(&committee);
+    let s = {
+        let mut refs: Vec<&mut Operator> = ops.iter_mut().collect();
+        r.settle(&mut refs, 1000, 5000, 24).unwrap()
+    };
+    assert_eq!(r.status, RequestStatus::Finalized);
+    assert_eq!(r.winning_hash, [1; 32]);
+    // 10 % of 1000 slashed from the minority member: 50 to the treasury, 25 to each honest member.
+    assert_eq!(s.slashed_total, 100);
+    assert_eq!(s.slashed_to_treasury, 50);
+    assert_eq!((ops[0].stake, ops[1].stake, ops[2].stake), (1025, 1025, 900));
+    assert_eq!((ops[2].minority, ops[2].slashed_total, ops[0].agreed), (1, 100, 1));
+    // Fee: royalty 100_000, protocol 50_000, rest 850_003 / 2 = 425_001 each, remainder 1 to the treasury.
+    assert_eq!((s.royalty, s.treasury, s.refund), (100_000, 50_001, 0));
+    assert_eq!(r.members[0].reward, 425_001);
+    assert_eq!(s.royalty + s.treasury + r.rewards_total, 1_000_003);
+    assert_eq!(r.receipt.agreement_count, 2);
+    assert_eq!(r.receipt.tokens_out, 7, "lower median of 7 and 8");
+    assert_eq!(r.receipt.latency_slots, 3);
+    assert_eq!(ops[0].earned_total, 425_001);
+    assert_eq!(r.check_finalizable(25).unwrap_err(), VerityError::AlreadyFinalized.into());
+}
+
+#[test]
+fn settle_without_majority_refunds() {
+    let (mut r, committee, key) = assigned(3, 500);
+    commit(&mut r, &key, 0, 1, 21).unwrap();
+    commit(&mut r, &key, 1, 2, 21).unwrap();
+    reveal(&mut r, &key, 0, 1, 26).unwrap();
+    r.check_finalizable(31).unwrap();
+    let mut ops = books(&committee);
+    let s = {
+        let mut refs: Vec<&mut Operator> = ops.iter_mut().collect();
+        r.settle(&mut refs, 1000, 0, 31).unwrap()
+    };
+    assert_eq!(r.status, RequestStatus::NoConsensus);
+    assert_eq!(s.refund, 500);
+    assert_eq!(r.members.iter().map(|m| m.outcome).collect::<Vec<_>>(), vec![
+        Outcome::Inconclusive,
+        Outcome::NoReveal,
+        Outcome::NoCommit
+    ]);
+    // No honest members: everything slashed goes to the treasury.
+    assert_eq!((s.slashed_total, s.slashed_to_treasury), (200, 200));
+    assert_eq!((ops[0].stake, ops[1].missed, ops[2].missed), (1000, 1, 1));
+}
+
+#[test]
+fn settle_checks_operator_books() {
+    let (mut r, committee, _) = assigned(2, 0);
+    let mut ops = books(&committee);
+    ops.swap(0, 1);
+    let mut refs: Vec<&mut Operator> = ops.iter_mut().collect();
+    assert_eq!(r.settle(&mut refs, 0, 0, 30).unwrap_err(), VerityError::WrongOperatorAccounts.into());
+    let mut refs: Vec<&mut Operator> = ops.iter_mut().take(1).collect();
+    assert_eq!(r.settle(&mut refs, 0, 0, 30).unwrap_err(), VerityError::WrongOperatorAccounts.into());
+}
+
+#[test]
+fn request_space_matches_serialized_size() {
+    let (mut r, _, _) = assigned(7, 0);
+    r.prompt = vec![0; 640];
+    r.callback_program = Some(Pubkey::new_unique());
+    r.members.extend((0..8).map(|_| Member::new(Pubkey::new_unique())));
+    let len = borsh::to_vec(&r).unwrap().len() + 8;
+    assert_eq!(Request::space(640, 0, 7), len, "space for 2k+1 = 15 members");
+}

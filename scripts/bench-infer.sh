@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Benchmark: candle (q4_1 and f32) vs llama.cpp (PyPI wheel xllamacpp, in a venv) on the same GGUF, the same
+# token-id prompts and the same thread count. Prints `candle X tok/s, llama.cpp Y tok/s, ratio X/Y`.
+# Usage: scripts/bench-infer.sh [--threads N] [--max-tokens N] [--batch N] [--prompts-file F]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE=${VERITY_CACHE:-$HOME/.cache}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/verity-oracle-target}
+VENV=$CACHE/verity/bench-venv
+XLLAMACPP_VERSION=${XLLAMACPP_VERSION:-2026.10.11549}
+
+if ! "$VENV/bin/python" -c "import xllamacpp" 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "xllamacpp==$XLLAMACPP_VERSION"
+fi
+cargo build -q -p verity-oracle --release
+BIN=$CARGO_TARGET_DIR/release/verity
+"$BIN" models fetch >/dev/null
+THREADS=$(nproc)
+ARGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) THREADS=$2; shift 2 ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+RUST_LOG=warn exec "$BIN" --threads "$THREADS" bench infer --python "$VENV/bin/python" "${ARGS[@]}"

@@ -1,0 +1,15 @@
+//! Native-runtime glue and test harness for running the Verity program inside solana-program-test:
+//! `native` (builtin + syscall bridge), `env` (bank + helpers), `pda` (addresses, hashes), `fixture` (setups).
+pub mod admin;
+pub mod env;
+pub mod fixture;
+pub mod flow;
+pub mod native;
+pub mod pda;
+
+pub use env::{custom_code, events, Env, Pubkey, TxErr, TxOk, SOL};
+pub use fixture::*;
+pub use flow::*;
+pub use solana_keypair::Keypair;
+pub use solana_signer::Signer;
+pub use verity::VerityError;
