@@ -1,7 +1,15 @@
-//! Verity oracle node library: the deterministic inference engine and the operator CLI.
+//! Verity oracle node library: the deterministic inference engine, the chain client, the durable job store, the
+//! node's commit-reveal state machine, metrics, and the operator CLI.
 //!
 //! `inference` holds everything that turns a prompt into a reproducible output hash (model fetch, GGUF
-//! loading, tokenizer, reproducibility profile, batched engine); `cli` holds the `verity` subcommands.
+//! loading, tokenizer, reproducibility profile, batched engine); `chain` (RPC with failover, idempotent sender,
+//! websocket watch, wallet), `store` (redb), `node` (state machine, executor, in-process cluster), `config`
+//! (TOML + env), `metrics` (Prometheus); `cli` holds the `verity` subcommands.
 
+pub mod chain;
 pub mod cli;
+pub mod config;
 pub mod inference;
+pub mod metrics;
+pub mod node;
+pub mod store;

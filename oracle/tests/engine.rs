@@ -106,6 +106,44 @@ fn q4_1_stable_and_batching_invariant() {
     batching_invariance(Dtype::Q4_1, 5, 2);
 }
 
+/// Stronger than equal tokens: one fused decode step over 3 sequences gives each the exact logits bits
+/// of a step alone (the CPU f32 kernel's promise).
+#[test]
+fn f32_fused_decode_logits_are_bit_identical_to_single() {
+    let m = common::load_model(Dtype::F32);
+    assert!(m.model.batch_invariant_decode());
+    let mut caches: Vec<_> = PROMPTS[..3]
+        .iter()
+        .map(|p| {
+            let ids = m.template.encode(&m.tokenizer, p).unwrap();
+            let mut c = m.model.new_cache();
+            m.model.prefill(&ids, &mut c).unwrap();
+            c
+        })
+        .collect();
+    let toks = [260u32, 1837, 30];
+    // Same prompts prefilled into fresh caches, each decoded alone.
+    let mut singles = Vec::new();
+    let mut fresh: Vec<_> = PROMPTS[..3]
+        .iter()
+        .map(|p| {
+            let ids = m.template.encode(&m.tokenizer, p).unwrap();
+            let mut c = m.model.new_cache();
+            m.model.prefill(&ids, &mut c).unwrap();
+            c
+        })
+        .collect();
+    for (c, t) in fresh.iter_mut().zip(toks) {
+        singles.push(m.model.decode(&[t], &mut [c]).unwrap().remove(0));
+    }
+    let mut refs: Vec<_> = caches.iter_mut().collect();
+    let fused = m.model.decode(&toks, &mut refs).unwrap();
+    for (i, (a, b)) in singles.iter().zip(&fused).enumerate() {
+        let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(same, "sequence {i}: fused logits differ from single-sequence logits");
+    }
+}
+
 #[test]
 fn q4_1_profile_hash_differs_from_f32() {
     let q = common::load_model(Dtype::Q4_1);

@@ -1,11 +1,16 @@
 //! Native-runtime glue and test harness for running the Verity program inside solana-program-test:
 //! `native` (builtin + syscall bridge), `env` (bank + helpers), `pda` (addresses, hashes), `fixture` (setups).
 pub mod admin;
+pub mod conservation;
+pub mod attack;
 pub mod env;
 pub mod fixture;
+pub mod model_check;
 pub mod flow;
 pub mod native;
 pub mod pda;
+pub mod prop_settle;
+pub mod prop_world;
 
 pub use env::{custom_code, events, Env, Pubkey, TxErr, TxOk, SOL};
 pub use fixture::*;

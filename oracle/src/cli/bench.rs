@@ -49,7 +49,10 @@ impl Run {
     }
 }
 
-fn candle_runs(a: &BenchArgs, dtype: Dtype, prompts: &[Vec<u8>]) -> Result<(Run, Run, Vec<Vec<u32>>, Vec<String>)> {
+/// Candle results: batch-1 run, batched run, the prompts' token ids, the batch-1 texts.
+type CandleRuns = (Run, Run, Vec<Vec<u32>>, Vec<String>);
+
+fn candle_runs(a: &BenchArgs, dtype: Dtype, prompts: &[Vec<u8>]) -> Result<CandleRuns> {
     let m = ModelArgs { dtype, ..a.m.clone() };
     let loaded = crate::inference::load(m.spec()?, &m.model_path()?, dtype, &m.device.open()?)?;
     let ids = prompts

@@ -143,7 +143,7 @@ pub fn run(a: InferArgs) -> Result<()> {
             total_tokens as f64 / wall.max(1e-9),
             a.batch
         );
-    } else if !a.json {
+    } else if !a.json && failed == 0 {
         println!("-- profile_hash: {profile_hex}");
     }
     if failed > 0 {

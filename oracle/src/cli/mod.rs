@@ -1,8 +1,14 @@
-//! The `verity` command line: `models fetch|profile`, `infer`, `bench infer`.
+//! The `verity` command line: `models fetch|profile`, `infer`, `bench infer|e2e`, `node`, `request`, `operator`,
+//! `localnet`, `demo`.
 
 pub mod bench;
+pub mod demo;
 pub mod infer;
+pub mod localnet;
 pub mod models;
+pub mod node;
+pub mod operator;
+pub mod request;
 
 use crate::inference::registry::{self, ModelSpec};
 use crate::inference::{Dtype, DeviceSpec};
@@ -29,7 +35,25 @@ pub enum Cmd {
     Infer(infer::InferArgs),
     /// Benchmarks.
     #[command(subcommand)]
-    Bench(bench::BenchCmd),
+    Bench(BenchAll),
+    /// Run an oracle node (config file + VERITY_* env overrides).
+    Node(node::NodeArgs),
+    /// Submit a prompt as a wallet and wait for the output; `request show <pubkey>` for a receipt.
+    Request(request::RequestArgs),
+    /// Operator registration and stake.
+    Operator(operator::OperatorArgs),
+    /// A local validator with the program, bootstrapped, and N nodes in this process.
+    Localnet(localnet::LocalnetArgs),
+    /// Localnet + 3 nodes + a wallet submitting prompts; prints outputs and receipts.
+    Demo(demo::DemoArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchAll {
+    /// Compare candle and llama.cpp generation speed (tok/s = generated tokens / wall time, prefill included).
+    Infer(bench::BenchArgs),
+    /// End to end: requests finalized per minute and request→finalized latency with N local nodes.
+    E2e(demo::BenchE2eArgs),
 }
 
 /// Options shared by every command that loads a model.
@@ -66,6 +90,12 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Models(c) => models::run(c),
         Cmd::Infer(a) => infer::run(a),
-        Cmd::Bench(c) => bench::run(c),
+        Cmd::Bench(BenchAll::Infer(a)) => bench::run(bench::BenchCmd::Infer(a)),
+        Cmd::Bench(BenchAll::E2e(a)) => demo::bench(a),
+        Cmd::Node(a) => node::run(a),
+        Cmd::Request(a) => request::run(a),
+        Cmd::Operator(a) => operator::run(a),
+        Cmd::Localnet(a) => localnet::run(a),
+        Cmd::Demo(a) => demo::run(a),
     }
 }

@@ -1,7 +1,8 @@
 //! Llama forward pass over GGUF weights with per-sequence KV caches and batched decode steps.
 //!
-//! Linear layers run on all sequences of a decode step at once (one matmul with one row per sequence);
-//! attention runs per sequence against that sequence's own KV cache, so no padding ever enters a sum.
+//! A forward call takes one or more sequences (one token each when decoding). Linear layers run once over
+//! all of their rows; attention runs per sequence against that sequence's own KV cache, so no padding ever
+//! enters a sum. The engine only fuses sequences when `batch_invariant_decode` holds.
 
 use super::profile::Dtype;
 use candle_core::quantized::{gguf_file::Content, QMatMul, QTensor};
@@ -174,10 +175,13 @@ impl Model {
                 w_down,
             });
         }
+        // RoPE tables are computed on the CPU and copied to the device, so every device uses the same
+        // cos/sin bits (GPU transcendental functions round differently).
+        let cpu = Device::Cpu;
         let theta: Vec<f32> =
             (0..head_dim).step_by(2).map(|i| 1f32 / rope_base.powf(i as f32 / head_dim as f32)).collect();
-        let theta = Tensor::new(theta.as_slice(), dev)?;
-        let idx = Tensor::arange(0, cfg.context as u32, dev)?.to_dtype(DType::F32)?.reshape((cfg.context, 1))?;
+        let theta = Tensor::new(theta.as_slice(), &cpu)?;
+        let idx = Tensor::arange(0, cfg.context as u32, &cpu)?.to_dtype(DType::F32)?.reshape((cfg.context, 1))?;
         let freqs = idx.matmul(&theta.reshape((1, head_dim / 2))?)?;
         Ok(Self {
             cfg: Config { vocab, ..cfg },
@@ -185,8 +189,8 @@ impl Model {
             layers,
             norm,
             output,
-            cos: freqs.cos()?,
-            sin: freqs.sin()?,
+            cos: freqs.cos()?.to_device(dev)?,
+            sin: freqs.sin()?.to_device(dev)?,
             device: dev.clone(),
         })
     }

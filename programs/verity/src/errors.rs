@@ -127,4 +127,6 @@ pub enum VerityError {
     AccountMismatch, // 6060
     #[msg("Assign window has passed; the request can only expire")]
     AssignWindowClosed,
+    #[msg("Operator's registry values may still be drawn (changed within the last assign window + 1 slots)")]
+    RegistryChangePending,
 }

@@ -38,11 +38,13 @@ pub fn first_slot_hash_after(data: &[u8], after: u64) -> Result<(u64, [u8; 32])>
     Ok(best)
 }
 
-/// Draws `k` distinct operators, stake-weighted, among entries eligible for `model_bit`. Draw `j` picks
-/// `u128(first 16 bytes of sha256(seed ‖ j)) mod remaining_weight` over the eligible entries in registry
-/// order. Returns the chosen authorities in draw order.
+/// Draws `k` distinct operators, stake-weighted, among entries whose values in force at `submit_slot` are
+/// eligible for `model_bit`. The pool is sorted by authority key (registry order does not matter); draw `j`
+/// picks `u128(first 16 bytes of sha256(seed ‖ j)) mod remaining_weight` walking the pool. Returns the chosen
+/// authorities in draw order.
 pub fn draw_committee(
     entries: &[RegistryEntry],
+    submit_slot: u64,
     model_bit: u64,
     min_stake: u64,
     k: u8,
@@ -51,9 +53,11 @@ pub fn draw_committee(
     let mut pool: Vec<(Pubkey, u128)> = entries
         .iter()
         .take(MAX_OPERATORS)
-        .filter(|e| e.eligible(model_bit, min_stake))
-        .map(|e| (e.authority, u128::from(e.stake)))
+        .map(|e| (e.authority, e.values_at(submit_slot)))
+        .filter(|(_, v)| v.eligible(model_bit, min_stake))
+        .map(|(k, v)| (k, u128::from(v.stake)))
         .collect();
+    pool.sort_unstable_by_key(|(k, _)| *k);
     require!(pool.len() >= usize::from(k), VerityError::NotEnoughOperators);
     let mut chosen = Vec::with_capacity(usize::from(k));
     for j in 0..k {
@@ -85,7 +89,7 @@ pub fn seed_from_slot_hashes(data: &[u8], submit_slot: u64, request: &Pubkey, ro
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use {super::*, crate::state::DrawValues};
 
     fn sysvar(slots: &[u64]) -> Vec<u8> {
         let mut d = (slots.len() as u64).to_le_bytes().to_vec();
@@ -112,13 +116,25 @@ mod tests {
     }
 
     #[test]
+    fn uses_values_in_force_at_submit_and_ignores_registry_order() {
+        let mut entries: Vec<RegistryEntry> = (0..4).map(|_| entry(100, 1)).collect();
+        let before = draw_committee(&entries, 50, 1, 1, 2, &[3; 32]).unwrap();
+        // A change effective after the submit slot does not count.
+        entries[0].stake = 1_000_000;
+        entries[0].effective_slot = 51;
+        entries[0].current = DrawValues { stake: 100, served_models: 1, unbonding: false, effective_slot: 0 };
+        entries.reverse();
+        assert_eq!(draw_committee(&entries, 50, 1, 1, 2, &[3; 32]).unwrap(), before);
+    }
+
+    #[test]
     fn draws_distinct_eligible_members() {
         let mut entries: Vec<RegistryEntry> = (0..5).map(|_| entry(100, 1)).collect();
         entries.push(entry(100, 2)); // other model
         entries.push(entry(5, 1)); // below min stake
         entries.push(RegistryEntry { unbonding: true, ..entry(100, 1) });
         for s in 0..50u8 {
-            let c = draw_committee(&entries, 1, 10, 3, &[s; 32]).unwrap();
+            let c = draw_committee(&entries, 0, 1, 10, 3, &[s; 32]).unwrap();
             assert_eq!(c.len(), 3);
             let mut d = c.clone();
             d.sort();
@@ -126,16 +142,16 @@ mod tests {
             assert_eq!(d.len(), 3, "distinct");
             assert!(c.iter().all(|k| entries[..5].iter().any(|e| e.authority == *k)), "only eligible");
         }
-        assert_eq!(draw_committee(&entries, 1, 10, 6, &[0; 32]).unwrap_err(), VerityError::NotEnoughOperators.into());
+        assert_eq!(draw_committee(&entries, 0, 1, 10, 6, &[0; 32]).unwrap_err(), VerityError::NotEnoughOperators.into());
         // Deterministic for a seed.
-        assert_eq!(draw_committee(&entries, 1, 10, 3, &[7; 32]).unwrap(), draw_committee(&entries, 1, 10, 3, &[7; 32]).unwrap());
+        assert_eq!(draw_committee(&entries, 0, 1, 10, 3, &[7; 32]).unwrap(), draw_committee(&entries, 0, 1, 10, 3, &[7; 32]).unwrap());
     }
 
     #[test]
     fn stake_weighting() {
         let entries = vec![entry(1, 1), entry(999, 1)];
         let heavy = entries[1].authority;
-        let wins = (0..200u8).filter(|s| draw_committee(&entries, 1, 1, 1, &[*s; 32]).unwrap()[0] == heavy).count();
+        let wins = (0..200u8).filter(|s| draw_committee(&entries, 0, 1, 1, 1, &[*s; 32]).unwrap()[0] == heavy).count();
         assert!(wins > 190, "heavy operator drawn {wins}/200");
     }
 }

@@ -81,6 +81,11 @@ impl Config {
         Ok(())
     }
 
+    /// Registry update parameters at slot `now`.
+    pub fn registry_clock(&self, now: u64) -> crate::state::RegistryClock {
+        crate::state::RegistryClock { now, assign_window: self.params.assign_window, min_stake: self.params.min_stake }
+    }
+
     /// Takes the next model index, failing when all `MAX_MODELS` are used.
     pub fn next_model_index(&mut self) -> Result<u8> {
         require!(self.model_count < MAX_MODELS, VerityError::ModelLimitReached);

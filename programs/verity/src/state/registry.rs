@@ -1,28 +1,124 @@
 //! `OperatorRegistry`: the bounded on-chain list the committee draw reads, so the cranker cannot choose the
-//! candidate set. Kept in sync by every instruction that changes an operator's stake, models or membership.
+//! candidate set. Every change to an operator's draw inputs (stake, served models, unbonding) takes effect
+//! `delay = assign_window + 1` slots after it is made, and the draw for a request uses the values in force at its
+//! `submit_slot` — fixed before the seed slot's hash exists, so nobody can grind the committee after seeing it.
 use {
     crate::{constants::MAX_OPERATORS, errors::VerityError, state::Operator},
     anchor_lang::prelude::*,
 };
 
+/// Draw inputs of one operator, in force from `effective_slot`.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct DrawValues {
+    pub stake: u64,
+    pub served_models: u64,
+    pub unbonding: bool,
+    pub effective_slot: u64,
+}
+
+impl DrawValues {
+    /// Whether these values make the operator drawable for model bit `model_bit`.
+    pub fn eligible(&self, model_bit: u64, min_stake: u64) -> bool {
+        !self.unbonding && self.stake >= min_stake && self.stake > 0 && self.served_models & model_bit != 0
+    }
+
+    /// Not drawable for any model.
+    fn idle(&self, min_stake: u64) -> bool {
+        self.unbonding || self.stake == 0 || self.stake < min_stake
+    }
+
+    fn same(&self, o: &DrawValues) -> bool {
+        (self.stake, self.served_models, self.unbonding) == (o.stake, o.served_models, o.unbonding)
+    }
+}
+
+/// Slot-dependent parameters of registry updates.
+#[derive(Clone, Copy, Debug)]
+pub struct RegistryClock {
+    pub now: u64,
+    /// `Config.params.assign_window`; changes take effect `assign_window + 1` slots after they are made.
+    pub assign_window: u64,
+    pub min_stake: u64,
+}
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
 pub struct RegistryEntry {
     /// Operator authority (its `Operator` PDA is [`OPERATOR_SEED`, authority]).
     pub authority: Pubkey,
-    /// Mirrors `Operator.stake` (the draw weight).
+    /// Latest values (mirror `Operator.stake`, `.served_models`, `.unbonding > 0`), in force from `effective_slot`.
     pub stake: u64,
-    /// Mirrors `Operator.served_models`.
     pub served_models: u64,
-    /// True while `Operator.unbonding > 0`: not drawn (so it can reach zero open assignments and withdraw).
     pub unbonding: bool,
-    /// Committees the operator sits on whose request is not finalized/expired yet.
+    pub effective_slot: u64,
+    /// The two sets of values in force before the latest ones (history the draw may need).
+    pub current: DrawValues,
+    pub previous: DrawValues,
+    /// Committees the operator sits on whose request is not finalized yet.
     pub open_assignments: u32,
 }
 
 impl RegistryEntry {
-    /// Whether this operator may be drawn for a request of model bit `model_bit`.
-    pub fn eligible(&self, model_bit: u64, min_stake: u64) -> bool {
-        !self.unbonding && self.stake >= min_stake && self.stake > 0 && self.served_models & model_bit != 0
+    fn latest(&self) -> DrawValues {
+        DrawValues {
+            stake: self.stake,
+            served_models: self.served_models,
+            unbonding: self.unbonding,
+            effective_slot: self.effective_slot,
+        }
+    }
+
+    /// The values in force at `slot`: the newest of latest/current/previous whose effective slot is ≤ `slot`.
+    /// Exact for any slot ≥ (the slot it is read at) − assign_window, since effective slots are ≥ delay apart.
+    pub fn values_at(&self, slot: u64) -> DrawValues {
+        if self.effective_slot <= slot {
+            self.latest()
+        } else if self.current.effective_slot <= slot {
+            self.current
+        } else {
+            self.previous
+        }
+    }
+
+    /// Records the operator's new draw inputs; they take effect at `now + assign_window + 1`.
+    pub fn schedule(&mut self, op: &Operator, clock: &RegistryClock) -> Result<()> {
+        let latest = self.latest();
+        if self.effective_slot <= clock.now && !latest.same(&self.current) {
+            self.previous = self.current;
+            self.current = latest;
+        }
+        let new = DrawValues {
+            stake: op.stake,
+            served_models: op.served_models,
+            unbonding: op.unbonding > 0,
+            effective_slot: 0,
+        };
+        if new.same(&self.current) {
+            // Back to the values in force: any pending change is cancelled.
+            self.set_latest(self.current);
+        } else if !new.same(&latest) {
+            let delay = clock.assign_window.checked_add(1).ok_or(VerityError::MathOverflow)?;
+            let effective_slot = clock.now.checked_add(delay).ok_or(VerityError::MathOverflow)?;
+            self.set_latest(DrawValues { effective_slot, ..new });
+        }
+        Ok(())
+    }
+
+    fn set_latest(&mut self, v: DrawValues) {
+        self.stake = v.stake;
+        self.served_models = v.served_models;
+        self.unbonding = v.unbonding;
+        self.effective_slot = v.effective_slot;
+    }
+
+    /// Whether removing the entry cannot change any draw still possible: no open assignments, and not drawable
+    /// under any values that requests submitted in the last `assign_window` slots (or later) may read.
+    pub fn removable(&self, clock: &RegistryClock) -> bool {
+        let oldest = clock.now.saturating_sub(clock.assign_window);
+        let later = |v: &DrawValues| v.effective_slot <= oldest || v.idle(clock.min_stake);
+        self.open_assignments == 0
+            && self.values_at(oldest).idle(clock.min_stake)
+            && later(&self.current)
+            && later(&self.latest())
     }
 }
 
@@ -35,41 +131,36 @@ pub struct OperatorRegistry {
 }
 
 impl OperatorRegistry {
-    /// Adds a fresh entry for `authority`.
-    pub fn add(&mut self, authority: Pubkey) -> Result<()> {
-        require!(self.entries.len() < MAX_OPERATORS, VerityError::RegistryFull);
-        self.entries.push(RegistryEntry { authority, ..Default::default() });
-        Ok(())
-    }
-
-    /// Index of `authority`'s entry.
-    pub fn position(&self, authority: &Pubkey) -> Result<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.authority == *authority)
-            .ok_or_else(|| error!(VerityError::OperatorNotInRegistry))
+    /// Index of `authority`'s entry, if present.
+    pub fn find(&self, authority: &Pubkey) -> Option<usize> {
+        self.entries.iter().position(|e| e.authority == *authority)
     }
 
     /// Mutable entry of `authority`.
     pub fn entry_mut(&mut self, authority: &Pubkey) -> Result<&mut RegistryEntry> {
-        let i = self.position(authority)?;
+        let i = self.find(authority).ok_or(VerityError::OperatorNotInRegistry)?;
         self.entries.get_mut(i).ok_or_else(|| error!(VerityError::OperatorNotInRegistry))
     }
 
-    /// Copies stake, unbonding flag and served models from the operator's books.
-    pub fn sync(&mut self, op: &Operator) -> Result<()> {
-        let e = self.entry_mut(&op.authority)?;
-        e.stake = op.stake;
-        e.unbonding = op.unbonding > 0;
-        e.served_models = op.served_models;
-        Ok(())
+    /// Records `op`'s current books, adding its entry if absent. A full registry makes room by evicting a
+    /// `removable` entry (never an operator that is or may still be drawable); none: `RegistryFull`.
+    pub fn sync(&mut self, op: &Operator, clock: &RegistryClock) -> Result<()> {
+        if self.find(&op.authority).is_none() {
+            if self.entries.len() >= MAX_OPERATORS {
+                let evict = self.entries.iter().position(|e| e.removable(clock)).ok_or(VerityError::RegistryFull)?;
+                self.entries.swap_remove(evict);
+            }
+            self.entries.push(RegistryEntry { authority: op.authority, ..Default::default() });
+        }
+        self.entry_mut(&op.authority)?.schedule(op, clock)
     }
 
-    /// Removes `authority` (requires no open assignments).
-    pub fn remove(&mut self, authority: &Pubkey) -> Result<()> {
-        let i = self.position(authority)?;
-        let open = self.entries.get(i).map(|e| e.open_assignments).unwrap_or(0);
-        require!(open == 0, VerityError::OpenAssignments);
+    /// Removes `authority`'s entry (if present) when `removable`; else `OpenAssignments` / `RegistryChangePending`.
+    pub fn remove(&mut self, authority: &Pubkey, clock: &RegistryClock) -> Result<()> {
+        let Some(i) = self.find(authority) else { return Ok(()) };
+        let e = self.entries.get(i).ok_or(VerityError::OperatorNotInRegistry)?;
+        require!(e.open_assignments == 0, VerityError::OpenAssignments);
+        require!(e.removable(clock), VerityError::RegistryChangePending);
         self.entries.swap_remove(i);
         Ok(())
     }
@@ -86,10 +177,9 @@ impl OperatorRegistry {
         Ok(())
     }
 
-    /// Open assignments of `authority`.
-    pub fn open_assignments(&self, authority: &Pubkey) -> Result<u32> {
-        let i = self.position(authority)?;
-        Ok(self.entries.get(i).map(|e| e.open_assignments).unwrap_or(0))
+    /// Open assignments of `authority` (0 when it has no entry).
+    pub fn open_assignments(&self, authority: &Pubkey) -> u32 {
+        self.find(authority).and_then(|i| self.entries.get(i)).map(|e| e.open_assignments).unwrap_or(0)
     }
 }
 
@@ -97,37 +187,111 @@ impl OperatorRegistry {
 mod tests {
     use super::*;
 
+    const W: u64 = 10; // assign window; delay = 11
+
+    fn clock(now: u64) -> RegistryClock {
+        RegistryClock { now, assign_window: W, min_stake: 5 }
+    }
+
+    fn op(authority: Pubkey, stake: u64, unbonding: u64) -> Operator {
+        Operator { authority, stake, unbonding, served_models: 1, ..Default::default() }
+    }
+
     #[test]
-    fn add_sync_remove() {
-        let mut r = OperatorRegistry::default();
+    fn changes_take_effect_after_the_delay() {
         let a = Pubkey::new_unique();
-        r.add(a).unwrap();
-        let op = Operator { authority: a, stake: 5, unbonding: 1, served_models: 0b10, ..Default::default() };
-        r.sync(&op).unwrap();
-        assert_eq!(r.entries[0], RegistryEntry { authority: a, stake: 5, served_models: 2, unbonding: true, open_assignments: 0 });
-        assert!(!r.entries[0].eligible(2, 1), "unbonding operators are not drawn");
+        let mut r = OperatorRegistry::default();
+        r.sync(&op(a, 100, 0), &clock(100)).unwrap();
+        let e = r.entries[0];
+        assert_eq!(e.effective_slot, 111);
+        assert!(!e.values_at(110).eligible(1, 5));
+        assert!(e.values_at(111).eligible(1, 5));
+        // A further top-up only counts for slots ≥ 200 + 11; earlier slots keep 100.
+        r.sync(&op(a, 900, 0), &clock(200)).unwrap();
+        let e = r.entries[0];
+        assert_eq!((e.values_at(205).stake, e.values_at(211).stake), (100, 900));
+        // Undoing a pending change restores the values in force.
+        r.sync(&op(a, 100, 0), &clock(201)).unwrap();
+        assert_eq!((r.entries[0].stake, r.entries[0].effective_slot), (100, 111));
+        // Re-syncing unchanged books does not postpone a pending change.
+        r.sync(&op(a, 300, 0), &clock(300)).unwrap();
+        r.sync(&op(a, 300, 0), &clock(305)).unwrap();
+        assert_eq!(r.entries[0].effective_slot, 311);
+    }
+
+    /// Against a full history: for any change pattern, the values read at `now` for every slot in
+    /// [now − W, now] are the values in force at that slot.
+    #[test]
+    fn history_is_exact_within_the_assign_window() {
+        let a = Pubkey::new_unique();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..200 {
+            let mut r = OperatorRegistry::default();
+            let mut truth: Vec<(u64, u64)> = vec![(0, 0)]; // (effective slot, stake), all values ever in force
+            let mut now = 1;
+            for _ in 0..40 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                now += x % 9; // several changes per window, sometimes in the same slot
+                let stake = x % 4;
+                r.sync(&op(a, stake, 0), &clock(now)).unwrap();
+                // Truth: a change made at `now` is in force from now + W + 1 unless replaced before then.
+                // Unchanged books keep a pending change's slot.
+                let pending = truth.last().filter(|t| t.0 > now).map(|t| t.1);
+                if pending != Some(stake) {
+                    truth.retain(|(eff, _)| *eff <= now);
+                    if truth.last().map(|t| t.1) != Some(stake) {
+                        truth.push((now + W + 1, stake));
+                    }
+                }
+                let e = r.entries[0];
+                for s in now.saturating_sub(W)..=now + 2 * W {
+                    let want = truth.iter().rev().find(|(eff, _)| *eff <= s).map(|t| t.1).unwrap();
+                    assert_eq!(e.values_at(s).stake, want, "slot {s} read at {now}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn full_registry_evicts_only_idle_entries() {
+        let mut r = OperatorRegistry::default();
+        let staked: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        for k in &staked {
+            r.sync(&op(*k, 100, 0), &clock(0)).unwrap();
+        }
+        for _ in 3..MAX_OPERATORS {
+            r.sync(&op(Pubkey::new_unique(), 0, 0), &clock(1)).unwrap();
+        }
+        let newcomer = Pubkey::new_unique();
+        r.sync(&op(newcomer, 100, 0), &clock(2)).unwrap();
+        assert_eq!(r.entries.len(), MAX_OPERATORS);
+        assert!(staked.iter().chain([&newcomer]).all(|k| r.find(k).is_some()));
+        // Only staked entries left: nothing to evict.
+        let mut full = OperatorRegistry::default();
+        for _ in 0..MAX_OPERATORS {
+            full.sync(&op(Pubkey::new_unique(), 100, 0), &clock(0)).unwrap();
+        }
+        let err = full.sync(&op(Pubkey::new_unique(), 100, 0), &clock(50)).unwrap_err();
+        assert_eq!(err, VerityError::RegistryFull.into());
+    }
+
+    #[test]
+    fn removal_waits_until_no_draw_can_see_the_operator() {
+        let a = Pubkey::new_unique();
+        let mut r = OperatorRegistry::default();
+        r.sync(&op(a, 100, 0), &clock(0)).unwrap();
+        r.sync(&op(a, 0, 100), &clock(100)).unwrap(); // request_unstake: unbonding from 111
         r.adjust_open(&a, true).unwrap();
-        assert_eq!(r.remove(&a).unwrap_err(), VerityError::OpenAssignments.into());
+        assert_eq!(r.remove(&a, &clock(200)).unwrap_err(), VerityError::OpenAssignments.into());
         r.adjust_open(&a, false).unwrap();
         assert_eq!(r.adjust_open(&a, false).unwrap_err(), VerityError::MathOverflow.into());
-        r.remove(&a).unwrap();
-        assert_eq!(r.position(&a).unwrap_err(), VerityError::OperatorNotInRegistry.into());
-    }
-
-    #[test]
-    fn full_registry() {
-        let mut r = OperatorRegistry::default();
-        for _ in 0..MAX_OPERATORS {
-            r.add(Pubkey::new_unique()).unwrap();
-        }
-        assert_eq!(r.add(Pubkey::new_unique()).unwrap_err(), VerityError::RegistryFull.into());
-    }
-
-    #[test]
-    fn eligibility() {
-        let e = RegistryEntry { stake: 10, served_models: 0b1, ..Default::default() };
-        assert!(e.eligible(0b1, 10));
-        assert!(!e.eligible(0b1, 11));
-        assert!(!e.eligible(0b10, 1));
+        // Slots 110..=120 may still draw it (values at 110 are eligible).
+        assert_eq!(r.remove(&a, &clock(120)).unwrap_err(), VerityError::RegistryChangePending.into());
+        r.remove(&a, &clock(121)).unwrap();
+        assert!(r.find(&a).is_none());
+        assert_eq!(r.open_assignments(&a), 0);
+        r.remove(&a, &clock(122)).unwrap();
     }
 }

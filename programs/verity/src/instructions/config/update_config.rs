@@ -13,7 +13,10 @@ pub struct UpdateConfig<'info> {
     pub config: Box<Account<'info, Config>>,
     /// CHECK: any account; receives protocol fees in lamports.
     pub treasury: UncheckedAccount<'info>,
-    #[account(constraint = treasury_stake.mint == config.stake_mint @ VerityError::InvalidTreasuryStakeAccount)]
+    #[account(
+        constraint = treasury_stake.mint == config.stake_mint @ VerityError::InvalidTreasuryStakeAccount,
+        constraint = treasury_stake.key() != config.stake_vault @ VerityError::InvalidTreasuryStakeAccount,
+    )]
     pub treasury_stake: Box<Account<'info, TokenAccount>>,
 }
 

@@ -39,8 +39,7 @@ impl RegisterOperator<'_> {
             bump: ctx.bumps.operator,
             ..Default::default()
         });
-        a.registry.add(authority)?;
-        a.registry.sync(&a.operator)?;
+        a.registry.sync(&a.operator, &a.config.registry_clock(a.operator.registered_slot))?;
         crate::emit_event!(OperatorRegistered {
             operator: a.operator.key(),
             authority,

@@ -26,7 +26,8 @@ impl RequestUnstake<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         a.operator.start_unbonding(amount, now, a.config.params.unbonding_slots)?;
-        a.registry.sync(&a.operator)?;
+        let clock = a.config.registry_clock(now);
+        a.registry.sync(&a.operator, &clock)?;
         let op = &a.operator;
         crate::emit_event!(UnstakeRequested {
             authority: op.authority,

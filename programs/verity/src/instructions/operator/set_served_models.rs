@@ -28,7 +28,8 @@ impl SetServedModels<'_> {
         let a = &mut *ctx.accounts;
         check_served_models(served_models, a.config.model_count)?;
         a.operator.served_models = served_models;
-        a.registry.sync(&a.operator)?;
+        let clock = a.config.registry_clock(Clock::get()?.slot);
+        a.registry.sync(&a.operator, &clock)?;
         crate::emit_event!(ServedModelsSet { authority: a.operator.authority, served_models });
         Ok(())
     }

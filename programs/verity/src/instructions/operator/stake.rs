@@ -37,7 +37,8 @@ impl Stake<'_> {
     pub fn handler(ctx: Context<Self>, amount: u64) -> Result<()> {
         let a = &mut *ctx.accounts;
         a.operator.add_stake(amount)?;
-        a.registry.sync(&a.operator)?;
+        let clock = a.config.registry_clock(Clock::get()?.slot);
+        a.registry.sync(&a.operator, &clock)?;
         let cpi = TransferChecked {
             from: a.source.to_account_info(),
             mint: a.stake_mint.to_account_info(),

@@ -33,10 +33,10 @@ pub struct WithdrawStake<'info> {
 impl WithdrawStake<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &mut *ctx.accounts;
-        let open = a.registry.open_assignments(&a.operator.authority)?;
-        require!(open == 0, VerityError::OpenAssignments);
-        let amount = a.operator.take_unbonded(Clock::get()?.slot)?;
-        a.registry.sync(&a.operator)?;
+        let now = Clock::get()?.slot;
+        require!(a.registry.open_assignments(&a.operator.authority) == 0, VerityError::OpenAssignments);
+        let amount = a.operator.take_unbonded(now)?;
+        a.registry.sync(&a.operator, &a.config.registry_clock(now))?;
         let bump = [a.config.bump];
         let seeds: &[&[u8]] = &[CONFIG_SEED, &bump];
         let signer = &[seeds];

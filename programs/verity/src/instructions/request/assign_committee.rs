@@ -38,6 +38,7 @@ impl AssignCommittee<'_> {
         let model_bit = 1u64.checked_shl(u32::from(a.request.model_index)).ok_or(VerityError::MathOverflow)?;
         let committee = draw_committee(
             &a.registry.entries,
+            a.request.submit_slot,
             model_bit,
             a.config.params.min_stake,
             a.request.committee_size,

@@ -44,9 +44,12 @@ fn load_operators<'info>(remaining: &'info [AccountInfo<'info>], request: &Reque
     let mut ops = Vec::with_capacity(remaining.len());
     for (info, m) in remaining.iter().zip(request.members.iter()) {
         require!(info.is_writable, VerityError::WrongOperatorAccounts);
-        let (pda, _) = Pubkey::find_program_address(&[OPERATOR_SEED, m.operator.as_ref()], &crate::ID);
+        let op = Account::<Operator>::try_from(info).map_err(|_| error!(VerityError::WrongOperatorAccounts))?;
+        require_keys_eq!(op.authority, m.operator, VerityError::WrongOperatorAccounts);
+        let pda = Pubkey::create_program_address(&[OPERATOR_SEED, m.operator.as_ref(), &[op.bump]], &crate::ID)
+            .map_err(|_| error!(VerityError::WrongOperatorAccounts))?;
         require_keys_eq!(*info.key, pda, VerityError::WrongOperatorAccounts);
-        ops.push(Account::<Operator>::try_from(info)?);
+        ops.push(op);
     }
     Ok(ops)
 }
@@ -64,8 +67,9 @@ impl<'info> FinalizeRequest<'info> {
             let mut books: Vec<&mut Operator> = ops.iter_mut().map(|o| &mut **o).collect();
             a.request.settle(&mut books, p.slash_bps, p.slash_treasury_bps, now)?
         };
+        let clock = a.config.registry_clock(now);
         for (op, m) in ops.iter().zip(a.request.members.iter()) {
-            a.registry.sync(op)?;
+            a.registry.sync(op, &clock)?;
             a.registry.adjust_open(&m.operator, false)?;
         }
         for &(i, amount, reason) in &s.slashed {

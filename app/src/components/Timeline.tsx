@@ -1,0 +1,96 @@
+//! The request's round as a timeline: submitted → committee assigned → commits → reveals → finalized /
+//! no consensus / expired, derived from the live Request account (slots and member states).
+import type { RequestAccount } from "../hooks";
+import { short } from "../lib/format";
+import { toHex, variant } from "../lib/protocol";
+
+interface Step {
+  key: string;
+  label: string;
+  done: boolean;
+  detail: string;
+}
+
+export function timelineSteps(r: RequestAccount, slot: number): Step[] {
+  const status = variant(r.status);
+  const k = r.committeeSize;
+  const assigned = status !== "pending" && status !== "expired";
+  const commits = r.members.filter((m) => variant(m.state) !== "assigned");
+  const reveals = r.members.filter((m) => variant(m.state) === "revealed");
+  const terminal = ["finalized", "noConsensus", "expired", "disputed", "escalated"].includes(status);
+  const left = (deadline: number) => (slot && deadline > slot ? ` (${deadline - slot} slots left)` : "");
+  const steps: Step[] = [
+    { key: "submitted", label: "Submitted", done: true, detail: `slot ${r.submitSlot}` },
+    {
+      key: "assigned",
+      label: "Committee assigned",
+      done: assigned,
+      detail: assigned ? `slot ${r.assignSlot}: ${r.members.map((m) => short(m.operator)).join(", ")}` : "waiting for a crank (assign_committee)",
+    },
+    {
+      key: "commits",
+      label: `Commits ${commits.length}/${k}`,
+      done: assigned && (commits.length === k || ["revealing", ...(terminal ? [status] : [])].includes(status)),
+      detail: assigned ? `deadline slot ${r.commitDeadline}${status === "committing" ? left(Number(r.commitDeadline)) : ""}` : "",
+    },
+    {
+      key: "reveals",
+      label: `Reveals ${reveals.length}/${commits.length || k}`,
+      done: terminal && status !== "expired",
+      detail: Number(r.revealDeadline) > 0 ? `deadline slot ${r.revealDeadline}${status === "revealing" ? left(Number(r.revealDeadline)) : ""}` : "",
+    },
+  ];
+  const finalLabel: Record<string, string> = {
+    finalized: "Finalized",
+    noConsensus: "No consensus (refunded)",
+    expired: "Expired (refunded)",
+    disputed: "Disputed",
+    escalated: "Escalated",
+  };
+  steps.push({
+    key: "final",
+    label: finalLabel[status] ?? "Finalized",
+    done: terminal,
+    detail: terminal && status !== "expired" ? `slot ${r.finalizedSlot}, winning hash ${toHex(r.winningHash).slice(0, 16)}…` : terminal ? "fee returned to the requester" : "",
+  });
+  return steps;
+}
+
+export function Timeline({ request, slot }: { request: RequestAccount; slot: number }) {
+  const steps = timelineSteps(request, slot);
+  return (
+    <ol className="timeline" data-testid="timeline">
+      {steps.map((s) => (
+        <li key={s.key} className={s.done ? "done" : "todo"} data-testid={`step-${s.key}`} data-done={s.done}>
+          <strong>{s.label}</strong>
+          <span>{s.detail}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function MembersTable({ request }: { request: RequestAccount }) {
+  return (
+    <table data-testid="members">
+      <thead>
+        <tr><th>member</th><th>state</th><th>commit slot</th><th>reveal slot</th><th>output hash</th><th>tokens in/out</th><th>outcome</th><th>reward</th><th>slashed</th></tr>
+      </thead>
+      <tbody>
+        {request.members.map((m) => (
+          <tr key={m.operator.toBase58()}>
+            <td title={m.operator.toBase58()}>{short(m.operator)}</td>
+            <td>{variant(m.state)}</td>
+            <td>{Number(m.commitSlot) || "—"}</td>
+            <td>{Number(m.revealSlot) || "—"}</td>
+            <td><code>{variant(m.state) === "revealed" ? toHex(m.outputHash).slice(0, 12) + "…" : "—"}</code></td>
+            <td>{m.tokensIn}/{m.tokensOut}</td>
+            <td>{variant(m.outcome)}</td>
+            <td>{m.reward.toString()}{m.claimed ? " (claimed)" : ""}</td>
+            <td>{m.slashed.toString()}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

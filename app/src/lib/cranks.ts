@@ -1,0 +1,61 @@
+//! Builders for the permissionless / lifecycle instructions that need accounts read from chain first
+//! (assign, finalize with its remaining Operator accounts, expire, claim, close). Shared by the app's
+//! buttons, the TS integration tests and the test operator driver.
+import type { Program } from "@coral-xyz/anchor";
+import type { PublicKey } from "@solana/web3.js";
+import { configPda, operatorPda, outputPda, registryPda, SLOT_HASHES, type Verity } from "./protocol";
+
+async function loadConfig(program: Program<Verity>) {
+  return program.account.config.fetch(configPda(program.programId));
+}
+
+export function assignCommittee(program: Program<Verity>, request: PublicKey) {
+  return program.methods.assignCommittee().accountsPartial({
+    config: configPda(program.programId),
+    registry: registryPda(program.programId),
+    request,
+    slotHashes: SLOT_HASHES,
+  });
+}
+
+/** `finalize_request` with every member's Operator PDA (writable, in `request.members` order). */
+export async function finalizeRequest(program: Program<Verity>, request: PublicKey) {
+  const [cfg, req] = await Promise.all([loadConfig(program), program.account.request.fetch(request)]);
+  return program.methods
+    .finalizeRequest()
+    .accountsPartial({
+      config: configPda(program.programId),
+      registry: registryPda(program.programId),
+      request,
+      requester: req.requester,
+      modelOwner: req.modelOwner,
+      treasury: cfg.treasury,
+      stakeMint: cfg.stakeMint,
+      stakeVault: cfg.stakeVault,
+      treasuryStake: cfg.treasuryStake,
+    })
+    .remainingAccounts(
+      req.members.map((m) => ({ pubkey: operatorPda(m.operator, program.programId), isWritable: true, isSigner: false })),
+    );
+}
+
+export async function expireRequest(program: Program<Verity>, request: PublicKey) {
+  const req = await program.account.request.fetch(request);
+  return program.methods
+    .expireRequest()
+    .accountsPartial({ config: configPda(program.programId), request, requester: req.requester });
+}
+
+/** `claim_reward` for `member` (its authority wallet receives the lamports). */
+export function claimReward(program: Program<Verity>, request: PublicKey, member: PublicKey) {
+  return program.methods.claimReward().accountsPartial({ config: configPda(program.programId), request, operator: member });
+}
+
+export function closeRequest(program: Program<Verity>, request: PublicKey, requester: PublicKey) {
+  return program.methods.closeRequest().accountsPartial({
+    requester,
+    config: configPda(program.programId),
+    request,
+    output: outputPda(request, program.programId),
+  });
+}

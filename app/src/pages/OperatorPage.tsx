@@ -1,0 +1,113 @@
+//! Operator view for the connected wallet: register (served models), stake from a stake-token account,
+//! request unstake, withdraw after unbonding (creating the associated token account if needed), set served models.
+import { useEffect, useState } from "react";
+import BN from "bn.js";
+import { PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
+import { useConnection } from "@solana/wallet-adapter-react";
+import { useVerity } from "../context";
+import { useAll, useLiveAccount, type ConfigAccount } from "../hooks";
+import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, configPda, operatorPda, registryPda, TOKEN_PROGRAM_ID } from "../lib/protocol";
+import { parseTokens, pct, tokens } from "../lib/format";
+
+interface TokenAcct { address: PublicKey; amount: bigint }
+
+function createAtaIdempotent(payer: PublicKey, owner: PublicKey, mint: PublicKey): TransactionInstruction {
+  return new TransactionInstruction({
+    programId: ASSOCIATED_TOKEN_PROGRAM_ID,
+    keys: [
+      { pubkey: payer, isSigner: true, isWritable: true },
+      { pubkey: associatedTokenAddress(owner, mint), isSigner: false, isWritable: true },
+      { pubkey: owner, isSigner: false, isWritable: false },
+      { pubkey: mint, isSigner: false, isWritable: false },
+      { pubkey: SystemProgram.programId, isSigner: false, isWritable: false },
+      { pubkey: TOKEN_PROGRAM_ID, isSigner: false, isWritable: false },
+    ],
+    data: Buffer.from([1]),
+  });
+}
+
+export function OperatorPage() {
+  const { program, wallet, run, slot, stakeDecimals, cluster, health } = useVerity();
+  const { connection } = useConnection();
+  const pid = cluster.programId;
+  const config = useLiveAccount("config", health?.ok ? configPda(pid) : null) as ConfigAccount | null | undefined;
+  const operator = useLiveAccount("operator", wallet ? operatorPda(wallet, pid) : null);
+  const { items: models } = useAll("model");
+  const [served, setServed] = useState<bigint>(1n);
+  const [amount, setAmount] = useState("");
+  const [accts, setAccts] = useState<TokenAcct[]>([]);
+  useEffect(() => {
+    if (operator) setServed(BigInt(operator.servedModels.toString()));
+  }, [operator?.servedModels.toString()]);
+  useEffect(() => {
+    if (!wallet || !config) return;
+    connection
+      .getParsedTokenAccountsByOwner(wallet, { mint: config.stakeMint })
+      .then((r) => setAccts(r.value.map((a) => ({ address: a.pubkey, amount: BigInt(a.account.data.parsed.info.tokenAmount.amount) }))))
+      .catch(() => setAccts([]));
+  }, [connection, wallet, config, operator, slot - (slot % 10)]);
+
+  if (!wallet) return <section><h1>Operator</h1><p>Connect the wallet that is (or will be) your operator's signing key.</p></section>;
+  if (!config) return <section><h1>Operator</h1><p>Loading config…</p></section>;
+  const base = { authority: wallet, config: configPda(pid), registry: registryPda(pid), operator: operatorPda(wallet, pid) };
+  const amountBn = () => new BN(parseTokens(amount, stakeDecimals).toString());
+  const wallets = accts.reduce((n, a) => n + a.amount, 0n);
+  const modelBits = (models ?? []).map((m) => m.account).sort((a, b) => a.index - b.index);
+  const toggles = (
+    <div className="models-served">
+      {modelBits.map((m) => (
+        <label key={m.index} className="inline">
+          <input type="checkbox" checked={((served >> BigInt(m.index)) & 1n) === 1n} onChange={() => setServed(served ^ (1n << BigInt(m.index)))} /> {m.name}
+        </label>
+      ))}
+    </div>
+  );
+  const stake = () =>
+    run("Stake", () => {
+      const source = accts.find((a) => a.amount > 0n)?.address;
+      if (!source) throw new Error(`no token account of the stake mint ${config.stakeMint.toBase58()} with a balance`);
+      return program.methods.stake(amountBn()).accountsPartial({ ...base, stakeMint: config.stakeMint, source, stakeVault: config.stakeVault }).rpc();
+    });
+  const withdraw = () =>
+    run("Withdraw", () => {
+      const dest = accts[0]?.address ?? associatedTokenAddress(wallet, config.stakeMint);
+      const pre = accts.length ? [] : [createAtaIdempotent(wallet, wallet, config.stakeMint)];
+      return program.methods.withdrawStake().accountsPartial({ ...base, stakeMint: config.stakeMint, destination: dest, stakeVault: config.stakeVault }).preInstructions(pre).rpc();
+    });
+
+  return (
+    <section>
+      <h1>Operator</h1>
+      <p className="muted">Stake token balance in this wallet: {tokens(wallets, stakeDecimals)} · minimum stake {tokens(config.params.minStake, stakeDecimals)} · unbonding {config.params.unbondingSlots.toString()} slots</p>
+      {operator === undefined ? <p>Loading…</p> : operator === null ? (
+        <div className="form">
+          <p>This wallet is not a registered operator. Choose the models your node serves:</p>
+          {toggles}
+          <button className="primary" onClick={() => run("Register operator", () => program.methods.registerOperator(new BN(served.toString())).accountsPartial(base).rpc())}>Register</button>
+        </div>
+      ) : (
+        <>
+          <table data-testid="operator-stats">
+            <tbody>
+              <tr><td>stake</td><td>{tokens(operator.stake, stakeDecimals)}</td></tr>
+              <tr><td>unbonding</td><td>{tokens(operator.unbonding, stakeDecimals)}{operator.unbonding.gtn(0) && ` — release at slot ${operator.releaseSlot} (now ${slot})`}</td></tr>
+              <tr><td>assigned / agreed / minority / missed</td><td>{operator.assigned.toString()} / {operator.agreed.toString()} / {operator.minority.toString()} / {operator.missed.toString()} ({pct(operator.agreed, operator.assigned)})</td></tr>
+              <tr><td>earned / slashed</td><td>{operator.earnedTotal.toString()} lamports / {tokens(operator.slashedTotal, stakeDecimals)}</td></tr>
+            </tbody>
+          </table>
+          <div className="form">
+            <label>Amount <input value={amount} onChange={(e) => setAmount(e.target.value)} placeholder="e.g. 100" /></label>
+            <div className="row">
+              <button onClick={stake}>Stake</button>
+              <button onClick={() => run("Request unstake", () => program.methods.requestUnstake(amountBn()).accountsPartial(base).rpc())}>Request unstake</button>
+              <button disabled={operator.unbonding.isZero()} onClick={withdraw}>Withdraw unbonded</button>
+            </div>
+            <p>Served models:</p>
+            {toggles}
+            <button onClick={() => run("Set served models", () => program.methods.setServedModels(new BN(served.toString())).accountsPartial(base).rpc())}>Save served models</button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,84 @@
+//! One request, live: status timeline (accountSubscribe), members, event feed (logsSubscribe), the output with
+//! a client-side check against the winning hash, the compute receipt, and the crank / claim / close buttons.
+import { useMemo } from "react";
+import { PublicKey } from "@solana/web3.js";
+import { useVerity } from "../context";
+import { useLiveAccount, type RequestAccount } from "../hooks";
+import { Timeline, MembersTable } from "../components/Timeline";
+import { EventFeed } from "../components/EventFeed";
+import { outputHash, outputPda, toHex, variant } from "../lib/protocol";
+import { assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "../lib/cranks";
+import { short, sol, slotsToSeconds } from "../lib/format";
+
+function Receipt({ r }: { r: RequestAccount }) {
+  const c = r.receipt;
+  return (
+    <table className="receipt" data-testid="receipt">
+      <tbody>
+        <tr><td>model</td><td title={c.model.toBase58()}>{short(c.model)}</td></tr>
+        <tr><td>tokens in / out (median of majority)</td><td data-testid="receipt-tokens">{c.tokensIn} / {c.tokensOut}</td></tr>
+        <tr><td>latency</td><td>{c.latencySlots.toString()} slots ≈ {slotsToSeconds(c.latencySlots)}</td></tr>
+        <tr><td>fee paid</td><td>{sol(c.feePaid, 9)} ({sol(c.pricePerToken, 9)}/token)</td></tr>
+        <tr><td>agreement</td><td data-testid="receipt-agreement">{c.agreementCount}/{c.committeeSize}</td></tr>
+        <tr><td>royalty / protocol fee / rewards</td><td>{sol(r.royaltyPaid, 9)} / {sol(r.protocolFeePaid, 9)} / {sol(r.rewardsTotal, 9)}</td></tr>
+      </tbody>
+    </table>
+  );
+}
+
+export function RequestPage({ address }: { address: string }) {
+  const key = useMemo(() => {
+    try {
+      return new PublicKey(address);
+    } catch {
+      return null;
+    }
+  }, [address]);
+  const { program, slot, wallet, run, cluster } = useVerity();
+  const request = useLiveAccount("request", key);
+  const output = useLiveAccount("output", key ? outputPda(key, cluster.programId) : null);
+  if (!key) return <div className="banner error">"{address}" is not a valid address.</div>;
+  if (request === undefined) return <p>Loading {address}…</p>;
+  if (request === null) return <div className="banner error" data-testid="not-found">No request account at {address} (never created, or closed).</div>;
+
+  const status = variant(request.status);
+  const text = output?.complete ? new TextDecoder().decode(Uint8Array.from(output.data)) : null;
+  const verified = output?.complete && toHex(outputHash(request.profileHash, Uint8Array.from(output.data))) === toHex(request.winningHash);
+  const member = wallet && request.members.find((m) => m.operator.equals(wallet));
+  const prompt = request.prompt.length ? new TextDecoder().decode(Uint8Array.from(request.prompt)) : `(external) ${request.promptUri}`;
+
+  return (
+    <section>
+      <h1>Request <code title={address}>{short(address, 6)}</code> <span className={`status ${status}`} data-testid="status">{status}</span></h1>
+      <p className="prompt"><strong>Prompt:</strong> {prompt}</p>
+      <p className="muted">fee {sol(request.fee, 9)} · max tokens {request.maxTokens} · k = {request.committeeSize} · current slot {slot}</p>
+      <Timeline request={request} slot={slot} />
+      <div className="cranks">
+        {status === "pending" && <button onClick={() => run("Assign committee", async () => assignCommittee(program, key).rpc())}>Assign committee (crank)</button>}
+        {status === "pending" && <button onClick={() => run("Expire", async () => (await expireRequest(program, key)).rpc())}>Expire</button>}
+        {(status === "committing" || status === "revealing") && <button onClick={() => run("Finalize", async () => (await finalizeRequest(program, key)).rpc())}>Finalize (crank)</button>}
+        {status === "finalized" && member && member.reward.gtn(0) && !member.claimed && <button onClick={() => run("Claim reward", () => claimReward(program, key, member.operator).rpc())}>Claim my reward</button>}
+        {wallet && request.requester.equals(wallet) && ["finalized", "noConsensus", "expired"].includes(status) && <button onClick={() => run("Close request", () => closeRequest(program, key, wallet).rpc())}>Close (reclaim rent)</button>}
+      </div>
+      {request.members.length > 0 && <MembersTable request={request} />}
+      {status === "finalized" && (
+        <>
+          <h2>Output</h2>
+          {text !== null ? (
+            <div className="output">
+              <pre data-testid="output">{text}</pre>
+              <p data-testid="output-verified" className={verified ? "ok" : "bad"}>
+                {verified ? "✓ sha256(profile hash ‖ output) equals the winning hash" : "✗ output does not match the winning hash"}
+              </p>
+            </div>
+          ) : (
+            <p className="muted" data-testid="output-pending">Winning hash {toHex(request.winningHash).slice(0, 16)}… — waiting for a majority member to write the output ({output?.data.length ?? 0}/{output?.totalLen ?? "?"} bytes).</p>
+          )}
+          <h2>Compute receipt</h2>
+          <Receipt r={request} />
+        </>
+      )}
+      <EventFeed request={key} />
+    </section>
+  );
+}

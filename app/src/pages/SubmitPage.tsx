@@ -1,0 +1,106 @@
+//! Submit a prompt: model picker (price per token), max tokens, output capacity, a fee estimate (minimum fee,
+//! rent of the Request + Output accounts, transaction fee) checked against the wallet's balance, then
+//! `submit_request` and a jump to the live timeline.
+import { useEffect, useMemo, useState } from "react";
+import BN from "bn.js";
+import { useConnection } from "@solana/wallet-adapter-react";
+import { useVerity } from "../context";
+import { useAll } from "../hooks";
+import { configPda, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace } from "../lib/protocol";
+import { sol } from "../lib/format";
+import { navigate } from "../router";
+
+export function SubmitPage() {
+  const { program, wallet, run, cluster, health } = useVerity();
+  const { connection } = useConnection();
+  const { items: models, error } = useAll("model");
+  const active = useMemo(() => (models ?? []).filter((m) => m.account.active), [models]);
+  const [modelKey, setModelKey] = useState("");
+  const [prompt, setPrompt] = useState("");
+  const [maxTokens, setMaxTokens] = useState(32);
+  const [capacity, setCapacity] = useState(512);
+  const [k, setK] = useState(3);
+  const [rent, setRent] = useState<bigint>(0n);
+  const [balance, setBalance] = useState<bigint | null>(null);
+  const model = active.find((m) => m.publicKey.toBase58() === modelKey) ?? active[0];
+  const promptBytes = new TextEncoder().encode(prompt);
+
+  useEffect(() => {
+    if (!health?.ok) return;
+    program.account.config.fetch(configPda(cluster.programId)).then((c) => setK(c.params.committeeSize)).catch(() => {});
+  }, [program, health?.ok, cluster.programId]);
+  const space = requestSpace(promptBytes.length, 0, k) + outputSpace(capacity);
+  useEffect(() => {
+    if (!health?.ok) return;
+    Promise.all([
+      connection.getMinimumBalanceForRentExemption(requestSpace(promptBytes.length, 0, k)),
+      connection.getMinimumBalanceForRentExemption(outputSpace(capacity)),
+    ]).then(([a, b]) => setRent(BigInt(a + b))).catch(() => {});
+  }, [connection, space, health?.ok]);
+  useEffect(() => {
+    if (wallet) connection.getBalance(wallet).then((b) => setBalance(BigInt(b))).catch(() => {});
+  }, [connection, wallet, modelKey, prompt]);
+
+  const fee = model ? minimumFee(model.account.pricePerToken, maxTokens) : 0n;
+  const total = fee + rent + 10_000n;
+  const problems: string[] = [];
+  if (!model) problems.push("no active model on this cluster");
+  if (!wallet) problems.push("connect a wallet");
+  if (promptBytes.length === 0) problems.push("write a prompt");
+  if (model && promptBytes.length > model.account.maxInputBytes) problems.push(`prompt is ${promptBytes.length} B, the model takes ≤ ${model.account.maxInputBytes} B`);
+  if (model && (maxTokens < 1 || maxTokens > model.account.maxOutputTokens)) problems.push(`max tokens must be 1..${model.account.maxOutputTokens}`);
+  if (capacity < 1 || capacity > 4096) problems.push("output capacity must be 1..4096 bytes");
+  if (wallet && balance !== null && balance < total) problems.push(`insufficient balance: ${sol(balance)} < ${sol(total)} needed`);
+
+  const submit = async () => {
+    if (!model || !wallet) return;
+    const nonce = freshNonce();
+    const request = requestPda(wallet, nonce, cluster.programId);
+    const sig = await run("Submit request", () =>
+      program.methods
+        .submitRequest({ nonce, prompt: Buffer.from(promptBytes), promptHash: null, promptUri: "", maxTokens, fee: new BN(fee.toString()), outputCapacity: capacity, callbackProgram: null })
+        .accountsPartial({ requester: wallet, model: modelPda(model.account.modelId, cluster.programId), request })
+        .rpc(),
+    );
+    if (sig) navigate(`/request/${request.toBase58()}`);
+  };
+
+  return (
+    <section>
+      <h1>Submit a prompt</h1>
+      {error && <div className="banner error">Could not load models: {error}</div>}
+      <div className="form">
+        <label>Model
+          <select data-testid="model-select" value={model?.publicKey.toBase58() ?? ""} onChange={(e) => setModelKey(e.target.value)}>
+            {active.map((m) => (
+              <option key={m.publicKey.toBase58()} value={m.publicKey.toBase58()}>
+                {m.account.name} — {sol(m.account.pricePerToken, 9)}/token
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>Prompt <small>{promptBytes.length}/{model?.account.maxInputBytes ?? "?"} bytes</small>
+          <textarea data-testid="prompt" rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder="Ask the model…" />
+        </label>
+        <div className="row">
+          <label>Max tokens
+            <input data-testid="max-tokens" type="number" min={1} max={model?.account.maxOutputTokens} value={maxTokens} onChange={(e) => setMaxTokens(Number(e.target.value))} />
+          </label>
+          <label>Output capacity (bytes on chain)
+            <input type="number" min={1} max={4096} value={capacity} onChange={(e) => setCapacity(Number(e.target.value))} />
+          </label>
+        </div>
+        <table className="estimate" data-testid="fee-estimate">
+          <tbody>
+            <tr><td>Fee (escrowed: price × max tokens)</td><td data-testid="fee">{sol(fee, 9)}</td></tr>
+            <tr><td>Rent of Request + Output ({space} B, back on close)</td><td>{sol(rent, 9)}</td></tr>
+            <tr><td>Transaction fee (approx.)</td><td>{sol(10_000n, 9)}</td></tr>
+            <tr className="total"><td>Total</td><td>{sol(total, 9)}</td></tr>
+          </tbody>
+        </table>
+        {problems.length > 0 && <ul className="problems" data-testid="problems">{problems.map((p) => <li key={p}>{p}</li>)}</ul>}
+        <button data-testid="submit" className="primary" disabled={problems.length > 0} onClick={submit}>Submit request</button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,224 @@
+//! Bootstrap of a fresh network (what `verity localnet` does before nodes start): config, stake mint, treasury,
+//! the SmolLM2 model and N staked operators, all through the program's own instruction builders.
+use {
+    crate::{chain::Chain, pda},
+    anchor_lang::{prelude::Pubkey, InstructionData, ToAccountMetas},
+    anchor_spl::token::spl_token,
+    anyhow::{ensure, Context},
+    solana_instruction::Instruction,
+    solana_keypair::Keypair,
+    solana_signer::Signer,
+    verity::state::{ConfigParams, Model, ModelParams},
+};
+
+/// Lamports per SOL.
+pub const SOL: u64 = 1_000_000_000;
+/// Decimals of the localnet stake token.
+pub const STAKE_DECIMALS: u8 = 6;
+/// One whole stake token in base units.
+pub const STAKE_TOKEN: u64 = 1_000_000;
+
+/// Builds a Verity instruction from Anchor's generated accounts struct and instruction data.
+pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: verity::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+/// Protocol parameters for CPU inference on a 400 ms-slot localnet: k = 3 (fewer with fewer operators),
+/// ~60 s windows.
+pub fn localnet_params(operators: usize) -> ConfigParams {
+    let k = u8::try_from(operators.clamp(1, 3)).unwrap_or(3);
+    ConfigParams {
+        protocol_fee_bps: 500,
+        slash_bps: 1_000,
+        slash_treasury_bps: 5_000,
+        committee_size: k,
+        assign_window: 150,
+        commit_window: 150,
+        reveal_window: 150,
+        dispute_window: 25,
+        unbonding_slots: 300,
+        min_stake: STAKE_TOKEN,
+        dispute_bond: SOL,
+    }
+}
+
+/// The SmolLM2 model entry with the inference profile hash computed by the oracle (`inference::profile`).
+pub fn smollm2_params(profile_hash: [u8; 32]) -> ModelParams {
+    ModelParams {
+        name: "smollm2-135m-instruct".into(),
+        profile_hash,
+        price_per_token: 1_000,
+        max_input_bytes: 512,
+        max_output_tokens: 128,
+        royalty_bps: 1_000,
+    }
+}
+
+/// What to set up.
+#[derive(Clone, Debug)]
+pub struct BootstrapOptions {
+    pub operators: usize,
+    pub config: ConfigParams,
+    pub model_id: u64,
+    pub model: ModelParams,
+    /// Stake tokens minted to each operator; `stake` of them are staked.
+    pub minted: u64,
+    pub stake: u64,
+    /// Lamports given to each operator and to the client wallet.
+    pub operator_lamports: u64,
+    pub wallet_lamports: u64,
+}
+
+impl BootstrapOptions {
+    /// Defaults: localnet params, model id 1, 1000 tokens minted and 100 staked per operator, 100 SOL each,
+    /// a 1000 SOL client wallet.
+    pub fn new(operators: usize, profile_hash: [u8; 32]) -> BootstrapOptions {
+        BootstrapOptions {
+            operators,
+            config: localnet_params(operators),
+            model_id: 1,
+            model: smollm2_params(profile_hash),
+            minted: 1_000 * STAKE_TOKEN,
+            stake: 100 * STAKE_TOKEN,
+            operator_lamports: 100 * SOL,
+            wallet_lamports: 1_000 * SOL,
+        }
+    }
+}
+
+/// A registered, staked operator.
+pub struct OperatorKeys {
+    pub authority: Keypair,
+    pub stake_account: Pubkey,
+    pub pda: Pubkey,
+}
+
+/// Everything the bootstrap created.
+pub struct Deployment {
+    pub authority: Keypair,
+    pub mint_authority: Keypair,
+    pub stake_mint: Pubkey,
+    pub treasury: Keypair,
+    pub treasury_stake: Pubkey,
+    pub config: ConfigParams,
+    pub model_id: u64,
+    pub model: Pubkey,
+    pub model_index: u8,
+    pub model_owner: Keypair,
+    /// The model's registered parameters (name, profile hash, price, limits).
+    pub model_params: ModelParams,
+    pub operators: Vec<OperatorKeys>,
+    pub wallet: Keypair,
+}
+
+/// Sets up the protocol on a fresh validator. Fails if the config already exists.
+pub async fn bootstrap(chain: &Chain, opts: &BootstrapOptions) -> anyhow::Result<Deployment> {
+    ensure!((1..=verity::constants::MAX_OPERATORS).contains(&opts.operators), "operators must be 1..=64");
+    ensure!(opts.stake <= opts.minted, "stake exceeds the tokens minted per operator");
+    let authority = Keypair::new();
+    let treasury = Keypair::new();
+    let model_owner = Keypair::new();
+    let mint_authority = Keypair::new();
+    let wallet = Keypair::new();
+    let operator_keys: Vec<Keypair> = (0..opts.operators).map(|_| Keypair::new()).collect();
+    let mut funding = vec![
+        (authority.pubkey(), 10 * SOL),
+        (treasury.pubkey(), 10 * SOL),
+        (model_owner.pubkey(), 10 * SOL),
+        (wallet.pubkey(), opts.wallet_lamports),
+    ];
+    funding.extend(operator_keys.iter().map(|k| (k.pubkey(), opts.operator_lamports)));
+    chain.fund_many(&funding).await?;
+    let stake_mint = chain.create_mint(&mint_authority.pubkey(), STAKE_DECIMALS).await?;
+    let treasury_stake = chain.create_token_account(&stake_mint, &treasury.pubkey()).await?;
+
+    let init = ix(
+        verity::accounts::InitializeConfig {
+            authority: authority.pubkey(),
+            config: pda::config(),
+            registry: pda::registry(),
+            stake_mint,
+            stake_vault: pda::stake_vault(),
+            treasury: treasury.pubkey(),
+            treasury_stake,
+            token_program: spl_token::ID,
+            system_program: anchor_lang::system_program::ID,
+        },
+        verity::instruction::InitializeConfig { params: opts.config },
+    );
+    chain.send(&[init], &[&authority]).await.context("initialize_config")?;
+
+    let model = pda::model(opts.model_id);
+    let register = ix(
+        verity::accounts::RegisterModel {
+            owner: model_owner.pubkey(),
+            config: pda::config(),
+            model,
+            system_program: anchor_lang::system_program::ID,
+        },
+        verity::instruction::RegisterModel { model_id: opts.model_id, params: opts.model.clone() },
+    );
+    chain.send(&[register], &[&model_owner]).await.context("register_model")?;
+    let model_index = chain.account::<Model>(&model).await?.index;
+    let served = 1u64.checked_shl(u32::from(model_index)).context("model index out of range")?;
+
+    let adds = operator_keys.into_iter().map(|k| add_operator(chain, opts, k, &stake_mint, &mint_authority, served));
+    let operators = futures_util::future::try_join_all(adds).await?;
+    Ok(Deployment {
+        authority,
+        mint_authority,
+        stake_mint,
+        treasury,
+        treasury_stake,
+        config: opts.config,
+        model_id: opts.model_id,
+        model,
+        model_index,
+        model_owner,
+        model_params: opts.model.clone(),
+        operators,
+        wallet,
+    })
+}
+
+/// Gives a funded operator a token account with minted stake tokens, registers it serving `served` and stakes.
+async fn add_operator(
+    chain: &Chain,
+    opts: &BootstrapOptions,
+    authority: Keypair,
+    mint: &Pubkey,
+    mint_authority: &Keypair,
+    served: u64,
+) -> anyhow::Result<OperatorKeys> {
+    let owner = authority.pubkey();
+    let stake_account = chain.create_funded_token_account(mint, &owner, Some((mint_authority, opts.minted))).await?;
+    let operator = pda::operator(&owner);
+    let register = ix(
+        verity::accounts::RegisterOperator {
+            authority: owner,
+            config: pda::config(),
+            registry: pda::registry(),
+            operator,
+            system_program: anchor_lang::system_program::ID,
+        },
+        verity::instruction::RegisterOperator { served_models: served },
+    );
+    let mut ixs = vec![register];
+    if opts.stake > 0 {
+        ixs.push(ix(
+            verity::accounts::Stake {
+                authority: owner,
+                config: pda::config(),
+                registry: pda::registry(),
+                operator,
+                stake_mint: *mint,
+                source: stake_account,
+                stake_vault: pda::stake_vault(),
+                token_program: spl_token::ID,
+            },
+            verity::instruction::Stake { amount: opts.stake },
+        ));
+    }
+    chain.send(&ixs, &[&authority]).await.context("register_operator + stake")?;
+    Ok(OperatorKeys { authority, stake_account, pda: operator })
+}

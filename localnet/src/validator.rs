@@ -1,0 +1,88 @@
+//! `Localnet`: a real Agave test validator (JSON-RPC + websocket + faucet) with the Verity program registered as
+//! a native builtin.
+use {
+    crate::{
+        builtin::{install_syscall_stubs, program_account, register_builtin},
+        chain::Chain,
+    },
+    anchor_lang::prelude::Pubkey,
+    anyhow::{anyhow, Context},
+    solana_keypair::Keypair,
+    solana_net_utils::SocketAddrSpace,
+    solana_rpc::rpc::JsonRpcConfig,
+    solana_test_validator::{TestValidator, TestValidatorGenesis},
+    std::{net::SocketAddr, path::PathBuf},
+};
+
+/// How to start the validator.
+#[derive(Clone, Debug, Default)]
+pub struct LocalnetOptions {
+    /// JSON-RPC port (websocket: port + 1); `None` picks free ports.
+    pub rpc_port: Option<u16>,
+    /// Ledger directory, wiped at start (a fresh network each run); `None`: a temporary one removed on shutdown.
+    pub ledger_dir: Option<PathBuf>,
+}
+
+/// A running validator. Dropping it (or [`Localnet::shutdown`]) stops it.
+pub struct Localnet {
+    validator: TestValidator,
+    /// Holds the genesis lamports (500 M SOL) and funds the faucet.
+    pub payer: Keypair,
+    /// Address of the faucet serving `requestAirdrop`.
+    pub faucet: SocketAddr,
+    pub rpc_url: String,
+    pub ws_url: String,
+}
+
+impl Localnet {
+    /// Starts the validator with the Verity builtin installed and waits for its first slot.
+    pub async fn start(opts: LocalnetOptions) -> anyhow::Result<Localnet> {
+        install_syscall_stubs().await;
+        let payer = Keypair::new();
+        let faucet = solana_faucet::faucet::run_local_faucet_for_tests(payer.insecure_clone(), None, 0);
+        let mut genesis = TestValidatorGenesis::default();
+        genesis
+            .rpc_config(JsonRpcConfig { enable_rpc_transaction_history: true, ..JsonRpcConfig::default_for_test() })
+            .faucet_addr(Some(faucet))
+            .add_account(verity::ID, program_account());
+        if let Some(port) = opts.rpc_port {
+            genesis.rpc_port(port);
+        }
+        if let Some(dir) = &opts.ledger_dir {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).with_context(|| format!("removing old ledger {}", dir.display()))?;
+            }
+            genesis.ledger_path(dir);
+        }
+        let validator = genesis
+            .start_async_with_mint_address(&payer, SocketAddrSpace::new(true))
+            .await
+            .map_err(|e| anyhow!("test validator failed to start: {e}"))?;
+        let forks = validator.bank_forks();
+        tokio::task::spawn_blocking(move || register_builtin(&forks, verity::ID))
+            .await
+            .context("registering the builtin")??;
+        Ok(Localnet {
+            rpc_url: validator.rpc_url(),
+            ws_url: validator.rpc_pubsub_url(),
+            validator,
+            payer,
+            faucet,
+        })
+    }
+
+    /// The program id the builtin runs under.
+    pub fn program_id(&self) -> Pubkey {
+        verity::ID
+    }
+
+    /// A setup client paying with the genesis keypair.
+    pub fn chain(&self) -> Chain {
+        Chain::new(&self.rpc_url, self.payer.insecure_clone())
+    }
+
+    /// Stops the validator (also done on drop).
+    pub fn shutdown(self) {
+        drop(self.validator);
+    }
+}

@@ -1,0 +1,131 @@
+//! The requester's side: validate and submit a prompt, wait for the outcome and the on-chain output, and render a
+//! request's timeline and compute receipt (`verity request`, `verity demo`, the tests).
+use {
+    super::{ix, pda, ChainClient},
+    anchor_lang::prelude::Pubkey,
+    solana_keypair::Keypair,
+    solana_signer::Signer,
+    std::{fmt::Write, time::Duration},
+    verity::{
+        state::{Model, Output, Request, RequestStatus},
+        SubmitRequestArgs,
+    },
+};
+
+/// What a wallet asks for.
+#[derive(Clone, Debug)]
+pub struct Ask {
+    pub model: Pubkey,
+    pub prompt: Vec<u8>,
+    pub max_tokens: u32,
+    /// Fee in lamports (None: the minimum, price × max_tokens).
+    pub fee: Option<u64>,
+    pub output_capacity: u32,
+}
+
+/// Checks `ask` against the model on chain (clear errors before any transaction) and submits it; returns the
+/// Request address.
+pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow::Result<Pubkey> {
+    let model: Model = match chain.account(&ask.model, "Model").await {
+        Ok(m) => m,
+        Err(super::ChainError::NotFound(_)) => anyhow::bail!("unknown model: no model account at {}", ask.model),
+        Err(e) => return Err(e.into()),
+    };
+    anyhow::ensure!(model.active, "model {} ({}) is inactive", model.name, ask.model);
+    anyhow::ensure!(!ask.prompt.is_empty(), "empty prompt");
+    anyhow::ensure!(
+        ask.prompt.len() <= model.max_input_bytes as usize,
+        "prompt is {} bytes; model {} accepts at most {}",
+        ask.prompt.len(),
+        model.name,
+        model.max_input_bytes
+    );
+    anyhow::ensure!(
+        (1..=model.max_output_tokens).contains(&ask.max_tokens),
+        "max_tokens must be 1..={} for model {}",
+        model.max_output_tokens,
+        model.name
+    );
+    anyhow::ensure!((1..=4096).contains(&ask.output_capacity), "output capacity must be 1..=4096 bytes");
+    let min_fee = model.price_per_token.saturating_mul(u64::from(ask.max_tokens));
+    let fee = ask.fee.unwrap_or(min_fee);
+    anyhow::ensure!(fee >= min_fee, "fee {fee} is below the minimum {min_fee} (price × max_tokens)");
+    let nonce = rand::random::<u64>();
+    let args = SubmitRequestArgs {
+        nonce,
+        prompt: ask.prompt.clone(),
+        prompt_hash: None,
+        prompt_uri: String::new(),
+        max_tokens: ask.max_tokens,
+        fee,
+        output_capacity: ask.output_capacity,
+        callback_program: None,
+    };
+    chain.send("submit_request", &[ix::submit(&wallet.pubkey(), &ask.model, args)], wallet).await?;
+    Ok(pda::request(&wallet.pubkey(), nonce))
+}
+
+/// Polls until the request reaches a final status (Finalized, NoConsensus, Expired) or `timeout` passes.
+pub async fn wait_final(chain: &ChainClient, key: &Pubkey, timeout: Duration) -> anyhow::Result<Request> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let r: Request = chain.account(key, "Request").await?;
+        if matches!(r.status, RequestStatus::Finalized | RequestStatus::NoConsensus | RequestStatus::Expired) {
+            return Ok(r);
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "request {key} still {:?} after {timeout:?}", r.status);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
+/// Polls until the request's Output account is complete; returns the text.
+pub async fn wait_output(chain: &ChainClient, key: &Pubkey, timeout: Duration) -> anyhow::Result<String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let out: Output = chain.account(&pda::output(key), "Output").await?;
+        if out.complete {
+            return Ok(String::from_utf8_lossy(&out.data).into_owned());
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "output of {key} not written after {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
+/// Timeline, committee and compute receipt of a request, as text.
+pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "request   {key}  status {:?}  requester {}", r.status, r.requester);
+    let _ = writeln!(s, "prompt    {:?}", String::from_utf8_lossy(&r.prompt));
+    let _ = writeln!(
+        s,
+        "slots     submit {}  assign {}  commit≤{}  reveal≤{}  finalized {}  (seed slot {})",
+        r.submit_slot, r.assign_slot, r.commit_deadline, r.reveal_deadline, r.finalized_slot, r.seed_slot
+    );
+    for m in &r.members {
+        let _ = writeln!(
+            s,
+            "member    {}  {:?} → {:?}  tokens {}/{}  reward {}  slashed {}",
+            m.operator, m.state, m.outcome, m.tokens_in, m.tokens_out, m.reward, m.slashed
+        );
+    }
+    let rc = &r.receipt;
+    let _ = writeln!(
+        s,
+        "receipt   agreement {}/{}  tokens in {} out {}  latency {} slots  fee {} (price {}/token)",
+        rc.agreement_count, rc.committee_size, rc.tokens_in, rc.tokens_out, rc.latency_slots, rc.fee_paid,
+        rc.price_per_token
+    );
+    let _ = writeln!(
+        s,
+        "fee split royalty {}  protocol {}  rewards {} (claimed {})  winning hash {}",
+        r.royalty_paid,
+        r.protocol_fee_paid,
+        r.rewards_total,
+        r.rewards_claimed,
+        hex::encode(r.winning_hash)
+    );
+    if let Some(o) = output {
+        let _ = writeln!(s, "output    ({} bytes, complete {}) {:?}", o.data.len(), o.complete, String::from_utf8_lossy(&o.data));
+    }
+    s
+}

@@ -1,0 +1,142 @@
+//! `verity demo` (the README's main command): a localnet with 3 nodes, a wallet submits a few prompts, and each
+//! output is printed with its receipt (committee, agreement, tokens, slots, fee split); exits 0 when every request
+//! finalized with its output on chain. `verity bench e2e` measures requests finalized per minute and the
+//! request→finalized latency (slots and seconds) on the same setup.
+use {
+    super::ModelArgs,
+    crate::chain::{pda, wallet},
+    anyhow::Result,
+    clap::Args,
+    std::{path::PathBuf, time::{Duration, Instant}},
+    verity::state::{Output, RequestStatus},
+};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub m: ModelArgs,
+    /// State directory (wiped at start).
+    #[arg(long, default_value = ".localnet-demo")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    #[arg(long, default_value_t = 24)]
+    pub max_tokens: u32,
+    /// Prompts to submit (default: three built-in questions).
+    #[arg(long = "prompt")]
+    pub prompts: Vec<String>,
+}
+
+const DEFAULT_PROMPTS: [&str; 3] =
+    ["What is the capital of France?", "Name three primary colors.", "Explain in one sentence what an oracle is."];
+
+pub fn run(a: DemoArgs) -> Result<()> {
+    let prompts: Vec<String> =
+        if a.prompts.is_empty() { DEFAULT_PROMPTS.iter().map(|s| s.to_string()).collect() } else { a.prompts.clone() };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let t0 = Instant::now();
+        let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
+        println!("localnet up in {:.1}s: {} ({} nodes)", t0.elapsed().as_secs_f64(), cluster.rpc_url(), a.nodes);
+        let chain = cluster.client()?;
+        let kp = cluster.net.deployment.wallet.insecure_clone();
+        let mut keys = Vec::new();
+        for p in &prompts {
+            let ask = wallet::Ask {
+                model: cluster.net.deployment.model,
+                prompt: p.as_bytes().to_vec(),
+                max_tokens: a.max_tokens,
+                fee: None,
+                output_capacity: 1024,
+            };
+            keys.push((p, wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
+        }
+        println!("submitted {} requests as wallet {}", keys.len(), cluster.net.info.wallet);
+        let mut ok = true;
+        for (p, key, _) in &keys {
+            let r = wallet::wait_final(&chain, key, Duration::from_secs(600)).await?;
+            let out = if r.status == RequestStatus::Finalized {
+                wallet::wait_output(&chain, key, Duration::from_secs(120)).await?;
+                chain.account::<Output>(&pda::output(key), "Output").await.ok()
+            } else {
+                ok = false;
+                None
+            };
+            println!("\n> {p}");
+            if let Some(o) = &out {
+                println!("{}", String::from_utf8_lossy(&o.data));
+            }
+            print!("{}", wallet::describe(key, &r, None));
+        }
+        let sent: u64 = cluster.nodes.iter().map(|n| n.metrics.counter("tx_sent")).sum();
+        println!(
+            "\n{} requests in {:.1}s; node transactions sent: {sent} ({:.1} per request, + 1 submit each)",
+            keys.len(),
+            t0.elapsed().as_secs_f64(),
+            sent as f64 / keys.len() as f64
+        );
+        anyhow::ensure!(ok, "not every request finalized");
+        Ok(())
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct BenchE2eArgs {
+    #[command(flatten)]
+    pub m: ModelArgs,
+    #[arg(long, default_value = ".localnet-bench")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Requests submitted (all at once).
+    #[arg(long, default_value_t = 6)]
+    pub requests: usize,
+    #[arg(long, default_value_t = 16)]
+    pub max_tokens: u32,
+}
+
+/// Requests finalized per minute and median / p95 request→finalized latency, with `nodes` nodes on this machine.
+pub fn bench(a: BenchE2eArgs) -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
+        let chain = cluster.client()?;
+        let kp = cluster.net.deployment.wallet.insecure_clone();
+        let start = Instant::now();
+        let mut keys = Vec::new();
+        for i in 0..a.requests {
+            let ask = wallet::Ask {
+                model: cluster.net.deployment.model,
+                prompt: format!("Question {i}: name a fruit and its color.").into_bytes(),
+                max_tokens: a.max_tokens,
+                fee: None,
+                output_capacity: 1024,
+            };
+            keys.push((wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
+        }
+        let mut secs = Vec::new();
+        let mut slots = Vec::new();
+        for (key, t) in &keys {
+            let r = wallet::wait_final(&chain, key, Duration::from_secs(900)).await?;
+            anyhow::ensure!(r.status == RequestStatus::Finalized, "request {key} ended {:?}", r.status);
+            secs.push(t.elapsed().as_secs_f64());
+            slots.push(r.finalized_slot.saturating_sub(r.submit_slot));
+        }
+        let total = start.elapsed().as_secs_f64();
+        secs.sort_by(f64::total_cmp);
+        slots.sort_unstable();
+        let pick = |n: usize, q: f64| ((n as f64 - 1.0) * q).round() as usize;
+        println!(
+            "{} requests, {} nodes, max_tokens {}: {:.2} finalized/min; latency median {:.1}s / {} slots, p95 {:.1}s / {} slots",
+            a.requests,
+            a.nodes,
+            a.max_tokens,
+            a.requests as f64 * 60.0 / total,
+            secs[pick(secs.len(), 0.5)],
+            slots[pick(slots.len(), 0.5)],
+            secs[pick(secs.len(), 0.95)],
+            slots[pick(slots.len(), 0.95)]
+        );
+        Ok(())
+    })
+}

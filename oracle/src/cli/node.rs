@@ -1,0 +1,54 @@
+//! `verity node --config node.toml`: runs one oracle node (engine + chain client + store + metrics server) until
+//! Ctrl-C. Settings come from the TOML file with `VERITY_*` environment overrides (see `config`).
+use {
+    super::ModelArgs,
+    crate::{
+        chain::ChainClient,
+        config::NodeConfig,
+        metrics::{self, Metrics},
+        node::{Node, NodeOptions},
+        store::Store,
+    },
+    anyhow::Result,
+    clap::Args,
+    std::{path::PathBuf, sync::Arc},
+};
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// TOML config file (keypair, rpc_urls, ws_url, model, device, concurrency, store_path, metrics_port, poll_ms).
+    #[arg(long, env = "VERITY_CONFIG")]
+    pub config: PathBuf,
+    /// Directory holding model files.
+    #[arg(long, env = "VERITY_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+}
+
+pub fn run(a: NodeArgs) -> Result<()> {
+    let cfg = NodeConfig::load(&a.config)?;
+    let keypair = verity_localnet::info::read_keypair(&cfg.keypair)?;
+    let m = ModelArgs {
+        model: cfg.model.clone(),
+        models_dir: a.models_dir.clone(),
+        dtype: crate::inference::Dtype::F32,
+        device: cfg.device.parse().map_err(|e| anyhow::anyhow!("config: device {:?}: {e}", cfg.device))?,
+    };
+    let engine = super::infer::start_engine(&m, cfg.concurrency.max(1), None)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let metrics = Metrics::default();
+        if let Some(port) = cfg.metrics_port {
+            let (addr, _task) = metrics::serve(&format!("0.0.0.0:{port}"), metrics.clone()).await?;
+            tracing::info!("metrics on http://{addr}/metrics, health on /health");
+        }
+        let chain = ChainClient::new(&cfg.rpc_urls, metrics)?;
+        let store = Store::open(&cfg.store_path)?;
+        let opts = NodeOptions { poll: cfg.poll(), concurrency: cfg.concurrency, ws_url: cfg.ws_url.clone(), ..Default::default() };
+        let node = Arc::new(Node::new(chain, store, Arc::new(engine), keypair, opts));
+        tokio::select! {
+            _ = node.run() => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+        }
+        Ok(())
+    })
+}

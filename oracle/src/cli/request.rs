@@ -1,0 +1,130 @@
+//! `verity request "prompt"` (a wallet submits a prompt with its fee and waits for the finalized output) and
+//! `verity request show <pubkey>` (a request's timeline, committee and compute receipt).
+use {
+    crate::chain::{pda, wallet, ChainClient},
+    crate::metrics::Metrics,
+    anchor_lang::prelude::Pubkey,
+    anyhow::{Context, Result},
+    clap::{Args, Subcommand},
+    solana_keypair::Keypair,
+    std::{path::PathBuf, time::Duration},
+    verity::state::{Output, Request},
+    verity_localnet::{info::read_keypair, LocalnetInfo},
+};
+
+/// Where the network is and who signs: explicit flags, or a `verity localnet` state directory.
+#[derive(Args, Debug, Clone)]
+pub struct NetArgs {
+    /// State directory written by `verity localnet` (localnet.json, keys/).
+    #[arg(long, env = "VERITY_LOCALNET_DIR", default_value = ".localnet")]
+    pub localnet_dir: PathBuf,
+    /// JSON-RPC URL (default: the localnet's).
+    #[arg(long, env = "VERITY_RPC_URL")]
+    pub url: Option<String>,
+    /// Signer keypair (default: the localnet's wallet, or operator 0 for `operator` commands).
+    #[arg(long, env = "VERITY_KEYPAIR")]
+    pub keypair: Option<PathBuf>,
+}
+
+impl NetArgs {
+    pub fn info(&self) -> Option<LocalnetInfo> {
+        LocalnetInfo::load(&self.localnet_dir).ok()
+    }
+    /// The client, the signer (falling back to `default_key` of the localnet) and the localnet description.
+    pub fn resolve(&self, default_key: impl Fn(&LocalnetInfo) -> PathBuf)
+        -> Result<(ChainClient, Keypair, Option<LocalnetInfo>)> {
+        let info = self.info();
+        let url = match (&self.url, &info) {
+            (Some(u), _) => u.clone(),
+            (None, Some(i)) => i.rpc_url.clone(),
+            (None, None) => anyhow::bail!(
+                "no network: pass --url, or run `verity localnet` (state in {})",
+                self.localnet_dir.display()
+            ),
+        };
+        let key_path = match (&self.keypair, &info) {
+            (Some(k), _) => k.clone(),
+            (None, Some(i)) => default_key(i),
+            (None, None) => anyhow::bail!("no keypair: pass --keypair"),
+        };
+        let kp = read_keypair(&key_path)?;
+        Ok((ChainClient::new(&[url], Metrics::default())?, kp, info))
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct RequestArgs {
+    #[command(subcommand)]
+    pub cmd: Option<RequestCmd>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Model account (default: the localnet's model).
+    #[arg(long)]
+    pub model: Option<Pubkey>,
+    #[arg(long, default_value_t = 32)]
+    pub max_tokens: u32,
+    /// Fee in lamports (default: the model's price × max_tokens).
+    #[arg(long)]
+    pub fee: Option<u64>,
+    /// Output bytes reserved on chain.
+    #[arg(long, default_value_t = 1024)]
+    pub output_capacity: u32,
+    /// Seconds to wait for the outcome and the output.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// The prompt.
+    pub prompt: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequestCmd {
+    /// Show a request's timeline, committee, receipt and output.
+    Show {
+        request: Pubkey,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+}
+
+pub fn run(a: RequestArgs) -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        if let Some(RequestCmd::Show { request, net }) = &a.cmd {
+            let (chain, _, _) = net.resolve(|i| i.wallet_keypair.clone())?;
+            println!("{}", show(&chain, request).await?);
+            return Ok(());
+        }
+        let prompt = a.prompt.clone().context("no prompt: verity request \"your prompt\"")?;
+        let (chain, kp, info) = a.net.resolve(|i| i.wallet_keypair.clone())?;
+        let model = match (a.model, &info) {
+            (Some(m), _) => m,
+            (None, Some(i)) => LocalnetInfo::pubkey(&i.model.address)?,
+            (None, None) => anyhow::bail!("no model: pass --model"),
+        };
+        let ask = wallet::Ask {
+            model,
+            prompt: prompt.into_bytes(),
+            max_tokens: a.max_tokens,
+            fee: a.fee,
+            output_capacity: a.output_capacity,
+        };
+        let key = wallet::submit(&chain, &kp, &ask).await?;
+        eprintln!("submitted request {key}; waiting for the committee…");
+        let timeout = Duration::from_secs(a.timeout);
+        let r = wallet::wait_final(&chain, &key, timeout).await?;
+        if r.status == verity::state::RequestStatus::Finalized {
+            let text = wallet::wait_output(&chain, &key, timeout).await?;
+            println!("{text}");
+        }
+        eprintln!("{}", show(&chain, &key).await?);
+        Ok(())
+    })
+}
+
+/// The `request show` text for `key` (clear errors for a missing or non-Request account).
+pub async fn show(chain: &ChainClient, key: &Pubkey) -> Result<String> {
+    let r: Request = chain.account(key, "Request").await?;
+    let out: Option<Output> = chain.account(&pda::output(key), "Output").await.ok();
+    Ok(wallet::describe(key, &r, out.as_ref()))
+}

@@ -1,0 +1,147 @@
+//! Node configuration: a TOML file, then `VERITY_*` environment overrides (keypair path, RPC/WS URLs, model,
+//! device, concurrency, store path, metrics port, polling interval). Every bad value is a one-line error.
+use {
+    serde::Deserialize,
+    std::{path::PathBuf, time::Duration},
+};
+
+/// The node's settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Operator authority keypair (Solana CLI JSON).
+    pub keypair: PathBuf,
+    /// JSON-RPC endpoints, in order of preference (failover to the next on errors).
+    pub rpc_urls: Vec<String>,
+    /// Websocket endpoint for notifications (optional: polling only without it).
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    /// Model served (registry name, see `verity models list`).
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// `cpu`, `cuda` or `cuda:N`.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Inferences run at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Durable job store (redb file).
+    pub store_path: PathBuf,
+    /// Port for `/metrics` and `/health` (absent: no server).
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
+    /// Polling interval in milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+}
+
+fn default_model() -> String {
+    "smollm2-135m".into()
+}
+fn default_device() -> String {
+    "cpu".into()
+}
+fn default_concurrency() -> usize {
+    2
+}
+fn default_poll_ms() -> u64 {
+    800
+}
+
+impl NodeConfig {
+    /// Parses TOML text, then applies overrides from `env` (`VERITY_KEYPAIR`, `VERITY_RPC_URLS` (comma-separated),
+    /// `VERITY_WS_URL`, `VERITY_MODEL`, `VERITY_DEVICE`, `VERITY_CONCURRENCY`, `VERITY_STORE`,
+    /// `VERITY_METRICS_PORT`, `VERITY_POLL_MS`) and validates.
+    pub fn parse(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<NodeConfig> {
+        let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        let set = |t: &mut toml::Table, k: &str, v: toml::Value| {
+            t.insert(k.into(), v);
+        };
+        let num = |name: &str, v: &str| -> anyhow::Result<i64> {
+            v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number"))
+        };
+        for (var, key) in [("VERITY_KEYPAIR", "keypair"), ("VERITY_WS_URL", "ws_url"), ("VERITY_MODEL", "model"),
+            ("VERITY_DEVICE", "device"), ("VERITY_STORE", "store_path")] {
+            if let Some(v) = env(var) {
+                set(&mut table, key, toml::Value::String(v));
+            }
+        }
+        if let Some(v) = env("VERITY_RPC_URLS") {
+            let urls = v.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect();
+            set(&mut table, "rpc_urls", toml::Value::Array(urls));
+        }
+        for (var, key) in [("VERITY_CONCURRENCY", "concurrency"), ("VERITY_METRICS_PORT", "metrics_port"),
+            ("VERITY_POLL_MS", "poll_ms")] {
+            if let Some(v) = env(var) {
+                set(&mut table, key, toml::Value::Integer(num(var, &v)?));
+            }
+        }
+        let cfg: NodeConfig = table.try_into().map_err(|e| anyhow::anyhow!("config: {e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads `path` (TOML) with the process environment's overrides.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<NodeConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        NodeConfig::parse(&text, |k| std::env::var(k).ok())
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.rpc_urls.is_empty(), "config: rpc_urls must list at least one endpoint");
+        for u in &self.rpc_urls {
+            anyhow::ensure!(u.starts_with("http://") || u.starts_with("https://"), "config: bad RPC URL {u:?}");
+        }
+        if let Some(ws) = &self.ws_url {
+            anyhow::ensure!(ws.starts_with("ws://") || ws.starts_with("wss://"), "config: bad websocket URL {ws:?}");
+        }
+        anyhow::ensure!((1..=64).contains(&self.concurrency), "config: concurrency must be 1..=64");
+        anyhow::ensure!(self.poll_ms >= 50, "config: poll_ms must be at least 50");
+        Ok(())
+    }
+
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.poll_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+keypair = "/keys/op.json"
+rpc_urls = ["http://127.0.0.1:8899"]
+store_path = "/var/verity/node.redb"
+"#;
+
+    #[test]
+    fn defaults_and_env_overrides() {
+        let cfg = NodeConfig::parse(BASE, |_| None).unwrap();
+        assert_eq!(cfg.concurrency, 2);
+        assert_eq!(cfg.model, "smollm2-135m");
+        assert_eq!(cfg.metrics_port, None);
+        let env = |k: &str| match k {
+            "VERITY_RPC_URLS" => Some("http://a:1, http://b:2".to_string()),
+            "VERITY_CONCURRENCY" => Some("4".to_string()),
+            "VERITY_METRICS_PORT" => Some("9100".to_string()),
+            "VERITY_WS_URL" => Some("ws://a:2".to_string()),
+            _ => None,
+        };
+        let cfg = NodeConfig::parse(BASE, env).unwrap();
+        assert_eq!(cfg.rpc_urls, vec!["http://a:1", "http://b:2"]);
+        assert_eq!(cfg.concurrency, 4);
+        assert_eq!(cfg.metrics_port, Some(9100));
+        assert_eq!(cfg.ws_url.as_deref(), Some("ws://a:2"));
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let err = |text: &str, env: &dyn Fn(&str) -> Option<String>| NodeConfig::parse(text, env).unwrap_err().to_string();
+        assert!(err("keypair = 1", &|_| None).starts_with("config:"));
+        assert!(err(BASE, &|k| (k == "VERITY_CONCURRENCY").then(|| "lots".into())).contains("not a number"));
+        assert!(err(BASE, &|k| (k == "VERITY_CONCURRENCY").then(|| "0".into())).contains("concurrency"));
+        assert!(err(BASE, &|k| (k == "VERITY_RPC_URLS").then(|| "ftp://x".into())).contains("bad RPC URL"));
+        assert!(err(&format!("{BASE}\nbogus = 1"), &|_| None).contains("bogus"));
+    }
+}

@@ -1,0 +1,151 @@
+//! The oracle node: watches the program's requests (websocket wake-ups + polling), decides each request's next
+//! step with [`plan::next`] from on-chain state and the durable store, and runs the steps as tasks (at most one
+//! per request at a time; inference bounded by the configured concurrency).
+pub mod engine;
+pub mod cluster;
+mod exec;
+pub mod plan;
+#[cfg(test)]
+mod plan_tests;
+
+use {
+    crate::{chain::ChainClient, metrics::Metrics, store::Store},
+    anchor_lang::prelude::Pubkey,
+    engine::Infer,
+    solana_keypair::Keypair,
+    solana_signer::Signer,
+    std::{
+        collections::HashSet,
+        sync::{Arc, Mutex},
+        time::Duration,
+    },
+    tokio::sync::{Notify, Semaphore},
+};
+
+/// Node settings (see `config` for the file/env form).
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// Polling interval (the fallback when no websocket notification arrives).
+    pub poll: Duration,
+    /// Inferences run at once.
+    pub concurrency: usize,
+    /// Websocket URL for program-account notifications (None: polling only).
+    pub ws_url: Option<String>,
+    /// Output bytes per `write_output` transaction.
+    pub chunk: usize,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions { poll: Duration::from_millis(800), concurrency: 2, ws_url: None, chunk: 700 }
+    }
+}
+
+/// A running node's shared state.
+pub struct Node {
+    pub chain: ChainClient,
+    pub store: Store,
+    pub engine: Arc<dyn Infer>,
+    pub keypair: Keypair,
+    pub metrics: Metrics,
+    pub opts: NodeOptions,
+    in_flight: Mutex<HashSet<Pubkey>>,
+    infer_slots: Semaphore,
+}
+
+impl Node {
+    pub fn new(chain: ChainClient, store: Store, engine: Arc<dyn Infer>, keypair: Keypair, opts: NodeOptions) -> Node {
+        let metrics = chain.metrics.clone();
+        let infer_slots = Semaphore::new(opts.concurrency.max(1));
+        Node { chain, store, engine, keypair, metrics, opts, in_flight: Mutex::default(), infer_slots }
+    }
+
+    pub fn authority(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    /// Runs until the returned future is dropped (all step tasks are aborted with it).
+    pub async fn run(self: Arc<Self>) {
+        let wake = Arc::new(Notify::new());
+        let _watch = self.opts.ws_url.clone().map(|url| AbortOnDrop(crate::chain::watch::spawn(url, wake.clone())));
+        let mut tasks = tokio::task::JoinSet::new();
+        tracing::info!(authority = %self.authority(), "node started");
+        loop {
+            if let Err(e) = self.clone().tick(&mut tasks).await {
+                tracing::warn!("tick: {e:#}");
+            }
+            while tasks.try_join_next().is_some() {}
+            tokio::select! {
+                _ = wake.notified() => tokio::time::sleep(Duration::from_millis(50)).await,
+                _ = tokio::time::sleep(self.opts.poll) => {}
+            }
+        }
+    }
+
+    /// One pass over every request: decide and start the next step of each one not already busy.
+    async fn tick(self: Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) -> anyhow::Result<()> {
+        let now = self.chain.slot().await?;
+        let config: verity::state::Config = self.chain.account(&crate::chain::pda::config(), "Config").await?;
+        let me = self.authority();
+        let served = match self.chain.account_data(&crate::chain::pda::operator(&me)).await? {
+            Some(d) => crate::chain::decode::<verity::state::Operator>(&crate::chain::pda::operator(&me), &d, "Operator")?
+                .served_models,
+            None => 0,
+        };
+        let requests = self.chain.program_accounts::<verity::state::Request>("Request").await?;
+        let profile = self.engine.profile_hash();
+        for (key, req) in requests {
+            if self.in_flight.lock().map(|s| s.contains(&key)).unwrap_or(true) {
+                continue;
+            }
+            let id = key.to_string();
+            let job = self.store.get(&id)?;
+            if job.as_ref().is_some_and(|j| j.phase == crate::store::Phase::Done) {
+                continue;
+            }
+            let serves = req.profile_hash == profile && served & (1u64 << (req.model_index % 64)) != 0;
+            let output_complete = if req.status == verity::state::RequestStatus::Finalized {
+                exec::output_written(&self.chain, &key).await?.1
+            } else {
+                false
+            };
+            let view = plan::View {
+                req: &req,
+                me: &me,
+                now,
+                params: &config.params,
+                job: job.as_ref(),
+                serves,
+                output_complete,
+            };
+            let action = plan::next(&view);
+            if action == plan::Action::Wait {
+                continue;
+            }
+            if let Ok(mut s) = self.in_flight.lock() {
+                s.insert(key);
+            }
+            let node = self.clone();
+            let config = config.clone();
+            tasks.spawn(async move {
+                let label = format!("{action:?}");
+                node.metrics.job_state(&id, &label.to_lowercase());
+                if let Err(e) = node.clone().execute(action, key, req, config).await {
+                    tracing::warn!(request = %id, step = %label, "{e:#}");
+                }
+                if let Ok(mut s) = node.in_flight.lock() {
+                    s.remove(&key);
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

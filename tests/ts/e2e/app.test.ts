@@ -1,0 +1,133 @@
+//! Browser end-to-end: headless Debian chromium (playwright-core) opens the built app against the running
+//! localnet, connects the burner wallet, airdrops, submits a prompt, watches the live timeline while the test
+//! operator driver answers, and checks the finalized output, its hash check and the receipt on screen; also
+//! a rejected transaction (program error name shown) and the wrong-cluster banner. Screenshots land in
+//! test-results/e2e/.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { PublicKey } from "@solana/web3.js";
+import { minimumFee, modelPda, variant } from "../../../app/src/lib/protocol";
+import { sol } from "../../../app/src/lib/format";
+import { connect, loadInfo, programFor, readKeypair, REPO, sleep } from "../lib/localnet";
+import { driveRound, loadOperators } from "../lib/operator-driver";
+
+const info = loadInfo();
+const connection = connect(info);
+const ops = loadOperators(connection, info);
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+const SHOTS = join(REPO, "test-results", "e2e");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+let server: ChildProcess;
+let ctx: BrowserContext;
+let page: Page;
+let profile: string;
+const logs: string[] = [];
+const appUrl = (hash: string, extra = "") =>
+  `http://127.0.0.1:${PORT}/?rpc=${encodeURIComponent(info.rpc_url)}&ws=${encodeURIComponent(info.ws_url)}${extra}#${hash}`;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // The production build (npm run build -w app) served by vite preview.
+  server = spawn("npx", ["vite", "preview", "--port", String(PORT), "--strictPort"], { cwd: join(REPO, "app"), stdio: "pipe" });
+  server.stderr?.on("data", (d) => logs.push(String(d)));
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://127.0.0.1:${PORT}/`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 100) throw new Error(`vite preview did not start: ${logs.join("")}`);
+    await sleep(200);
+  }
+  profile = mkdtempSync(join(tmpdir(), "verity-e2e-chromium-"));
+  ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 1000 } });
+  page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.on("console", (m) => m.type() === "error" && logs.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => logs.push(`pageerror: ${e.message}`));
+});
+
+after(async () => {
+  await ctx?.close();
+  server?.kill();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function connectBurner() {
+  await page.getByRole("button", { name: /Select Wallet/i }).click();
+  await page.getByRole("button", { name: /Burner \(local, unsafe\)/ }).click();
+  await page.getByTestId("balance").waitFor();
+}
+
+test("wrong cluster: a program id that is not deployed is reported", async () => {
+  const bogus = new PublicKey(new Uint8Array(32).fill(9)).toBase58();
+  await page.goto(appUrl("/submit", `&program=${bogus}`));
+  const banner = page.getByTestId("cluster-problem");
+  await banner.waitFor({ timeout: 20_000 });
+  assert.match(await banner.innerText(), /Wrong cluster: program .* is not deployed on localnet/);
+});
+
+test("burner wallet submits a prompt and sees the finalized output live", async () => {
+  await page.goto(appUrl("/submit"));
+  await connectBurner();
+  const lamports = async () => Number((await page.getByTestId("balance").getAttribute("data-lamports")) || 0);
+  await page.getByTestId("airdrop").click();
+  for (let i = 0; (await lamports()) < 1e9; i++) {
+    assert.ok(i < 100, "airdrop did not arrive");
+    await sleep(200);
+  }
+
+  const model = await programFor(connection, readKeypair(info.wallet_keypair)).account.model.fetch(modelPda(info.model.id));
+  await page.getByTestId("model-select").selectOption(info.model.address);
+  const prompt = "In one sentence: what is Solana?";
+  await page.getByTestId("prompt").fill(prompt);
+  await page.getByTestId("max-tokens").fill("24");
+  assert.equal(await page.getByTestId("fee").innerText(), sol(minimumFee(model.pricePerToken, 24), 9));
+  await page.screenshot({ path: join(SHOTS, "1-submit.png"), fullPage: true });
+  await page.getByTestId("submit").click();
+  await page.waitForURL(/#\/request\/\w+/, { timeout: 30_000 });
+  const address = new URL(page.url()).hash.split("/")[2];
+  const request = new PublicKey(address);
+  await page.getByTestId("status").filter({ hasText: "pending" }).waitFor();
+
+  // A rejected transaction shows the program's error name: finalize before any committee exists.
+  await page.getByRole("button", { name: "Expire" }).click();
+  const err = page.getByTestId("error");
+  await err.waitFor({ timeout: 20_000 });
+  assert.match(await err.innerText(), /ExpireTooEarly \(6046\)/);
+  await page.screenshot({ path: join(SHOTS, "2-rejected.png"), fullPage: true });
+
+  // TEST DRIVER acting as the committee (until oracle nodes exist): assign, commit, reveal, finalize, write.
+  const answer = await driveRound(connection, ops, request);
+  const out = page.getByTestId("output");
+  await out.waitFor({ timeout: 60_000 });
+  assert.equal(await out.innerText(), answer.text);
+  assert.match(await page.getByTestId("output-verified").innerText(), /✓/);
+  assert.equal(await page.getByTestId("status").innerText(), "finalized");
+  for (const step of ["submitted", "assigned", "commits", "reveals", "final"]) {
+    assert.equal(await page.getByTestId(`step-${step}`).getAttribute("data-done"), "true", step);
+  }
+  const k = info.committee_size;
+  assert.equal(await page.getByTestId("receipt-agreement").innerText(), `${k}/${k}`);
+  // The live event feed (logsSubscribe) saw the round as it happened.
+  const names = await page.getByTestId("event").evaluateAll((els) => els.map((e) => e.getAttribute("data-name")));
+  for (const n of ["committeeAssigned", "resultCommitted", "resultRevealed", "requestFinalized", "outputWritten"]) assert.ok(names.includes(n), `${n} in ${names}`);
+  const req = await ops.cranker.account.request.fetch(request);
+  assert.equal(variant(req.status), "finalized");
+  await page.screenshot({ path: join(SHOTS, "3-finalized.png"), fullPage: true });
+});
+
+test("leaderboard, models and operator pages render the chain's accounts", async () => {
+  await page.goto(appUrl("/operators"));
+  await page.getByTestId("operator-row").first().waitFor({ timeout: 20_000 });
+  assert.ok((await page.getByTestId("operator-row").count()) >= info.operators.length);
+  await page.screenshot({ path: join(SHOTS, "4-leaderboard.png"), fullPage: true });
+  await page.goto(appUrl("/models"));
+  await page.getByTestId("model-row").first().waitFor({ timeout: 20_000 });
+  assert.match(await page.getByTestId("models").innerText(), new RegExp(info.model.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  await page.goto(appUrl("/operator"));
+  await page.getByRole("button", { name: "Register" }).waitFor({ timeout: 20_000 });
+  assert.deepEqual(logs.filter((l) => l.startsWith("pageerror")), []);
+});

@@ -1,0 +1,108 @@
+//! Rejections, each with the program's own error name as the app explains it: bad submissions, wrong PDA,
+//! an unfunded payer, commit/reveal/finalize out of turn, a forged reveal, a wrong output, pause and authority.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import BN from "bn.js";
+import { Keypair } from "@solana/web3.js";
+import { commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant } from "../../../app/src/lib/protocol";
+import { assignCommittee, expireRequest, finalizeRequest } from "../../../app/src/lib/cranks";
+import { explainError } from "../../../app/src/lib/errors";
+import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
+import { assignWithRetry, loadOperators } from "../lib/operator-driver";
+import { rejectsWith } from "../lib/expect";
+
+const info = loadInfo();
+const connection = connect(info);
+const wallet = readKeypair(info.wallet_keypair);
+const program = programFor(connection, wallet);
+const ops = loadOperators(connection, info);
+const model = await program.account.model.fetch(modelPda(info.model.id));
+const config = configPda();
+
+type Args = { prompt: Buffer; promptHash: number[] | null; promptUri: string; maxTokens: number; fee: BN; outputCapacity: number };
+function submit(over: Partial<Args> = {}, p = program, nonce = freshNonce(), requestNonce = nonce) {
+  const a: Args = { prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4), outputCapacity: 64, ...over };
+  const requester = p.provider.publicKey!;
+  return p.methods
+    .submitRequest({ nonce, ...a, callbackProgram: null })
+    .accountsPartial({ requester, model: modelPda(info.model.id), request: requestPda(requester, requestNonce) })
+    .rpc();
+}
+
+test("submit_request rejects bad arguments with the program's error names", async () => {
+  await rejectsWith(submit({ fee: model.pricePerToken.muln(4).subn(1) }), "FeeTooLow");
+  await rejectsWith(submit({ maxTokens: 0, fee: new BN(0) }), "MaxTokensZero");
+  await rejectsWith(submit({ maxTokens: model.maxOutputTokens + 1, fee: model.pricePerToken.muln(model.maxOutputTokens + 1) }), "MaxTokensAboveModelLimit");
+  await rejectsWith(submit({ prompt: Buffer.alloc(model.maxInputBytes + 1, 97) }), "PromptTooLarge");
+  await rejectsWith(submit({ prompt: Buffer.alloc(0) }), "PromptMissing");
+  await rejectsWith(submit({ promptHash: Array(32).fill(1) }), "PromptAmbiguous");
+  await rejectsWith(submit({ outputCapacity: 0 }), "InvalidOutputCapacity");
+  await rejectsWith(submit({ outputCapacity: 4097 }), "InvalidOutputCapacity");
+});
+
+test("framework and balance failures are explained too", async () => {
+  const n = freshNonce();
+  await rejectsWith(submit({}, program, n, n.addn(1)), "ConstraintSeeds");
+  const pauper = programFor(connection, Keypair.generate());
+  let err: unknown;
+  await submit({}, pauper).catch((e) => (err = e));
+  assert.equal(explainError(err).kind, "balance", explainError(err).message);
+  assert.match(explainError(err).message, /Insufficient balance/);
+});
+
+test("commit / reveal / finalize out of turn, forged reveal and wrong output are rejected", async () => {
+  const nonce = freshNonce();
+  const request = requestPda(wallet.publicKey, nonce);
+  await submit({}, program, nonce);
+  await rejectsWith(finalizeRequest(program, request).then((b) => b.rpc()), "RequestNotAssigned");
+  await rejectsWith(expireRequest(program, request).then((b) => b.rpc()), "ExpireTooEarly");
+  await assignWithRetry(ops.cranker, request);
+  await rejectsWith(assignCommittee(ops.cranker, request).rpc(), "RequestNotPending");
+  const req = await program.account.request.fetch(request);
+  const members = req.members.map((m) => {
+    const kp = ops.byAuthority.get(m.operator.toBase58())!;
+    const oh = outputHash(req.profileHash, "four");
+    const salt = randomSalt();
+    return { kp, p: programFor(connection, kp), oh, salt, c: commitmentHash(request, kp.publicKey, oh, salt) };
+  });
+  const commit = (m: (typeof members)[0]) => m.p.methods.commitResult(Array.from(m.c)).accountsPartial({ operator: m.kp.publicKey, config, request }).rpc();
+  const reveal = (m: (typeof members)[0], salt = m.salt) =>
+    m.p.methods.revealResult({ outputHash: Array.from(m.oh), salt: Array.from(salt), tokensIn: 1, tokensOut: 1 }).accountsPartial({ operator: m.kp.publicKey, config, request }).rpc();
+
+  await rejectsWith(program.methods.commitResult(Array(32).fill(0)).accountsPartial({ operator: wallet.publicKey, config, request }).rpc(), "NotCommitteeMember");
+  await commit(members[0]);
+  await rejectsWith(commit(members[0]), "AlreadyCommitted");
+  await rejectsWith(reveal(members[0]), "RevealWindowNotOpen");
+  await rejectsWith(finalizeRequest(program, request).then((b) => b.rpc()), "FinalizeTooEarly");
+  for (const m of members.slice(1)) await commit(m);
+  await rejectsWith(reveal(members[0], randomSalt()), "CommitmentMismatch");
+  await rejectsWith(
+    members[0].p.methods.revealResult({ outputHash: Array.from(members[0].oh), salt: Array.from(members[0].salt), tokensIn: 1, tokensOut: req.maxTokens + 1 }).accountsPartial({ operator: members[0].kp.publicKey, config, request }).rpc(),
+    "InvalidTokenCount",
+  );
+  for (const m of members) await reveal(m);
+  await rejectsWith(reveal(members[0]), "AlreadyRevealed");
+  await (await finalizeRequest(program, request)).rpc();
+  assert.equal(variant((await program.account.request.fetch(request)).status), "finalized");
+  await rejectsWith(finalizeRequest(program, request).then((b) => b.rpc()), "AlreadyFinalized");
+  const write = (who: Keypair, data: string) =>
+    programFor(connection, who).methods.writeOutput({ offset: 0, totalLen: data.length, data: Buffer.from(data) }).accountsPartial({ writer: who.publicKey, request, output: outputPda(request) }).rpc();
+  await rejectsWith(write(members[0].kp, "five"), "OutputHashMismatch");
+  await rejectsWith(write(wallet, "four"), "NotCommitteeMember");
+  await write(members[0].kp, "four");
+  await rejectsWith(write(members[1].kp, "four"), "OutputAlreadyComplete");
+});
+
+test("only the authority pauses; a paused protocol refuses new requests", async () => {
+  await rejectsWith(program.methods.setPaused(true).accountsPartial({ authority: wallet.publicKey, config }).rpc(), "Unauthorized");
+  const admin = programFor(connection, readKeypair(info.authority_keypair));
+  await admin.methods.setPaused(true).accountsPartial({ authority: admin.provider.publicKey!, config }).rpc();
+  try {
+    assert.equal((await program.account.config.fetch(config)).paused, true);
+    await rejectsWith(submit(), "ProtocolPaused");
+  } finally {
+    await admin.methods.setPaused(false).accountsPartial({ authority: admin.provider.publicKey!, config }).rpc();
+  }
+  assert.equal((await program.account.config.fetch(config)).paused, false);
+  await submit(); // open again
+});

@@ -1,0 +1,60 @@
+//! Program events seen by the tests: live over websocket (`logsSubscribe`) and from transaction history
+//! (`getSignaturesForAddress` + `getTransaction`), decoded with the IDL's event coder.
+import { EventParser, type Program } from "@coral-xyz/anchor";
+import type { Connection, PublicKey } from "@solana/web3.js";
+import type { Verity } from "../../../app/src/lib/protocol";
+
+export interface SeenEvent {
+  name: string;
+  data: Record<string, any>;
+  signature: string;
+}
+
+/** Subscribes to the program's logs and decodes every event until `stop()`. */
+export function subscribeEvents(program: Program<Verity>) {
+  const conn = program.provider.connection;
+  const parser = new EventParser(program.programId, program.coder);
+  const events: SeenEvent[] = [];
+  const id = conn.onLogs(
+    program.programId,
+    (l) => {
+      if (l.err) return;
+      for (const e of parser.parseLogs(l.logs)) events.push({ name: e.name, data: e.data as any, signature: l.signature });
+    },
+    "confirmed",
+  );
+  return {
+    events,
+    /** Waits until `pred` holds for some event (websocket delivery is asynchronous). */
+    async waitFor(pred: (e: SeenEvent) => boolean, timeoutMs = 15_000): Promise<SeenEvent> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = events.find(pred);
+        if (hit) return hit;
+        if (Date.now() > end) throw new Error(`event not seen within ${timeoutMs} ms; seen: ${events.map((e) => e.name).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    stop: () => conn.removeOnLogsListener(id),
+  };
+}
+
+/** Every event in the transaction history of `address` (oldest first). */
+export async function historyEvents(connection: Connection, program: Program<Verity>, address: PublicKey): Promise<SeenEvent[]> {
+  const parser = new EventParser(program.programId, program.coder);
+  const sigs: string[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await connection.getSignaturesForAddress(address, { before, limit: 1000 }, "confirmed");
+    sigs.push(...page.filter((s) => !s.err).map((s) => s.signature));
+    if (page.length < 1000) break;
+    before = page[page.length - 1].signature;
+  }
+  const out: SeenEvent[] = [];
+  for (const signature of sigs.reverse()) {
+    const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    if (!tx) throw new Error(`getTransaction(${signature}) returned null`);
+    for (const e of parser.parseLogs(tx.meta?.logMessages ?? [])) out.push({ name: e.name, data: e.data as any, signature });
+  }
+  return out;
+}
