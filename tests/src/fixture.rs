@@ -121,6 +121,8 @@ impl Protocol {
         for _ in 0..n {
             p.add_operator(stake).await;
         }
+        // Registry changes become drawable only `assign_window + 1` slots after they are made (PROTOCOL.md).
+        p.activate_registry().await;
         p
     }
 
@@ -231,6 +233,7 @@ impl Protocol {
         ix(
             verity::accounts::DeregisterOperator {
                 authority: *authority,
+                config: pda::config(),
                 registry: pda::registry(),
                 operator: pda::operator(authority),
             },

@@ -33,6 +33,7 @@ async fn only_operators_serving_the_model_are_drawn() {
         p.add_operator_serving(50_000, 0b10).await; // 3..6 serve model 1
     }
     p.add_operator_serving(50_000, 0b11).await; // 6 serves both
+    p.activate_registry().await; // registry changes become drawable assign_window + 1 slots later
     for nonce in 1..=3u64 {
         let req = p.requester(10 * SOL).await;
         let request = p.submit(&req, 1, submit_args(nonce, "hi", 1, 1_000)).await;
@@ -48,6 +49,7 @@ async fn draw_is_stake_weighted() {
     p.add_model(default_model_params()).await;
     p.add_operator(1).await; // 0: weight 1
     p.add_operator(999_999).await; // 1: weight 999_999 (chance of losing a draw: 1e-6)
+    p.activate_registry().await; // registry changes become drawable assign_window + 1 slots later
     for nonce in 1..=8u64 {
         let req = p.requester(10 * SOL).await;
         let request = p.submit(&req, 0, submit_args(nonce, "hi", 1, 1_000)).await;

@@ -1,14 +1,15 @@
-//! Draw fairness against operators (not requesters): the draw reads the registry at `assign_committee` time,
-//! after the seed slot's hash is public. An operator who knows the seed can change its own stake by a ground
-//! amount and crank `assign_committee` in the same transaction, choosing among many committees. This test
-//! asserts the property the protocol needs — such grinding does no better than chance — and currently FAILS
-//! (tests/BUGS.md #2), so it is ignored until the program freezes the draw's weights before the seed is known.
+//! Draw fairness against operators (not requesters). The seed is public one slot after submit; before the
+//! fix of tests/BUGS.md #2 the draw read the registry at `assign_committee` time, so an operator could change
+//! its stake by a ground amount and crank `assign` in the same transaction (20/20 committees captured). Now the
+//! draw uses the values in force at submit_slot: (1) the same grinding does no better than chance; (2) whatever
+//! operators change between submit and assign (stake, unbonding, served models, leaving), the committee equals
+//! the spec draw over the registry as it stood when the request was submitted.
 use {
     verity::state::RegistryEntry,
     verity_tests::{
         default_model_params, default_params,
-        model_check::{self as mc},
-        Keypair, Protocol, Pubkey, Signer, SOL, submit_args,
+        model_check::{self as mc, Rng},
+        submit_args, Keypair, Protocol, Pubkey, Signer, SOL,
     },
 };
 
@@ -23,7 +24,6 @@ fn grind(entries: &[RegistryEntry], who: usize, colluders: &[Pubkey; 2], seed: &
 }
 
 #[tokio::test]
-#[ignore = "BUGS.md #2: operators can grind the committee by changing stake after the seed is public"]
 async fn an_operator_topping_up_stake_after_the_seed_is_public_cannot_pick_the_committee() {
     let mut p = Protocol::new(default_params()).await;
     p.add_model(default_model_params()).await;
@@ -64,4 +64,61 @@ async fn an_operator_topping_up_stake_after_the_seed_is_public_cannot_pick_the_c
     }
     println!("stake grinding: colluders hold a majority in {hits}/{trials} committees (chance {base:.2}; ≥ {limit}: p < 1e-6)");
     assert!(hits < limit, "an operator chose its committee by grinding its stake: {hits}/{trials}");
+}
+
+#[tokio::test]
+async fn registry_changes_after_submit_never_change_the_committee() {
+    let mut p = Protocol::new(default_params()).await; // assign window 20
+    p.add_model(default_model_params()).await;
+    p.add_model(default_model_params()).await;
+    for i in 0..7u64 {
+        p.add_operator_serving(40_000 + 10_000 * i, 0b11).await;
+    }
+    p.activate_registry().await;
+    let requester = p.requester(100 * SOL).await;
+    let mut rng = Rng(2026);
+    let mut churned = 0;
+    for nonce in 1..=16u64 {
+        // Some changes are made before the submit and are still pending at it (exercising the entry history).
+        churn(&mut p, &mut rng, 2).await;
+        let request = p.submit(&requester, (nonce % 2) as usize, submit_args(nonce, "hi", 1, 1_000)).await;
+        let r = p.request(&request).await;
+        let at_submit = p.registry().await.entries;
+        // Between submit and assign (within the assign window) operators change whatever they like.
+        for _ in 0..3 {
+            churned += churn(&mut p, &mut rng, 3).await;
+            p.env.warp_by(1 + rng.below(4)).await;
+        }
+        let (_, hash) = mc::seed_entry(&p.env.slot_hashes().await, r.submit_slot).expect("seed slot");
+        let pool = mc::eligible_at(&at_submit, r.model_index, p.params.min_stake, r.submit_slot);
+        let expected = mc::spec_draw(&pool, 3, &mc::spec_seed(&hash, &request, 0));
+        let res = p.env.send(&[p.ix_assign(&request)], &[]).await;
+        match expected {
+            Some(c) => {
+                assert!(res.is_ok(), "request {nonce}: assign failed: {:?}", res.err().map(|e| e.err));
+                let got: Vec<Pubkey> = p.request(&request).await.members.iter().map(|m| m.operator).collect();
+                assert_eq!(got, c, "request {nonce}: committee differs from the draw over the registry at submit");
+            }
+            None => assert_eq!(res.err().and_then(|e| e.custom_code()), Some(verity::VerityError::NotEnoughOperators.into())),
+        }
+    }
+    println!("16 committees unaffected by {churned} registry changes made after their submit");
+}
+
+/// `n` random operator changes (stake top-up, unbond, withdraw, served models); returns how many succeeded.
+async fn churn(p: &mut Protocol, rng: &mut Rng, n: usize) -> usize {
+    let mut done = 0;
+    for _ in 0..n {
+        let o = rng.below(p.operators.len() as u64) as usize;
+        let a = p.operators[o].authority.insecure_clone();
+        let tokens = p.operators[o].tokens;
+        let ix = match rng.below(4) {
+            0 => p.ix_stake(&a.pubkey(), &tokens, 1 + rng.below(50_000)),
+            1 => p.ix_request_unstake(&a.pubkey(), 1 + rng.below(20_000)),
+            2 => p.ix_withdraw_stake(&a.pubkey(), &tokens),
+            _ => p.ix_set_served_models(&a.pubkey(), 1 + rng.below(3)),
+        };
+        done += usize::from(p.env.send(&[ix], &[&a]).await.is_ok());
+    }
+    done
 }

@@ -25,6 +25,7 @@ async fn unbonded(p: &mut Protocol, amount: u64) {
 #[tokio::test]
 async fn accounts_owned_by_another_program_are_refused() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let a = p.operators[0].authority.insecure_clone();
     let attacker_program = Pubkey::new_unique();
     // A byte-for-byte SPL token account of the stake mint, but owned by the attacker's program (which could
@@ -60,6 +61,7 @@ async fn accounts_owned_by_another_program_are_refused() {
 #[tokio::test]
 async fn one_verity_account_type_cannot_pose_as_another() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let (requester, request) = p.submitted().await;
     let q = requester.pubkey();
     // Request and Operator both start with a pubkey (requester / authority) right after the discriminator, so
@@ -94,6 +96,7 @@ async fn one_verity_account_type_cannot_pose_as_another() {
 async fn a_fake_token_or_system_program_is_never_invoked() {
     let mut p = Protocol::standard().await;
     p.add_operator(100_000).await; // a committee of 3 remains drawable while operator 0 unbonds
+    p.activate_registry().await;
     let a = p.operators[0].authority.insecure_clone();
     let tokens = p.operators[0].tokens;
     // Executable programs that are not SPL Token: Token-2022 (real, different) and Verity itself; and a plain
@@ -135,6 +138,7 @@ async fn a_fake_token_or_system_program_is_never_invoked() {
 async fn duplicate_mutable_accounts_are_refused() {
     let mut p = Protocol::standard().await;
     p.add_operator(100_000).await; // a committee of 3 remains drawable while operator 0 unbonds
+    p.activate_registry().await;
     let a = p.operators[0].authority.insecure_clone();
     let vault = pda::stake_vault();
     // withdraw_stake with destination = the vault itself: SPL Token accepts a self-transfer, so without a check

@@ -1,7 +1,7 @@
-//! Authority misconfiguration that would brick settlement: `update_config` accepts the stake vault itself as
-//! the treasury's stake account (it only checks the mint). Every `finalize_request` then passes the vault twice
-//! as a mutable account and is refused, so no request can settle and no member can withdraw. This test asserts
-//! the update is refused; it currently FAILS (tests/BUGS.md #4), so it is ignored until the program checks it.
+//! Authority misconfiguration that would brick settlement: with the stake vault itself as the treasury's stake
+//! account, every `finalize_request` passes the vault twice as a mutable account and is refused, so no request
+//! could settle and no member withdraw. `update_config` must refuse it (tests/BUGS.md #4; it used to check only
+//! the mint) with InvalidTreasuryStakeAccount.
 use {
     anchor_lang::error::ErrorCode as Anchor,
     verity::VerityError,
@@ -11,9 +11,9 @@ use {
 const TEXT: &str = "An answer everyone agrees on.";
 
 #[tokio::test]
-#[ignore = "BUGS.md #4: update_config accepts the stake vault as treasury_stake, which blocks every finalize"]
 async fn the_vault_cannot_become_the_treasury_stake_account() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let (_q, request, c) = p.assigned().await;
     for &m in &c {
         p.commit(&request, m, 0, TEXT).await;

@@ -1,11 +1,10 @@
 //! Registry exhaustion: `register_operator` is permissionless and needs no stake, and the registry holds at
-//! most 64 entries that only their own authority can remove. This test asserts that zero-stake registrations
-//! cannot lock staked operators out of the protocol; it currently FAILS with RegistryFull (tests/BUGS.md #3),
-//! so it is ignored until the program bounds or evicts unstaked entries.
+//! most 64 entries. Zero-stake registrations must not lock staked operators out of the protocol (before the fix
+//! of tests/BUGS.md #3 the 65th operator got RegistryFull; now a full registry evicts an entry no assignable
+//! request can draw).
 use verity_tests::{default_params, Protocol, Signer, SOL};
 
 #[tokio::test]
-#[ignore = "BUGS.md #3: 61 zero-stake registrations fill the 64-entry registry; staked operators are locked out"]
 async fn zero_stake_squatters_cannot_lock_staked_operators_out() {
     let mut p = Protocol::with_operators(default_params(), 3, 100_000).await;
     // The squatter: 61 fresh keys, each paying only the Operator account's rent (recoverable later).
@@ -23,4 +22,11 @@ async fn zero_stake_squatters_cannot_lock_staked_operators_out() {
     let ixs = [p.ix_register_operator(&honest.pubkey(), 1), p.ix_stake(&honest.pubkey(), &tokens, 500_000)];
     let res = p.env.send(&ixs, &[&honest]).await;
     assert!(res.is_ok(), "a staked operator was locked out by zero-stake entries: {:?}", res.err().map(|e| e.err));
+    let reg = p.registry().await;
+    assert_eq!(reg.entries.len(), 64);
+    assert!(reg.entries.iter().any(|e| e.authority == honest.pubkey() && e.stake == 500_000));
+    // Staked operators are never the ones evicted.
+    for o in &p.operators {
+        assert!(reg.entries.iter().any(|e| e.authority == o.authority.pubkey()), "a staked operator was evicted");
+    }
 }

@@ -20,6 +20,7 @@ async fn needs_signature(p: &mut Protocol, ix: solana_instruction::Instruction, 
 #[tokio::test]
 async fn every_signed_instruction_refuses_a_missing_signature() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let auth = p.authority.insecure_clone();
 
     // Config authority.
@@ -94,6 +95,7 @@ async fn every_signed_instruction_refuses_a_missing_signature() {
 #[tokio::test]
 async fn a_signature_by_someone_else_is_unauthorized() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let intruder = p.env.funded_keypair(SOL).await;
     let i = intruder.pubkey();
     // Each builder names the victim's account (config, model, operator PDA) but the intruder as signer; the

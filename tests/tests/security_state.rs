@@ -38,6 +38,7 @@ async fn finalized(p: &mut Protocol, nonce: u64) -> (Keypair, Pubkey, Vec<usize>
 #[tokio::test]
 async fn initialized_accounts_cannot_be_initialized_again() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     // An attacker re-runs initialize_config with its own mint and treasury to become the authority.
     let attacker = p.env.funded_keypair(10 * SOL).await;
     let evil_mint = p.env.create_mint(&attacker.pubkey(), 6).await;
@@ -89,6 +90,7 @@ async fn initialized_accounts_cannot_be_initialized_again() {
 #[tokio::test]
 async fn pdas_are_bound_to_their_owner_and_canonical_bump() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     // Every stored bump is the canonical one (so `bump = x.bump` re-derives exactly the canonical address).
     let c = p.config().await;
     assert_eq!(c.bump, Pubkey::find_program_address(&[b"config"], &verity::ID).1);
@@ -148,6 +150,7 @@ fn assert_failed_at(e: &verity_tests::TxErr, index: u8, code: u32) {
 #[tokio::test]
 async fn closed_accounts_cannot_be_revived() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let (requester, request, c) = finalized(&mut p, 1).await;
     p.pass_dispute_window(&request).await;
     for &m in &c[..2] {
@@ -192,6 +195,7 @@ async fn closed_accounts_cannot_be_revived() {
 #[tokio::test]
 async fn a_copied_commitment_is_slashed_not_paid() {
     let mut p = Protocol::standard().await;
+    p.activate_registry().await; // operators' stake in force before the first request
     let (_q, request) = p.submitted().await;
     let c = p.assign(&request).await;
     let (a, b) = (c[0], c[1]);

@@ -69,6 +69,7 @@ async fn unbonding_operator_is_not_drawn() {
     let a = auth(&p, 1);
     let unstake = p.ix_request_unstake(&a.pubkey(), 1);
     p.env.ok(&[unstake], &[&a]).await;
+    p.activate_registry().await; // registry changes become drawable assign_window + 1 slots later
     // 3 eligible operators for k = 3: the committee must be exactly them.
     let (_r, _request, mut c) = p.assigned().await;
     c.sort();
@@ -80,6 +81,7 @@ async fn operator_below_min_stake_is_never_drawn() {
     let params = default_params();
     let mut p = Protocol::with_operators(params, 3, params.min_stake).await; // exactly min: eligible
     p.add_operator(params.min_stake - 1).await; // operator 3: below min
+    p.activate_registry().await; // registry changes become drawable assign_window + 1 slots later
     for nonce in 1..=3u64 {
         let req = p.requester(10 * verity_tests::SOL).await;
         let request = p.submit(&req, 0, verity_tests::submit_args(nonce, "hi", 1, 1_000)).await;
@@ -97,6 +99,7 @@ async fn not_enough_eligible_operators_fails_the_draw() {
     let unserve = p.ix_set_served_models(&a.pubkey(), 0);
     p.env.ok(&[unserve], &[&a]).await;
     assert_eq!(p.operator(0).await.served_models, 0);
+    p.activate_registry().await; // registry changes become drawable assign_window + 1 slots later
     let (_req, request) = p.submitted().await;
     p.make_seed_available().await;
     let assign = p.ix_assign(&request);

@@ -415,6 +415,24 @@ export type Verity = {
           ]
         },
         {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
           "name": "registry",
           "writable": true,
           "pda": {
@@ -2457,6 +2475,11 @@ export type Verity = {
       "code": 6061,
       "name": "assignWindowClosed",
       "msg": "Assign window has passed; the request can only expire"
+    },
+    {
+      "code": 6062,
+      "name": "registryChangePending",
+      "msg": "Operator's registry values may still be drawn (changed within the last assign window + 1 slots)"
     }
   ],
   "types": [
@@ -2774,6 +2797,33 @@ export type Verity = {
           }
         ],
         "kind": "struct"
+      }
+    },
+    {
+      "name": "drawValues",
+      "docs": [
+        "Draw inputs of one operator, in force from `effective_slot`."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "stake",
+            "type": "u64"
+          },
+          {
+            "name": "servedModels",
+            "type": "u64"
+          },
+          {
+            "name": "unbonding",
+            "type": "bool"
+          },
+          {
+            "name": "effectiveSlot",
+            "type": "u64"
+          }
+        ]
       }
     },
     {
@@ -3451,28 +3501,45 @@ export type Verity = {
           {
             "name": "stake",
             "docs": [
-              "Mirrors `Operator.stake` (the draw weight)."
+              "Latest values (mirror `Operator.stake`, `.served_models`, `.unbonding > 0`), in force from `effective_slot`."
             ],
             "type": "u64"
           },
           {
             "name": "servedModels",
-            "docs": [
-              "Mirrors `Operator.served_models`."
-            ],
             "type": "u64"
           },
           {
             "name": "unbonding",
-            "docs": [
-              "True while `Operator.unbonding > 0`: not drawn (so it can reach zero open assignments and withdraw)."
-            ],
             "type": "bool"
+          },
+          {
+            "name": "effectiveSlot",
+            "type": "u64"
+          },
+          {
+            "name": "current",
+            "docs": [
+              "The two sets of values in force before the latest ones (history the draw may need)."
+            ],
+            "type": {
+              "defined": {
+                "name": "drawValues"
+              }
+            }
+          },
+          {
+            "name": "previous",
+            "type": {
+              "defined": {
+                "name": "drawValues"
+              }
+            }
           },
           {
             "name": "openAssignments",
             "docs": [
-              "Committees the operator sits on whose request is not finalized/expired yet."
+              "Committees the operator sits on whose request is not finalized yet."
             ],
             "type": "u32"
           }

@@ -13,7 +13,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { PublicKey } from "@solana/web3.js";
 import { minimumFee, modelPda, variant } from "../../../app/src/lib/protocol";
 import { sol } from "../../../app/src/lib/format";
-import { connect, loadInfo, programFor, readKeypair, REPO, sleep } from "../lib/localnet";
+import { connect, loadInfo, programFor, readKeypair, REPO, sleep, waitForOperatorsEffective } from "../lib/localnet";
 import { driveRound, loadOperators } from "../lib/operator-driver";
 
 const info = loadInfo();
@@ -33,6 +33,7 @@ const appUrl = (hash: string, extra = "") =>
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
+  await waitForOperatorsEffective(ops.cranker);
   // The production build (npm run build -w app) served by vite preview.
   server = spawn("npx", ["vite", "preview", "--port", String(PORT), "--strictPort"], { cwd: join(REPO, "app"), stdio: "pipe" });
   server.stderr?.on("data", (d) => logs.push(String(d)));
@@ -98,6 +99,7 @@ test("burner wallet submits a prompt and sees the finalized output live", async 
   await err.waitFor({ timeout: 20_000 });
   assert.match(await err.innerText(), /ExpireTooEarly \(6046\)/);
   await page.screenshot({ path: join(SHOTS, "2-rejected.png"), fullPage: true });
+  await err.getByRole("button", { name: "×" }).click();
 
   // TEST DRIVER acting as the committee (until oracle nodes exist): assign, commit, reveal, finalize, write.
   const answer = await driveRound(connection, ops, request);

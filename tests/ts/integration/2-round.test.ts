@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { PublicKey } from "@solana/web3.js";
 import { configPda, feeSplit, freshNonce, modelPda, outputHash, outputPda, operatorPda, requestPda, requestSpace, outputSpace, toHex, variant } from "../../../app/src/lib/protocol";
 import { claimReward, closeRequest } from "../../../app/src/lib/cranks";
-import { connect, loadInfo, programFor, readKeypair, waitForSlot } from "../lib/localnet";
+import { connect, loadInfo, programFor, readKeypair, waitForOperatorsEffective, waitForSlot } from "../lib/localnet";
 import { driveRound, loadOperators } from "../lib/operator-driver";
 import { subscribeEvents } from "../lib/events";
 
@@ -16,7 +16,12 @@ const wallet = readKeypair(info.wallet_keypair);
 const program = programFor(connection, wallet);
 const ops = loadOperators(connection, info);
 const feed = subscribeEvents(program);
-after(() => feed.stop());
+const subs: number[] = [];
+after(async () => {
+  await feed.stop();
+  for (const id of subs) await connection.removeAccountChangeListener(id);
+});
+await waitForOperatorsEffective(program);
 
 async function submit(prompt: string, maxTokens = 16, capacity = 256) {
   const model = await program.account.model.fetch(modelPda(info.model.id));
@@ -38,7 +43,8 @@ test("submit → follow → finalized output, receipt, rewards, close", async ()
 
   // Follow the request over websocket from here on.
   const statuses: string[] = [];
-  const sub = connection.onAccountChange(request, (a) => statuses.push(variant(program.coder.accounts.decode("request", a.data).status)), { commitment: "confirmed" });
+  const sub = connection.onAccountChange(request, (a) => a.data.length && statuses.push(variant(program.coder.accounts.decode("request", a.data).status)), { commitment: "confirmed" });
+  subs.push(sub);
 
   let req = await program.account.request.fetch(request);
   assert.equal(variant(req.status), "pending");
@@ -74,7 +80,7 @@ test("submit → follow → finalized output, receipt, rewards, close", async ()
   const fin = await feed.waitFor((e) => e.name === "requestFinalized" && e.data.request.equals(request));
   assert.equal(variant(fin.data.status), "finalized");
   assert.ok(statuses.includes("committing") && statuses.at(-1) === "finalized", `websocket saw ${statuses.join(" → ")}`);
-  await connection.removeAccountChangeListener(sub);
+  await connection.removeAccountChangeListener(subs.pop()!);
 
   // Rewards unlock after the dispute window; closing before that is refused.
   await assert.rejects(closeRequest(program, request, wallet.publicKey).rpc());

@@ -7,9 +7,11 @@ import { Keypair } from "@solana/web3.js";
 import { commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant } from "../../../app/src/lib/protocol";
 import { assignCommittee, expireRequest, finalizeRequest } from "../../../app/src/lib/cranks";
 import { explainError } from "../../../app/src/lib/errors";
-import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
+import { connect, loadInfo, programFor, readKeypair, waitForOperatorsEffective } from "../lib/localnet";
 import { assignWithRetry, loadOperators } from "../lib/operator-driver";
 import { rejectsWith } from "../lib/expect";
+import { subscribeEvents } from "../lib/events";
+import { after } from "node:test";
 
 const info = loadInfo();
 const connection = connect(info);
@@ -18,6 +20,9 @@ const program = programFor(connection, wallet);
 const ops = loadOperators(connection, info);
 const model = await program.account.model.fetch(modelPda(info.model.id));
 const config = configPda();
+await waitForOperatorsEffective(program);
+const feed = subscribeEvents(program);
+after(() => feed.stop());
 
 type Args = { prompt: Buffer; promptHash: number[] | null; promptUri: string; maxTokens: number; fee: BN; outputCapacity: number };
 function submit(over: Partial<Args> = {}, p = program, nonce = freshNonce(), requestNonce = nonce) {
@@ -104,5 +109,6 @@ test("only the authority pauses; a paused protocol refuses new requests", async 
     await admin.methods.setPaused(false).accountsPartial({ authority: admin.provider.publicKey!, config }).rpc();
   }
   assert.equal((await program.account.config.fetch(config)).paused, false);
+  assert.deepEqual((await feed.waitFor((e) => e.name === "pauseSet" && e.data.paused === false)).data, { paused: false });
   await submit(); // open again
 });

@@ -1,7 +1,11 @@
 //! Program events seen by the tests: live over websocket (`logsSubscribe`) and from transaction history
 //! (`getSignaturesForAddress` + `getTransaction`), decoded with the IDL's event coder.
-import { EventParser, type Program } from "@coral-xyz/anchor";
+import type { Program } from "@coral-xyz/anchor";
+import { parseEvents } from "../../../app/src/lib/events";
+import { appendFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Connection, PublicKey } from "@solana/web3.js";
+import { localnetPath } from "./localnet";
 import type { Verity } from "../../../app/src/lib/protocol";
 
 export interface SeenEvent {
@@ -10,16 +14,21 @@ export interface SeenEvent {
   signature: string;
 }
 
-/** Subscribes to the program's logs and decodes every event until `stop()`. */
+/** Where every test file records the events it saw live, for the coverage check in 5-events.test.ts. */
+export const seenFile = () => join(dirname(localnetPath()), "events-seen.jsonl");
+
+/** Subscribes to the program's logs and decodes every event until `stop()` (also recorded in `seenFile()`). */
 export function subscribeEvents(program: Program<Verity>) {
   const conn = program.provider.connection;
-  const parser = new EventParser(program.programId, program.coder);
   const events: SeenEvent[] = [];
   const id = conn.onLogs(
     program.programId,
     (l) => {
       if (l.err) return;
-      for (const e of parser.parseLogs(l.logs)) events.push({ name: e.name, data: e.data as any, signature: l.signature });
+      for (const e of parseEvents(program, l.logs)) {
+        events.push({ ...e, signature: l.signature });
+        appendFileSync(seenFile(), JSON.stringify({ name: e.name, fields: Object.keys(e.data), signature: l.signature }) + "\n");
+      }
     },
     "confirmed",
   );
@@ -41,7 +50,6 @@ export function subscribeEvents(program: Program<Verity>) {
 
 /** Every event in the transaction history of `address` (oldest first). */
 export async function historyEvents(connection: Connection, program: Program<Verity>, address: PublicKey): Promise<SeenEvent[]> {
-  const parser = new EventParser(program.programId, program.coder);
   const sigs: string[] = [];
   let before: string | undefined;
   for (;;) {
@@ -54,7 +62,7 @@ export async function historyEvents(connection: Connection, program: Program<Ver
   for (const signature of sigs.reverse()) {
     const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
     if (!tx) throw new Error(`getTransaction(${signature}) returned null`);
-    for (const e of parser.parseLogs(tx.meta?.logMessages ?? [])) out.push({ name: e.name, data: e.data as any, signature });
+    for (const e of parseEvents(program, tx.meta?.logMessages ?? [])) out.push({ ...e, signature });
   }
   return out;
 }

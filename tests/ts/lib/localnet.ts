@@ -5,7 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AnchorProvider, type Program, type Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, PublicKey, Transaction, VersionedTransaction } from "@solana/web3.js";
-import { verityProgram, type Verity } from "../../../app/src/lib/protocol";
+import { configPda, registryPda, verityProgram, type Verity } from "../../../app/src/lib/protocol";
+import { eligibleAt } from "../../../app/src/lib/registry";
 
 export interface LocalnetInfo {
   rpc_url: string;
@@ -76,12 +77,34 @@ export function programFor(connection: Connection, signer: Keypair): Program<Ver
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the cluster's slot is ≥ `slot`. */
-export async function waitForSlot(connection: Connection, slot: number, timeoutMs = 240_000): Promise<number> {
-  const end = Date.now() + timeoutMs;
+export async function waitForSlot(connection: Connection, slot: number, timeoutMs?: number): Promise<number> {
+  // Slots are ~400 ms, but a loaded 2-core machine runs them 3x slower: allow 3 s a slot plus a minute.
+  const end = Date.now() + (timeoutMs ?? 60_000 + Math.max(0, slot - (await connection.getSlot("confirmed"))) * 3_000);
   for (;;) {
     const now = await connection.getSlot("confirmed");
     if (now >= slot) return now;
     if (Date.now() > end) throw new Error(`timed out waiting for slot ${slot} (at ${now})`);
     await sleep(Math.min(2000, Math.max(200, (slot - now) * 400)));
   }
+}
+
+/**
+ * Registry changes take effect `assign_window + 1` slots after they are made, and the draw uses the values in
+ * force at the submit slot: on a fresh localnet, requests submitted before the bootstrapped stake is in force
+ * can never be assigned. Waits until `k` operators serving the model are eligible at the current slot.
+ */
+export async function waitForOperatorsEffective(program: Program<Verity>, modelIndex = 0): Promise<void> {
+  const conn = program.provider.connection;
+  const cfg = await program.account.config.fetch(configPda(program.programId));
+  const reg = await program.account.operatorRegistry.fetch(registryPda(program.programId));
+  const minStake = BigInt(cfg.params.minStake.toString());
+  const k = cfg.params.committeeSize;
+  const effective = reg.entries.map((e) => e.effectiveSlot.toNumber()).sort((a, b) => a - b);
+  for (const slot of [await conn.getSlot("confirmed"), ...effective]) {
+    if (eligibleAt(reg.entries, slot, modelIndex, minStake).length >= k) {
+      await waitForSlot(conn, slot + 1);
+      return;
+    }
+  }
+  throw new Error(`fewer than ${k} operators will ever be eligible for model index ${modelIndex}`);
 }
