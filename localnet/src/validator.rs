@@ -45,6 +45,13 @@ impl Localnet {
             .rpc_config(JsonRpcConfig { enable_rpc_transaction_history: true, ..JsonRpcConfig::default_for_test() })
             .faucet_addr(Some(faucet))
             .add_account(verity::ID, program_account());
+        // The default gossip port is fixed (start of VALIDATOR_PORT_RANGE): pick a free one so that several
+        // validators (a running localnet and a test binary) can coexist.
+        let gossip_port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .context("finding a free gossip port")?
+            .port();
+        genesis.gossip_port(gossip_port);
         if let Some(port) = opts.rpc_port {
             genesis.rpc_port(port);
         }

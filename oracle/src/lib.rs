@@ -6,10 +6,15 @@
 //! websocket watch, wallet), `store` (redb), `node` (state machine, executor, in-process cluster), `config`
 //! (TOML + env), `metrics` (Prometheus); `cli` holds the `verity` subcommands.
 
+#[cfg(feature = "node")]
 pub mod chain;
 pub mod cli;
+#[cfg(feature = "node")]
 pub mod config;
 pub mod inference;
+#[cfg(feature = "node")]
 pub mod metrics;
+#[cfg(feature = "node")]
 pub mod node;
+#[cfg(feature = "node")]
 pub mod store;

@@ -1,6 +1,7 @@
 //! Over real JSON-RPC against the in-process validator with 3 real-inference nodes: several concurrent requests
 //! all finalize with the engine's output and the protocol's payouts; bad input gets clear errors (client side and
 //! the program's own codes).
+#![cfg(feature = "node")]
 mod node_support;
 
 use {

@@ -2,6 +2,7 @@
 //! windows): a dishonest node is slashed as Minority, a silent node as NoCommit, while each request finalizes; a
 //! node killed after its commit and restarted from its store reveals in time; one whose store was deleted cannot
 //! reveal and is slashed as NoReveal, the request still finalizing with the other two.
+#![cfg(feature = "node")]
 mod node_support;
 
 use {

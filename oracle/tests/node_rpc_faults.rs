@@ -2,6 +2,7 @@
 //! 503, drop the connection before or after forwarding, or delay a share of calls; one node's first endpoint is
 //! dead. Websockets are off, so the polling fallback drives the nodes. Rounds still finalize, each member
 //! committed and revealed exactly once, and no commit/reveal/claim was executed twice (no double sends landed).
+#![cfg(feature = "node")]
 mod node_support;
 
 use {

@@ -1,9 +1,9 @@
 //! Live program events for one request: `logsSubscribe` on the program, decoded with the IDL's event coder.
 import { useEffect, useState } from "react";
-import { EventParser } from "@coral-xyz/anchor";
 import type { PublicKey } from "@solana/web3.js";
 import { useVerity } from "../context";
 import { short } from "../lib/format";
+import { parseEvents } from "../lib/events";
 
 interface Seen {
   name: string;
@@ -28,14 +28,13 @@ export function EventFeed({ request }: { request: PublicKey }) {
   const [events, setEvents] = useState<Seen[]>([]);
   useEffect(() => {
     const conn = program.provider.connection;
-    const parser = new EventParser(program.programId, program.coder);
     const me = request.toBase58();
     const sub = conn.onLogs(
       program.programId,
       (l) => {
         if (l.err) return;
         const mine: Seen[] = [];
-        for (const ev of parser.parseLogs(l.logs)) {
+        for (const ev of parseEvents(program, l.logs)) {
           const data = ev.data as Record<string, unknown>;
           if (String((data.request as PublicKey | undefined)?.toBase58?.()) === me) {
             mine.push({ name: ev.name, signature: l.signature, summary: summarize(data) });

@@ -6,12 +6,13 @@ import BN from "bn.js";
 import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
 import { useAll } from "../hooks";
-import { configPda, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace } from "../lib/protocol";
+import { eligibleAt } from "../lib/registry";
+import { configPda, registryPda, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace } from "../lib/protocol";
 import { sol } from "../lib/format";
 import { navigate } from "../router";
 
 export function SubmitPage() {
-  const { program, wallet, run, cluster, health } = useVerity();
+  const { program, wallet, run, cluster, health, slot } = useVerity();
   const { connection } = useConnection();
   const { items: models, error } = useAll("model");
   const active = useMemo(() => (models ?? []).filter((m) => m.account.active), [models]);
@@ -20,6 +21,8 @@ export function SubmitPage() {
   const [maxTokens, setMaxTokens] = useState(32);
   const [capacity, setCapacity] = useState(512);
   const [k, setK] = useState(3);
+  const [minStake, setMinStake] = useState(0n);
+  const [entries, setEntries] = useState<Parameters<typeof eligibleAt>[0] | null>(null);
   const [rent, setRent] = useState<bigint>(0n);
   const [balance, setBalance] = useState<bigint | null>(null);
   const model = active.find((m) => m.publicKey.toBase58() === modelKey) ?? active[0];
@@ -27,7 +30,8 @@ export function SubmitPage() {
 
   useEffect(() => {
     if (!health?.ok) return;
-    program.account.config.fetch(configPda(cluster.programId)).then((c) => setK(c.params.committeeSize)).catch(() => {});
+    program.account.config.fetch(configPda(cluster.programId)).then((c) => (setK(c.params.committeeSize), setMinStake(BigInt(c.params.minStake.toString())))).catch(() => {});
+    program.account.operatorRegistry.fetch(registryPda(cluster.programId)).then((r) => setEntries(r.entries)).catch(() => {});
   }, [program, health?.ok, cluster.programId]);
   const space = requestSpace(promptBytes.length, 0, k) + outputSpace(capacity);
   useEffect(() => {
@@ -44,6 +48,8 @@ export function SubmitPage() {
   const fee = model ? minimumFee(model.account.pricePerToken, maxTokens) : 0n;
   const total = fee + rent + 10_000n;
   const problems: string[] = [];
+  const eligible = entries && model && slot ? eligibleAt(entries, slot, model.account.index, minStake).length : null;
+  const warning = eligible !== null && eligible < k ? `only ${eligible} operator(s) serving this model are eligible now (committee size ${k}): the request would expire unassigned` : null;
   if (!model) problems.push("no active model on this cluster");
   if (!wallet) problems.push("connect a wallet");
   if (promptBytes.length === 0) problems.push("write a prompt");
@@ -98,6 +104,7 @@ export function SubmitPage() {
             <tr className="total"><td>Total</td><td>{sol(total, 9)}</td></tr>
           </tbody>
         </table>
+        {warning && <div className="banner error" data-testid="eligibility">{warning}</div>}
         {problems.length > 0 && <ul className="problems" data-testid="problems">{problems.map((p) => <li key={p}>{p}</li>)}</ul>}
         <button data-testid="submit" className="primary" disabled={problems.length > 0} onClick={submit}>Submit request</button>
       </div>

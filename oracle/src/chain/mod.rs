@@ -1,6 +1,6 @@
 //! Chain access over JSON-RPC: several endpoints with failover, program accounts decoded with the program's own
-//! types, and a transaction sender (fresh blockhash per attempt, exponential backoff, confirmation tracking, and
-//! a check of every earlier signature before a resend so one logical action never lands twice).
+//! types, and an idempotent transaction sender (resends the same signed transaction until it confirms or its
+//! blockhash expires, then re-signs after checking earlier signatures; exponential backoff; confirmation tracking).
 pub mod ix;
 pub mod pda;
 pub mod wallet;

@@ -2,12 +2,17 @@
 //! `localnet`, `demo`.
 
 pub mod bench;
+#[cfg(feature = "node")]
 pub mod demo;
 pub mod infer;
+#[cfg(feature = "node")]
 pub mod localnet;
 pub mod models;
+#[cfg(feature = "node")]
 pub mod node;
+#[cfg(feature = "node")]
 pub mod operator;
+#[cfg(feature = "node")]
 pub mod request;
 
 use crate::inference::registry::{self, ModelSpec};
@@ -36,14 +41,19 @@ pub enum Cmd {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchAll),
+    #[cfg(feature = "node")]
     /// Run an oracle node (config file + VERITY_* env overrides).
     Node(node::NodeArgs),
+    #[cfg(feature = "node")]
     /// Submit a prompt as a wallet and wait for the output; `request show <pubkey>` for a receipt.
     Request(request::RequestArgs),
+    #[cfg(feature = "node")]
     /// Operator registration and stake.
     Operator(operator::OperatorArgs),
+    #[cfg(feature = "node")]
     /// A local validator with the program, bootstrapped, and N nodes in this process.
     Localnet(localnet::LocalnetArgs),
+    #[cfg(feature = "node")]
     /// Localnet + 3 nodes + a wallet submitting prompts; prints outputs and receipts.
     Demo(demo::DemoArgs),
 }
@@ -52,6 +62,7 @@ pub enum Cmd {
 pub enum BenchAll {
     /// Compare candle and llama.cpp generation speed (tok/s = generated tokens / wall time, prefill included).
     Infer(bench::BenchArgs),
+    #[cfg(feature = "node")]
     /// End to end: requests finalized per minute and request→finalized latency with N local nodes.
     E2e(demo::BenchE2eArgs),
 }
@@ -91,11 +102,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Models(c) => models::run(c),
         Cmd::Infer(a) => infer::run(a),
         Cmd::Bench(BenchAll::Infer(a)) => bench::run(bench::BenchCmd::Infer(a)),
+        #[cfg(feature = "node")]
         Cmd::Bench(BenchAll::E2e(a)) => demo::bench(a),
+        #[cfg(feature = "node")]
         Cmd::Node(a) => node::run(a),
+        #[cfg(feature = "node")]
         Cmd::Request(a) => request::run(a),
+        #[cfg(feature = "node")]
         Cmd::Operator(a) => operator::run(a),
+        #[cfg(feature = "node")]
         Cmd::Localnet(a) => localnet::run(a),
+        #[cfg(feature = "node")]
         Cmd::Demo(a) => demo::run(a),
     }
 }
