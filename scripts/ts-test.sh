@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # TypeScript suite, from a clean clone: npm ci, Debian chromium, the app's IDL types / typecheck / unit tests /
-# production build, a fresh verity-localnet in the background, the IDL-client integration tests, the browser
-# e2e (screenshots in test-results/e2e/), then the localnet is stopped.
+# production build, then `verity localnet --nodes 3` in the background (test validator + program + 3 staked
+# operators AND their 3 real oracle nodes running SmolLM2, which assign, infer, commit, reveal, finalize and write
+# every request themselves), the IDL-client integration tests, the browser e2e (screenshots in
+# test-results/e2e/), and the localnet is stopped.
 #   VERITY_TS_RPC_PORT   localnet RPC port (default 18899; websocket = port + 1)
-#   VERITY_INFER_BIN     optional: the oracle's `verity` binary; the test driver then answers with the real model
-#                        and the localnet registers the real profile hash
+#   VERITY_TS_STATE      localnet state dir (default $TMPDIR/verity-ts-localnet; log: <dir>.log)
+#   VERITY_MODELS_DIR    model files (default ~/.cache/verity/models; fetched if missing)
+#   VERITY_TS_SKIP_BUILD=1  do not run scripts/build.sh (the binaries must exist)
+#   VERITY_TS_NODES=stand-in  fallback without oracle nodes: `verity-localnet` plus tests/ts/lib/operator-driver.ts
+#                        signing as the operators (placeholder answers, or real ones with VERITY_INFER_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+START=$(date +%s)
 PORT=${VERITY_TS_RPC_PORT:-18899}
 STATE=${VERITY_TS_STATE:-${TMPDIR:-/tmp}/verity-ts-localnet}
 LOG=$STATE.log
-step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+CACHE=${VERITY_CACHE:-$HOME/.cache}
+export VERITY_MODELS_DIR=${VERITY_MODELS_DIR:-$CACHE/verity/models}
+export RUST_LOG=${RUST_LOG:-warn}
+step() { printf '\n=== %s (%s, +%ss)\n' "$1" "$(date -u +%H:%M:%S)" "$(( $(date +%s) - START ))"; }
 
 step "node deps (npm ci)"
 node --version; npm --version
@@ -28,38 +37,56 @@ npm run build -w app
 npm run test:unit -w app
 npx tsc -p tests/ts/tsconfig.json
 
-step "localnet (background): $STATE, rpc port $PORT"
-rm -rf "$STATE"; mkdir -p "$STATE"
-LOCALNET_ARGS=(--dir "$STATE" --rpc-port "$PORT")
-if [ -n "${VERITY_INFER_BIN:-}" ]; then
-  PROFILE=$("$VERITY_INFER_BIN" infer --json --max-tokens 1 "hi" | grep -o '"profile_hash":"[0-9a-f]*"' | cut -d'"' -f4)
-  LOCALNET_ARGS+=(--profile-hash "$PROFILE")
+step "verity binaries (scripts/build.sh: the one shared Rust build; a no-op when fresh) and the model"
+if [ "${VERITY_TS_SKIP_BUILD:-}" != 1 ]; then bash scripts/build.sh -q; fi
+BIN_DIR=${VERITY_TARGET:-$CACHE/verity-node-target}/debug
+NODES=${VERITY_TS_NODES:-real}
+if [ "$NODES" = real ]; then
+  [ -x "$BIN_DIR/verity" ] || { echo "missing $BIN_DIR/verity (bash scripts/build.sh builds it)"; exit 1; }
+  "$BIN_DIR/verity" models fetch --models-dir "$VERITY_MODELS_DIR"
+  CMD=("$BIN_DIR/verity" localnet --dir "$STATE" --nodes 3 --rpc-port "$PORT")
+else
+  CMD=("$BIN_DIR/verity-localnet" --dir "$STATE" --rpc-port "$PORT")
+  if [ -n "${VERITY_INFER_BIN:-}" ]; then
+    CMD+=(--profile-hash "$("$VERITY_INFER_BIN" infer --json --max-tokens 1 hi | grep -o '"profile_hash":"[0-9a-f]*"' | cut -d'"' -f4)")
+  fi
 fi
-bash scripts/localnet.sh "${LOCALNET_ARGS[@]}" >"$LOG" 2>&1 &
+
+step "${CMD[*]} (background; log $LOG)"
+rm -rf "$STATE"; mkdir -p "$STATE"
+"${CMD[@]}" >"$LOG" 2>&1 &
 LOCALNET_PID=$!
+DRIVER_PID=
 stop_localnet() {
+  [ -z "$DRIVER_PID" ] || kill -TERM "$DRIVER_PID" 2>/dev/null || true
   if kill -0 "$LOCALNET_PID" 2>/dev/null; then
-    kill -TERM "$LOCALNET_PID" 2>/dev/null || true
+    kill -INT "$LOCALNET_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$LOCALNET_PID" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$LOCALNET_PID" 2>/dev/null || true
   fi
 }
 trap stop_localnet EXIT
-# The first run builds verity-localnet (agave test validator: up to ~30 min on 2 cores); then ~5 s to start.
-for i in $(seq 1 3600); do
+# Loading the model and starting the validator take ~10-30 s.
+for _ in $(seq 1 600); do
   [ -s "$STATE/localnet.json" ] && break
   if ! kill -0 "$LOCALNET_PID" 2>/dev/null; then echo "localnet exited:"; tail -50 "$LOG"; exit 1; fi
   sleep 1
 done
 [ -s "$STATE/localnet.json" ] || { echo "localnet did not come up"; tail -50 "$LOG"; exit 1; }
-cat "$STATE/localnet.json" | head -5
+head -4 "$STATE/localnet.json"
 export VERITY_LOCALNET=$STATE/localnet.json
+if [ "$NODES" != real ]; then
+  node --import tsx tests/ts/lib/operator-driver.ts >"$STATE.driver.log" 2>&1 &
+  DRIVER_PID=$!
+  echo "stand-in nodes: pid $DRIVER_PID, log $STATE.driver.log"
+fi
 
-step "integration tests (IDL client against the localnet)"
+step "integration tests (IDL client; requests answered by the $NODES nodes)"
 npm test -w tests/ts
 
-step "browser e2e (playwright-core + /usr/bin/chromium)"
+step "browser e2e (playwright-core + /usr/bin/chromium, burner wallet, $NODES nodes)"
 npm run e2e -w tests/ts
+echo "screenshots: $ROOT/test-results/e2e/"
 ls -1 test-results/e2e/
 
-step "done"
+step "done in $(( $(date +%s) - START )) s"

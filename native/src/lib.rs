@@ -1,5 +1,6 @@
-//! Runs the natively compiled Verity program as a builtin inside Agave's real runtime (program-test 4.2.2 and
-//! the JSON-RPC test validator): shared by `verity-tests` and `verity-localnet`.
+//! Runs the natively compiled Verity program (and, through [`anchor_builtin!`], any other Anchor program such as
+//! the example consumer) as a builtin inside Agave's real runtime (program-test 4.2.2 and the JSON-RPC test
+//! validator): shared by `verity-tests` and `verity-localnet`.
 //!
 //! Three gaps are bridged here (see /work/shared/SOLANA-TOOLCHAIN.md):
 //! 1. Anchor's generated `verity::entry` has tied lifetimes, so [`verity_process_instruction`] re-borrows the
@@ -71,18 +72,95 @@ impl BuiltinFunctionDefinition<InvokeContext<'_, '_>> for VerityBuiltin {
         Err("VerityBuiltin::rust is not an entry point".into())
     }
 
-    fn vm(mut vm: EncryptedHostAddressToEbpfVm<InvokeContext<'_, '_>>, _: u64, _: u64, _: u64, _: u64, _: u64) {
-        // SAFETY: same contract as program-test's `processor!` macro.
-        unsafe {
-            vm.with_vm(|vm| {
-                let ctx: &mut InvokeContext<'_, '_> = vm.context();
-                let previous = CURRENT_INVOKE_CONTEXT.with(|c| c.replace(std::ptr::from_mut(ctx).expose_provenance()));
-                let result = invoke_builtin_function(verity_process_instruction, vm.context());
-                CURRENT_INVOKE_CONTEXT.with(|c| c.set(previous));
-                vm.program_result = result.map_err(EbpfError::SyscallError).into();
-            });
-        }
+    fn vm(vm: EncryptedHostAddressToEbpfVm<InvokeContext<'_, '_>>, _: u64, _: u64, _: u64, _: u64, _: u64) {
+        run_builtin(vm, verity_process_instruction);
     }
+}
+
+/// Runs `process` as a builtin program (program-test's `processor!` body), recording the current
+/// `InvokeContext` for the sysvar bridge while it runs (restored afterwards, so nested CPIs between builtins work).
+pub fn run_builtin(
+    mut vm: EncryptedHostAddressToEbpfVm<InvokeContext<'_, '_>>,
+    process: fn(&Pubkey, &[AccountInfo], &[u8]) -> ProgramResult,
+) {
+    // SAFETY: same contract as program-test's `processor!` macro.
+    unsafe {
+        vm.with_vm(|vm| {
+            let ctx: &mut InvokeContext<'_, '_> = vm.context();
+            let previous = CURRENT_INVOKE_CONTEXT.with(|c| c.replace(std::ptr::from_mut(ctx).expose_provenance()));
+            let result = invoke_builtin_function(process, vm.context());
+            CURRENT_INVOKE_CONTEXT.with(|c| c.set(previous));
+            vm.program_result = result.map_err(EbpfError::SyscallError).into();
+        });
+    }
+}
+
+/// Declares a builtin for any Anchor program's generated `entry`: `anchor_builtin!(pub MyBuiltin,
+/// my_process_instruction, my_program::entry)` defines the `ProcessInstruction`-shaped wrapper (re-borrowing the
+/// account slice as [`verity_process_instruction`] does) and a `BuiltinFunctionDefinition` type that runs it
+/// through [`run_builtin`]. Register with `ProgramTest::add_program(name, id, Some(MyBuiltin::registerer()))`.
+#[macro_export]
+macro_rules! anchor_builtin {
+    ($vis:vis $name:ident, $process:ident, $entry:path) => {
+        /// `ProcessInstruction`-shaped entry point of the program.
+        $vis fn $process(
+            program_id: &$crate::reexport::Pubkey,
+            accounts: &[$crate::reexport::AccountInfo],
+            data: &[u8],
+        ) -> $crate::reexport::ProgramResult {
+            // SAFETY: the account infos live in the runtime's parameter buffer for the whole instruction.
+            let accounts: &[$crate::reexport::AccountInfo<'_>] = unsafe { ::std::mem::transmute(accounts) };
+            $entry(program_id, accounts, data)
+        }
+
+        /// The builtin (see `verity_native::anchor_builtin!`).
+        $vis struct $name;
+
+        impl $name {
+            /// The registerer to pass to `ProgramTest::add_program` / `ProgramCacheEntry::new_builtin`.
+            pub fn registerer() -> $crate::reexport::BuiltinFunctionRegisterer {
+                <$name as $crate::reexport::BuiltinFunctionDefinition<_>>::register
+            }
+        }
+
+        impl $crate::reexport::BuiltinFunctionDefinition<$crate::reexport::InvokeContext<'_, '_>> for $name {
+            type Error = Box<dyn ::std::error::Error>;
+
+            fn rust(
+                _: &mut $crate::reexport::InvokeContext<'_, '_>,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+            ) -> Result<u64, Box<dyn ::std::error::Error>> {
+                Err("not an entry point: builtins run through `vm`".into())
+            }
+
+            fn vm(
+                vm: $crate::reexport::EncryptedHostAddressToEbpfVm<$crate::reexport::InvokeContext<'_, '_>>,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+            ) {
+                $crate::run_builtin(vm, $process);
+            }
+        }
+    };
+}
+
+/// What [`anchor_builtin!`] expands to needs.
+pub mod reexport {
+    pub use {
+        anchor_lang::{
+            prelude::{AccountInfo, Pubkey},
+            solana_program::program_error::ProgramResult,
+        },
+        solana_program_runtime::invoke_context::BuiltinFunctionRegisterer,
+        solana_program_test::{BuiltinFunctionDefinition, EncryptedHostAddressToEbpfVm, InvokeContext},
+    };
 }
 
 /// The registerer to pass to `ProgramTest::add_program` / `ProgramCacheEntry::new_builtin`.

@@ -8,7 +8,7 @@ use {
     anchor_spl::token::spl_token,
     solana_account::Account,
     std::collections::{BTreeSet, HashMap},
-    verity::state::{Operator, OperatorRegistry, Request, RequestStatus},
+    verity::state::{Dispute, DisputePhase, Operator, OperatorRegistry, Request, RequestStatus},
 };
 
 /// What must hold constant, and the accounts to watch.
@@ -34,11 +34,12 @@ fn decode<T: AccountDeserialize>(a: &Account) -> T {
 }
 
 impl Ledger {
-    /// Starts watching request `key` and its Output (call before submitting: both hold 0 lamports then).
+    /// Starts watching request `key`, its Output and its Dispute (call before submitting: all hold 0 lamports).
     pub fn watch_request(&mut self, key: Pubkey) {
         self.requests.insert(key);
         self.lamport_keys.insert(key);
         self.lamport_keys.insert(pda::output(&key));
+        self.lamport_keys.insert(pda::dispute(&key));
     }
 
     /// Stops watching a closed (or never created) request. Its address and its Output's must hold 0 lamports:
@@ -47,6 +48,7 @@ impl Ledger {
         self.requests.remove(key);
         self.lamport_keys.remove(key);
         self.lamport_keys.remove(&pda::output(key));
+        self.lamport_keys.remove(&pda::dispute(key));
     }
 
     async fn rent(&mut self, env: &mut Env, len: usize) -> u64 {
@@ -157,14 +159,16 @@ impl Ledger {
             let rent = self.rent(env, acct.data.len()).await;
             let held = acct.lamports.checked_sub(rent).ok_or(format!("request {key} below rent"))?;
             let owed = match r.status {
-                RequestStatus::Pending | RequestStatus::Committing | RequestStatus::Revealing => r.fee,
-                RequestStatus::Finalized => {
-                    if r.royalty_paid + r.protocol_fee_paid + r.rewards_total != r.fee {
+                RequestStatus::Pending | RequestStatus::Committing | RequestStatus::Revealing | RequestStatus::Escalated => {
+                    r.fee
+                }
+                RequestStatus::Finalized | RequestStatus::Disputed => {
+                    if r.royalty_paid + r.protocol_fee_paid + r.rewards_total + r.dispute_paid != r.fee {
                         return Err(format!("request {key}: fee split {r:?} does not add up"));
                     }
                     r.rewards_total - r.rewards_claimed
                 }
-                _ => 0,
+                RequestStatus::NoConsensus | RequestStatus::Expired => 0,
             };
             if held != owed {
                 return Err(format!("request {key} ({:?}) escrows {held}, owes {owed}", r.status));
@@ -173,6 +177,32 @@ impl Ledger {
                 for m in &r.members {
                     *open.entry(m.operator).or_default() += 1;
                 }
+            }
+            // The dispute/escalation round: its escrow holds the unresolved bond plus its members' unclaimed
+            // rewards; its members (and a challenge's locked first majority) hold open assignments until resolved.
+            if let Some(dacct) = snap.get(&pda::dispute(&key)).filter(|a| a.owner == verity::ID && a.lamports > 0) {
+                let d: Dispute = decode(dacct);
+                let drent = self.rent(env, dacct.data.len()).await;
+                let dheld = dacct.lamports.checked_sub(drent).ok_or(format!("dispute of {key} below rent"))?;
+                let bond = if d.phase == DisputePhase::Resolved { 0 } else { d.bond };
+                let downed = bond + d.rewards_total - d.rewards_claimed;
+                if dheld != downed {
+                    return Err(format!("dispute of {key} ({:?}, {:?}) escrows {dheld}, owes {downed}", d.phase, d.verdict));
+                }
+                if matches!(d.phase, DisputePhase::Committing | DisputePhase::Revealing) {
+                    for m in &d.members {
+                        *open.entry(m.operator).or_default() += 1;
+                    }
+                }
+                if d.phase != DisputePhase::Resolved {
+                    for (i, m) in r.members.iter().enumerate() {
+                        if d.locked_first & (1u16 << i) != 0 {
+                            *open.entry(m.operator).or_default() += 1;
+                        }
+                    }
+                }
+            } else if r.round > 0 && r.status != RequestStatus::Finalized && r.status != RequestStatus::NoConsensus {
+                return Err(format!("request {key} ({:?}) in a second round without its Dispute account", r.status));
             }
             let out_key = pda::output(&key);
             let out = snap.get(&out_key).ok_or(format!("output of {key} missing"))?;

@@ -62,6 +62,8 @@ impl Env {
         let mut pt = ProgramTest::default();
         pt.prefer_bpf(false);
         pt.add_program("verity", verity::ID, Some(verity_builtin()));
+        // The example consumer (an agent program that requests inference by CPI and receives the callback).
+        pt.add_program("verity_consumer", verity_consumer::ID, Some(crate::consumer::ConsumerBuiltin::registerer()));
         let ctx = pt.start_with_context().await;
         Env { ctx, nonce: 0 }
     }

@@ -2,6 +2,8 @@
 //! `native` (builtin + syscall bridge), `env` (bank + helpers), `pda` (addresses, hashes), `fixture` (setups).
 pub mod admin;
 pub mod conservation;
+pub mod consumer;
+pub mod dispute;
 pub mod attack;
 pub mod env;
 pub mod fixture;
@@ -9,6 +11,7 @@ pub mod model_check;
 pub mod flow;
 pub mod native;
 pub mod pda;
+pub mod prop_dispute;
 pub mod prop_settle;
 pub mod prop_world;
 

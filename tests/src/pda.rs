@@ -50,3 +50,9 @@ pub fn output_hash(profile_hash: &[u8; 32], text: &str) -> [u8; 32] {
 pub fn commitment(request: &Pubkey, operator: &Pubkey, output_hash: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
     sha256(&[b"verity-commit-v1", request.as_ref(), operator.as_ref(), output_hash, salt])
 }
+pub fn dispute(request: &Pubkey) -> Pubkey {
+    pda(&[DISPUTE_SEED, request.as_ref()])
+}
+pub fn callback_authority(request: &Pubkey) -> Pubkey {
+    pda(&[CALLBACK_SEED, request.as_ref()])
+}

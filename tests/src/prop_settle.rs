@@ -20,16 +20,29 @@ impl World {
         self.send("claim", &[ix], &[]).await;
     }
 
-    /// A majority member writes the winning output in two chunks.
+    /// A majority member writes the winning output in two chunks (a member of the second round's majority
+    /// when that round decided the result, passing the Dispute account).
     pub async fn write_output(&mut self, i: usize) {
         let r = self.request(i).await;
-        let Some(m) = r.members.iter().find(|m| m.outcome == Outcome::Agreed) else { return };
+        let first = r.members.iter().find(|m| m.outcome == Outcome::Agreed).map(|m| m.operator);
+        let second = match first {
+            Some(_) => None,
+            None => self.dispute_of(i).await.and_then(|d| d.members.iter().find(|m| m.outcome == Outcome::Agreed).map(|m| m.operator)),
+        };
+        let Some(who) = first.or(second) else { return };
         let text = if r.winning_hash == pda::output_hash(&r.profile_hash, LIE) { LIE } else { ANSWER };
-        let (key, who) = (self.live[i].key, m.operator);
+        let key = self.live[i].key;
         let signer = self.member_key(&who);
         let len = text.len() as u32;
-        let a = self.p.ix_write_output(&who, &key, 0, len, &text.as_bytes()[..5]);
-        let b = self.p.ix_write_output(&who, &key, 5, len, &text.as_bytes()[5..]);
+        let (mut a, mut b) = (
+            self.p.ix_write_output(&who, &key, 0, len, &text.as_bytes()[..5]),
+            self.p.ix_write_output(&who, &key, 5, len, &text.as_bytes()[5..]),
+        );
+        if second.is_some() {
+            let meta = solana_instruction::AccountMeta::new_readonly(pda::dispute(&key), false);
+            a.accounts.push(meta.clone());
+            b.accounts.push(meta);
+        }
         self.send("write_output", &[a, b], &[&signer]).await;
     }
 
@@ -39,8 +52,12 @@ impl World {
         self.send("expire", &[ix], &[]).await
     }
 
-    /// The requester closes live request `i`; on success it leaves the live set.
+    /// The requester closes live request `i` (its Dispute account first, if any); on success it leaves the live
+    /// set.
     pub async fn close(&mut self, i: usize) -> bool {
+        if !self.close_dispute(i).await {
+            return false;
+        }
         let requester = self.requesters[self.live[i].requester].insecure_clone();
         let key = self.live[i].key;
         let ok = self.send("close", &[self.p.ix_close(&requester.pubkey(), &key)], &[&requester]).await;
@@ -62,7 +79,7 @@ impl World {
         let a = self.p.operators[o].authority.insecure_clone();
         let (tokens, op_pda) = (self.p.operators[o].tokens, self.p.operators[o].pda);
         let Some(op) = self.p.env.try_account::<Operator>(&op_pda).await else {
-            let served = if o == 6 { 0b10 } else { 0b11 };
+            let served = crate::prop_world::served_by(o);
             let amount = 20_000 + self.rng.below(100_000);
             let ixs = [self.p.ix_register_operator(&a.pubkey(), served), self.p.ix_stake(&a.pubkey(), &tokens, amount)];
             self.send("rejoin", &ixs, &[&a]).await;
@@ -105,16 +122,38 @@ impl World {
             return self.verify().await;
         };
         let next = self.rng.below(100);
+        let dispute = self.dispute_of(i).await;
         match (self.status(i).await, next) {
             (_, 0..=9) => self.out_of_turn(i).await,
             (RequestStatus::Pending, 10..=84) => self.assign(i).await,
             (RequestStatus::Committing, 10..=79) => self.commit(i).await,
             (RequestStatus::Revealing, 10..=69) => self.reveal(i).await,
             (RequestStatus::Revealing, 70..=89) => {
-                self.finalize(i).await;
+                // A rational challenger disputes a lie at once (most of the time), sometimes the truth.
+                if self.finalize(i).await && self.status(i).await == RequestStatus::Finalized {
+                    let r = self.request(i).await;
+                    let lie = r.winning_hash == pda::output_hash(&r.profile_hash, LIE);
+                    if self.rng.chance(if lie { 80 } else { 30 }) {
+                        self.open_dispute(i).await;
+                    }
+                }
             }
-            (RequestStatus::Finalized, 10..=59) => self.claim(i).await,
-            (RequestStatus::Finalized, 60..=79) => self.write_output(i).await,
+            (RequestStatus::Escalated | RequestStatus::Disputed, 10..=99) if dispute.is_some() => {
+                let d = dispute.expect("checked");
+                self.dispute_step(i, &d, next).await;
+            }
+            (RequestStatus::Finalized, 80..=89) if dispute.is_some() => self.claim_dispute(i).await,
+            (RequestStatus::Escalated, 10..=74) => {
+                self.open_dispute(i).await;
+            }
+            (RequestStatus::Escalated, 75..=84) => {
+                self.expire(i).await;
+            }
+            (RequestStatus::Finalized, 10..=49) => self.claim(i).await,
+            (RequestStatus::Finalized, 50..=69) => self.write_output(i).await,
+            (RequestStatus::Finalized, 70..=79) => {
+                self.open_dispute(i).await;
+            }
             (RequestStatus::Finalized | RequestStatus::NoConsensus | RequestStatus::Expired, _) => {
                 self.close(i).await;
             }
@@ -124,7 +163,7 @@ impl World {
     }
 
     /// Time jump of 1..=6 slots.
-    async fn warp(&mut self) {
+    pub(crate) async fn warp(&mut self) {
         let n = 1 + self.rng.below(6);
         self.log.push(format!("warp +{n}"));
         let now = self.p.env.slot().await;
@@ -133,7 +172,7 @@ impl World {
 
     /// Any request action on live request `i`, whatever its status.
     async fn out_of_turn(&mut self, i: usize) {
-        match self.rng.below(8) {
+        match self.rng.below(12) {
             0 => self.assign(i).await,
             1 => self.commit(i).await,
             2 => self.reveal(i).await,
@@ -145,6 +184,14 @@ impl World {
             6 => {
                 self.expire(i).await;
             }
+            8 => {
+                self.open_dispute(i).await;
+            }
+            9 => self.assign_dispute(i).await,
+            10 => {
+                self.resolve_dispute(i).await;
+            }
+            11 => self.claim_dispute(i).await,
             _ => {
                 self.close(i).await;
             }
@@ -166,7 +213,7 @@ impl World {
         self.verify_with(false).await;
     }
 
-    async fn must(&mut self, what: &str, ok: bool) {
+    pub(crate) async fn must(&mut self, what: &str, ok: bool) {
         assert!(ok, "{}: settling failed at {what} (escrow stuck)\nsteps: {:#?}", self.repro(), self.log);
     }
 
@@ -200,14 +247,22 @@ impl World {
                 _ => {}
             }
         }
+        self.settle_second_rounds().await;
         let mut unlock = 0;
         for i in 0..self.live.len() {
             let r = self.request(i).await;
-            if r.status == RequestStatus::Finalized {
+            if r.status == RequestStatus::Finalized && r.round == 0 {
                 unlock = unlock.max(r.finalized_slot + prm.dispute_window);
             }
         }
         self.warp_to(unlock).await;
+        // Late challenges: the dispute window of these results has passed (refused: DisputeWindowClosed).
+        for i in 0..self.live.len() {
+            let r = self.request(i).await;
+            if r.status == RequestStatus::Finalized && r.round == 0 && self.rng.chance(20) {
+                self.open_dispute(i).await;
+            }
+        }
         for i in 0..self.live.len() {
             let r = self.request(i).await;
             for m in r.members.iter().filter(|m| m.reward > 0 && !m.claimed) {

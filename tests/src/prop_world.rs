@@ -20,6 +20,18 @@ use {
 pub const ANSWER: &str = "The agreed answer.";
 pub const LIE: &str = "A coordinated lie.";
 
+/// Operators of the world; the last one serves model 1 only.
+pub const OPERATORS: usize = 16;
+
+/// Served-models bitmap of world operator `i`: the first 4 also serve the scarce model 2, the last model 1 only.
+pub fn served_by(i: usize) -> u64 {
+    match i {
+        0..=3 => 0b111,
+        _ if i == OPERATORS - 1 => 0b010,
+        _ => 0b011,
+    }
+}
+
 /// How a committee member behaves on one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behaviour {
@@ -38,6 +50,8 @@ pub struct Live {
     pub key: Pubkey,
     pub requester: usize,
     pub plan: Vec<Behaviour>,
+    /// Behaviours of the dispute/escalation round's members (set at its assignment).
+    pub dplan: Vec<Behaviour>,
 }
 
 pub struct World {
@@ -45,6 +59,8 @@ pub struct World {
     pub rng: Rng,
     pub master: u64,
     pub requesters: Vec<Keypair>,
+    /// Open disputes (bond + Dispute rent) and escalations (rent).
+    pub challengers: Vec<Keypair>,
     pub nonce: u64,
     pub live: Vec<Live>,
     pub ledger: Ledger,
@@ -84,16 +100,19 @@ fn keypair(master: u64, role: &[u8], i: usize) -> Keypair {
 }
 
 impl World {
-    /// A bank with 2 models, 7 operators (random stakes) and 5 requesters, all keys derived from `master`.
+    /// A bank with 3 models, 16 operators (random stakes; enough for a 3-member first committee plus a 7-member
+    /// second round, not always after churn), 5 requesters and 2 challengers, all keys derived from `master`.
     pub async fn new(master: u64) -> World {
         let mut rng = Rng(master);
         let mut p = Protocol::new(world_params()).await;
         p.add_model(default_model_params()).await;
         let cheap = ModelParams { price_per_token: 7, royalty_bps: 333, ..default_model_params() };
         p.add_model(cheap).await;
-        for i in 0..7 {
+        // A scarce model: served by 4 operators only (committees often cannot be drawn, never a second round).
+        p.add_model(ModelParams { price_per_token: 3, ..default_model_params() }).await;
+        for i in 0..OPERATORS {
             let stake = 5_000 + rng.below(195_000);
-            p.add_operator_keyed(keypair(master, b"operator", i), stake, if i == 6 { 0b10 } else { 0b11 }).await;
+            p.add_operator_keyed(keypair(master, b"operator", i), stake, served_by(i)).await;
         }
         p.activate_registry().await;
         let mut requesters = Vec::new();
@@ -102,7 +121,14 @@ impl World {
             p.env.fund(&k.pubkey(), 10 * crate::SOL).await;
             requesters.push(k);
         }
+        let mut challengers = Vec::new();
+        for i in 0..2 {
+            let k = keypair(master, b"challenger", i);
+            p.env.fund(&k.pubkey(), 100 * crate::SOL).await;
+            challengers.push(k);
+        }
         let mut ledger = Ledger::default();
+        ledger.lamport_keys.extend(challengers.iter().map(|k| k.pubkey()));
         for m in &p.models {
             ledger.lamport_keys.insert(m.owner.pubkey());
         }
@@ -115,7 +141,7 @@ impl World {
         ledger.lamport_keys.extend([p.treasury, p.treasury_stake, pda::config(), pda::registry(), pda::stake_vault()]);
         ledger.token_keys.extend([p.treasury_stake, pda::stake_vault()]);
         ledger.baseline(&mut p.env).await;
-        World { p, rng, master, requesters, nonce: 1, live: Vec::new(), ledger, stats: BTreeMap::new(), log: Vec::new(), seq: 0, check_time: Default::default(), warp_time: Default::default(), send_time: Default::default(), warps: 0, seed_waits: 0 }
+        World { p, rng, master, requesters, challengers, nonce: 1, live: Vec::new(), ledger, stats: BTreeMap::new(), log: Vec::new(), seq: 0, check_time: Default::default(), warp_time: Default::default(), send_time: Default::default(), warps: 0, seed_waits: 0 }
     }
 
     /// Sends `ixs`; records the outcome. A failure must be one of Verity's own errors (a rejected bad action),
@@ -164,11 +190,11 @@ impl World {
         self.p.request(&key).await
     }
 
-    fn text(b: Behaviour) -> &'static str {
+    pub(crate) fn text(b: Behaviour) -> &'static str {
         if b == Behaviour::Liar { LIE } else { ANSWER }
     }
 
-    fn salt(key: &Pubkey, member: usize) -> [u8; 32] {
+    pub(crate) fn salt(key: &Pubkey, member: usize) -> [u8; 32] {
         pda::sha256(&[key.as_ref(), &member.to_le_bytes()])
     }
 
@@ -182,7 +208,7 @@ impl World {
             return;
         }
         let r = self.rng.below(self.requesters.len() as u64) as usize;
-        let model = self.rng.below(2) as usize;
+        let model = self.rng.below(3) as usize;
         let max_tokens = 1 + self.rng.below(20) as u32;
         let min_fee = self.p.models[model].params.price_per_token * u64::from(max_tokens);
         // One in ten pays too little (must be refused with FeeTooLow, nothing moves).
@@ -194,7 +220,7 @@ impl World {
         self.ledger.watch_request(key);
         let ix = self.p.ix_submit(&requester.pubkey(), &self.p.models[model].key, submit_args(nonce, "prompt", max_tokens, fee));
         if self.send("submit", &[ix], &[&requester]).await {
-            self.live.push(Live { key, requester: r, plan: Vec::new() });
+            self.live.push(Live { key, requester: r, plan: Vec::new(), dplan: Vec::new() });
         } else {
             self.ledger.forget_request(&key);
         }
@@ -221,15 +247,38 @@ impl World {
         let ix = self.p.ix_assign(&self.live[i].key);
         if self.send("assign", &[ix], &[]).await {
             let k = self.request(i).await.members.len();
-            self.live[i].plan = (0..k)
-                .map(|_| match self.rng.below(100) {
-                    0..=59 => Behaviour::Honest,
-                    60..=74 => Behaviour::Liar,
-                    75..=83 => Behaviour::NoReveal,
-                    84..=91 => Behaviour::Silent,
-                    _ => Behaviour::Copier,
-                })
-                .collect();
+            self.live[i].plan = self.behaviours(k);
+        }
+    }
+
+    /// Random behaviours for `k` members: mostly honest, some liars, withholders, silent members and copiers.
+    pub fn behaviours(&mut self, k: usize) -> Vec<Behaviour> {
+        (0..k)
+            .map(|_| match self.rng.below(100) {
+                0..=59 => Behaviour::Honest,
+                60..=74 => Behaviour::Liar,
+                75..=83 => Behaviour::NoReveal,
+                84..=91 => Behaviour::Silent,
+                _ => Behaviour::Copier,
+            })
+            .collect()
+    }
+
+    /// Pins the hash of the first slot after `after` in SlotHashes (once it exists) to a value derived from the
+    /// master seed, waiting up to two jumps of two slots for it.
+    pub async fn pin_seed(&mut self, after: u64, still_needed: bool) {
+        for _ in 0..2 {
+            if !still_needed || mc::seed_entry(&self.p.env.slot_hashes().await, after).is_some() {
+                break;
+            }
+            self.log.push("warp +2 (seed)".into());
+            let now = self.p.env.slot().await;
+            self.warp_to(now + 2).await;
+            self.seed_waits += 1;
+        }
+        if let Some((slot, _)) = mc::seed_entry(&self.p.env.slot_hashes().await, after) {
+            let pinned = pda::sha256(&[&self.master.to_le_bytes(), &slot.to_le_bytes()]);
+            self.p.env.set_slot_hash(slot, pinned).await;
         }
     }
 

@@ -1,5 +1,5 @@
 //! Conservation property: seeded random sequences of instructions — many operators and requests, honest,
-//! lying, silent, withholding and copying members, staking churn (stake, unbond, withdraw, leave, rejoin),
+//! lying, silent, withholding and copying members, bonded disputes and escalations with their 2k+1 rounds, staking churn (stake, unbond, withdraw, leave, rejoin),
 //! out-of-turn and malformed actions, and time jumps — in long-lived banks. After every step lamports and
 //! stake tokens are conserved to the unit (and the vault, registry and escrows match the books); after every
 //! sequence all deadlines are passed and permissionless cranks must leave no escrow behind. Two independent
@@ -45,6 +45,11 @@ async fn run_world(offset: u64) {
         "submit ok", "assign ok", "commit ok", "reveal ok", "finalize ok", "claim ok", "write_output ok",
         "expire ok", "close ok", "stake ok", "unstake ok", "withdraw ok", "served ok", "deregister ok",
         "rejoin ok", "submit err 6016", "reveal err 6040", "assign err 6031", "claim err 6048",
+        // Second rounds: challenges, escalations, their commit-reveal, every verdict, claims and closes.
+        "dispute ok", "escalate ok", "assign_dispute ok", "commit_dispute ok", "reveal_dispute ok",
+        "resolve_dispute ok", "claim_dispute ok", "close_dispute ok", "dispute err 6064", "dispute err 6065",
+        "assign_dispute err 6031", "reveal_dispute err 6040", "verdict Overturned", "verdict Upheld",
+        "verdict Decided", "verdict NoMajority", "verdict NoCommittee",
     ] {
         assert!(w.stats.get(path).copied().unwrap_or(0) > 0, "seed {seed}: path never exercised: {path}");
     }

@@ -105,7 +105,7 @@ async fn no_commit_is_slashed() {
 }
 
 #[tokio::test]
-async fn no_majority_refunds_the_fee_and_slashes_only_the_silent() {
+async fn no_majority_escalates_keeps_the_fee_and_slashes_only_the_silent() {
     let mut p = Protocol::standard().await;
     let (req, request, c) = p.assigned().await;
     let (vault0, ts0) = tokens(&mut p).await;
@@ -120,8 +120,8 @@ async fn no_majority_refunds_the_fee_and_slashes_only_the_silent() {
     p.finalize(&request).await;
 
     let r = p.request(&request).await;
-    assert_eq!(r.status, RequestStatus::NoConsensus);
-    assert_eq!(p.env.lamports(&req.pubkey()).await, req0 + DEFAULT_FEE, "fee refunded in full");
+    assert_eq!(r.status, RequestStatus::Escalated);
+    assert_eq!(p.env.lamports(&req.pubkey()).await, req0, "the fee stays escrowed for the escalation round");
     assert_eq!(p.env.lamports(&p.treasury).await, treasury0, "no protocol fee without consensus");
     let outcomes: Vec<_> = r.members.iter().map(|m| m.outcome).collect();
     assert_eq!(outcomes, vec![Outcome::Inconclusive, Outcome::Inconclusive, Outcome::NoReveal]);
@@ -133,7 +133,7 @@ async fn no_majority_refunds_the_fee_and_slashes_only_the_silent() {
 }
 
 #[tokio::test]
-async fn nobody_commits_everyone_slashed_fee_refunded() {
+async fn nobody_commits_everyone_slashed_then_unescalated_request_expires_with_a_refund() {
     let mut p = Protocol::standard().await;
     let (req, request, c) = p.assigned().await;
     let (vault0, ts0) = tokens(&mut p).await;
@@ -141,12 +141,19 @@ async fn nobody_commits_everyone_slashed_fee_refunded() {
     p.pass_reveal_deadline(&request).await;
     p.finalize(&request).await;
     let r = p.request(&request).await;
-    assert_eq!(r.status, RequestStatus::NoConsensus);
+    assert_eq!(r.status, RequestStatus::Escalated);
     assert!(r.members.iter().all(|m| m.outcome == Outcome::NoCommit && m.slashed == SLASH));
     for &op in &c {
         assert_eq!(p.operator(op).await.stake, STAKE - SLASH);
     }
     assert_eq!(tokens(&mut p).await, (vault0 - 3 * SLASH, ts0 + 3 * SLASH));
+    assert_eq!(p.env.lamports(&req.pubkey()).await, req0);
+    // Nobody opens the escalation: after the assign window anyone expires it and the fee goes back.
+    let expire = p.ix_expire(&request, &req.pubkey());
+    p.env.expect_err(&[expire.clone()], &[], verity::VerityError::ExpireTooEarly).await;
+    p.env.warp_to(r.finalized_slot + p.params.assign_window + 1).await;
+    p.env.ok(&[expire], &[]).await;
+    assert_eq!(p.request(&request).await.status, RequestStatus::NoConsensus);
     assert_eq!(p.env.lamports(&req.pubkey()).await, req0 + DEFAULT_FEE);
     // The request can be closed at once (nothing to claim).
     let close = p.ix_close(&req.pubkey(), &request);

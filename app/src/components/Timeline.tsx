@@ -44,14 +44,18 @@ export function timelineSteps(r: RequestAccount, slot: number): Step[] {
     finalized: "Finalized",
     noConsensus: "No consensus (refunded)",
     expired: "Expired (refunded)",
-    disputed: "Disputed",
-    escalated: "Escalated",
+    disputed: "Disputed (2k+1 re-run, rewards locked)",
+    escalated: "Escalated (no majority: 2k+1 round next)",
   };
+  const finalDetail =
+    status === "expired" ? "fee returned to the requester"
+    : status === "escalated" ? "no strict majority; open_dispute starts the escalation round (else refunded after the assign window)"
+    : `slot ${r.finalizedSlot}, winning hash ${toHex(r.winningHash).slice(0, 16)}…${r.round > 0 && status !== "disputed" ? " (after a dispute round)" : ""}`;
   steps.push({
     key: "final",
     label: finalLabel[status] ?? "Finalized",
     done: terminal,
-    detail: terminal && status !== "expired" ? `slot ${r.finalizedSlot}, winning hash ${toHex(r.winningHash).slice(0, 16)}…` : terminal ? "fee returned to the requester" : "",
+    detail: terminal ? finalDetail : "",
   });
   return steps;
 }

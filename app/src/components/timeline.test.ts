@@ -39,4 +39,14 @@ describe("timelineSteps", () => {
     expect(timelineSteps(e, 500)[4].label).toBe("Expired (refunded)");
     expect(done(e).assigned).toBe(false);
   });
+  it("escalated / disputed: the second round is named", () => {
+    const ms = [member("revealed", "noReveal"), member("revealed", "agreed"), member("committed", "noReveal")];
+    const esc = req("escalated", ms, { finalizedSlot: new BN(40), revealDeadline: new BN(200), round: 0 });
+    expect(timelineSteps(esc, 60)[4].label).toMatch(/^Escalated/);
+    expect(timelineSteps(esc, 60)[4].detail).toMatch(/open_dispute/);
+    const dis = req("disputed", ms, { finalizedSlot: new BN(40), revealDeadline: new BN(200), round: 1 });
+    expect(timelineSteps(dis, 60)[4].label).toMatch(/^Disputed/);
+    const after = req("finalized", ms, { finalizedSlot: new BN(90), revealDeadline: new BN(200), round: 1 });
+    expect(timelineSteps(after, 100)[4].detail).toMatch(/after a dispute round/);
+  });
 });

@@ -104,6 +104,163 @@ export type Verity = {
       "args": []
     },
     {
+      "name": "assignDispute",
+      "discriminator": [
+        5,
+        244,
+        65,
+        183,
+        49,
+        26,
+        71,
+        143
+      ],
+      "accounts": [
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "registry",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  103,
+                  105,
+                  115,
+                  116,
+                  114,
+                  121
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "request",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  113,
+                  117,
+                  101,
+                  115,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request.requester",
+                "account": "request"
+              },
+              {
+                "kind": "account",
+                "path": "request.nonce",
+                "account": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "dispute",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "slotHashes",
+          "address": "SysvarS1otHashes111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "claimDisputeReward",
+      "discriminator": [
+        42,
+        18,
+        17,
+        203,
+        36,
+        25,
+        50,
+        168
+      ],
+      "accounts": [
+        {
+          "name": "dispute",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "dispute.request",
+                "account": "dispute"
+              }
+            ]
+          }
+        },
+        {
+          "name": "operator",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "claimReward",
       "discriminator": [
         149,
@@ -167,6 +324,54 @@ export type Verity = {
         {
           "name": "operator",
           "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "closeDispute",
+      "discriminator": [
+        60,
+        18,
+        92,
+        170,
+        100,
+        195,
+        146,
+        196
+      ],
+      "accounts": [
+        {
+          "name": "dispute",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "dispute.request",
+                "account": "dispute"
+              }
+            ]
+          }
+        },
+        {
+          "name": "opener",
+          "writable": true,
+          "relations": [
+            "dispute"
+          ]
         }
       ],
       "args": []
@@ -265,6 +470,82 @@ export type Verity = {
         }
       ],
       "args": []
+    },
+    {
+      "name": "commitDispute",
+      "discriminator": [
+        116,
+        218,
+        193,
+        207,
+        246,
+        190,
+        43,
+        14
+      ],
+      "accounts": [
+        {
+          "name": "operator",
+          "docs": [
+            "The operator authority (a member of the dispute committee)."
+          ],
+          "signer": true
+        },
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "dispute",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "dispute.request",
+                "account": "dispute"
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "commitment",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
     },
     {
       "name": "commitResult",
@@ -394,6 +675,122 @@ export type Verity = {
       "args": []
     },
     {
+      "name": "deliverCallback",
+      "discriminator": [
+        75,
+        178,
+        82,
+        149,
+        119,
+        28,
+        57,
+        254
+      ],
+      "accounts": [
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "request",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  113,
+                  117,
+                  101,
+                  115,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request.requester",
+                "account": "request"
+              },
+              {
+                "kind": "account",
+                "path": "request.nonce",
+                "account": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "output",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  111,
+                  117,
+                  116,
+                  112,
+                  117,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "callbackAuthority",
+          "docs": [
+            "forward Verity's signature to another consumer for a request that is not its own."
+          ],
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  97,
+                  108,
+                  108,
+                  98,
+                  97,
+                  99,
+                  107
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "callbackProgram"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "deregisterOperator",
       "discriminator": [
         229,
@@ -475,6 +872,70 @@ export type Verity = {
                 "kind": "account",
                 "path": "operator.authority",
                 "account": "operator"
+              }
+            ]
+          }
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "expireCallback",
+      "discriminator": [
+        238,
+        25,
+        23,
+        63,
+        218,
+        19,
+        133,
+        161
+      ],
+      "accounts": [
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "request",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  113,
+                  117,
+                  101,
+                  115,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request.requester",
+                "account": "request"
+              },
+              {
+                "kind": "account",
+                "path": "request.nonce",
+                "account": "request"
               }
             ]
           }
@@ -774,6 +1235,131 @@ export type Verity = {
       ]
     },
     {
+      "name": "openDispute",
+      "discriminator": [
+        137,
+        25,
+        99,
+        119,
+        23,
+        223,
+        161,
+        42
+      ],
+      "accounts": [
+        {
+          "name": "challenger",
+          "docs": [
+            "Pays the Dispute account's rent (returned by `close_dispute`) and, for a challenge, the bond."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "registry",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  103,
+                  105,
+                  115,
+                  116,
+                  114,
+                  121
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "request",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  113,
+                  117,
+                  101,
+                  115,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request.requester",
+                "account": "request"
+              },
+              {
+                "kind": "account",
+                "path": "request.nonce",
+                "account": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "Created here; `init_if_needed` only so that a second dispute fails with `AlreadyDisputed` (checked on the",
+            "request's round and on this account being fresh) rather than a system-program error."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "registerModel",
       "discriminator": [
         111,
@@ -1036,6 +1622,241 @@ export type Verity = {
         {
           "name": "amount",
           "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "resolveDispute",
+      "discriminator": [
+        231,
+        6,
+        202,
+        6,
+        96,
+        103,
+        12,
+        230
+      ],
+      "accounts": [
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "registry",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  103,
+                  105,
+                  115,
+                  116,
+                  114,
+                  121
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "request",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  114,
+                  101,
+                  113,
+                  117,
+                  101,
+                  115,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request.requester",
+                "account": "request"
+              },
+              {
+                "kind": "account",
+                "path": "request.nonce",
+                "account": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "output",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  111,
+                  117,
+                  116,
+                  112,
+                  117,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "dispute",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "requester",
+          "writable": true
+        },
+        {
+          "name": "modelOwner",
+          "writable": true
+        },
+        {
+          "name": "treasury",
+          "writable": true
+        },
+        {
+          "name": "opener",
+          "writable": true
+        },
+        {
+          "name": "stakeMint"
+        },
+        {
+          "name": "stakeVault",
+          "writable": true
+        },
+        {
+          "name": "treasuryStake",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "revealDispute",
+      "discriminator": [
+        239,
+        253,
+        114,
+        84,
+        65,
+        154,
+        184,
+        197
+      ],
+      "accounts": [
+        {
+          "name": "operator",
+          "signer": true
+        },
+        {
+          "name": "config",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  110,
+                  102,
+                  105,
+                  103
+                ]
+              }
+            ]
+          }
+        },
+        {
+          "name": "dispute",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "dispute.request",
+                "account": "dispute"
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "revealArgs"
+            }
+          }
         }
       ]
     },
@@ -1812,6 +2633,19 @@ export type Verity = {
       ]
     },
     {
+      "name": "dispute",
+      "discriminator": [
+        36,
+        49,
+        241,
+        67,
+        40,
+        36,
+        241,
+        74
+      ]
+    },
+    {
       "name": "model",
       "discriminator": [
         152,
@@ -1880,6 +2714,32 @@ export type Verity = {
   "events": [
     {
       "discriminator": [
+        57,
+        82,
+        155,
+        37,
+        152,
+        78,
+        177,
+        153
+      ],
+      "name": "callbackDelivered"
+    },
+    {
+      "discriminator": [
+        42,
+        141,
+        227,
+        163,
+        238,
+        141,
+        42,
+        246
+      ],
+      "name": "callbackExpired"
+    },
+    {
+      "discriminator": [
         187,
         15,
         11,
@@ -1916,6 +2776,97 @@ export type Verity = {
         194
       ],
       "name": "configUpdated"
+    },
+    {
+      "discriminator": [
+        171,
+        46,
+        157,
+        35,
+        78,
+        224,
+        13,
+        173
+      ],
+      "name": "disputeClosed"
+    },
+    {
+      "discriminator": [
+        199,
+        113,
+        70,
+        57,
+        140,
+        106,
+        178,
+        140
+      ],
+      "name": "disputeCommitteeAssigned"
+    },
+    {
+      "discriminator": [
+        239,
+        222,
+        102,
+        235,
+        193,
+        85,
+        1,
+        214
+      ],
+      "name": "disputeOpened"
+    },
+    {
+      "discriminator": [
+        121,
+        64,
+        249,
+        153,
+        139,
+        128,
+        236,
+        187
+      ],
+      "name": "disputeResolved"
+    },
+    {
+      "discriminator": [
+        98,
+        112,
+        168,
+        20,
+        181,
+        111,
+        51,
+        91
+      ],
+      "name": "disputeResultCommitted"
+    },
+    {
+      "discriminator": [
+        181,
+        195,
+        22,
+        81,
+        195,
+        209,
+        111,
+        41
+      ],
+      "name": "disputeResultRevealed"
+    },
+    {
+      "discriminator": [
+        226,
+        157,
+        174,
+        79,
+        96,
+        117,
+        23,
+        204
+      ],
+      "name": "disputeRewardClaimed"
     },
     {
       "discriminator": [
@@ -2046,6 +2997,19 @@ export type Verity = {
         188
       ],
       "name": "requestClosed"
+    },
+    {
+      "discriminator": [
+        34,
+        55,
+        74,
+        57,
+        221,
+        179,
+        58,
+        14
+      ],
+      "name": "requestEscalated"
     },
     {
       "discriminator": [
@@ -2480,9 +3444,158 @@ export type Verity = {
       "code": 6062,
       "name": "registryChangePending",
       "msg": "Operator's registry values may still be drawn (changed within the last assign window + 1 slots)"
+    },
+    {
+      "code": 6063,
+      "name": "notDisputable",
+      "msg": "Request cannot be disputed or escalated in its current status"
+    },
+    {
+      "code": 6064,
+      "name": "disputeWindowClosed",
+      "msg": "Dispute window has passed"
+    },
+    {
+      "code": 6065,
+      "name": "alreadyDisputed",
+      "msg": "Request was already disputed or escalated (one dispute per request)"
+    },
+    {
+      "code": 6066,
+      "name": "disputeNotOpen",
+      "msg": "Dispute round is not in the phase this instruction needs"
+    },
+    {
+      "code": 6067,
+      "name": "disputeRoundRunning",
+      "msg": "Dispute round still running; resolve later"
+    },
+    {
+      "code": 6068,
+      "name": "disputeAlreadyResolved",
+      "msg": "Dispute already resolved"
+    },
+    {
+      "code": 6069,
+      "name": "disputeNotResolved",
+      "msg": "Dispute not resolved yet"
+    },
+    {
+      "code": 6070,
+      "name": "disputeRewardsUnclaimed",
+      "msg": "Dispute rewards remain unclaimed"
+    },
+    {
+      "code": 6071,
+      "name": "callbackNotPending",
+      "msg": "Request has no pending callback"
+    },
+    {
+      "code": 6072,
+      "name": "callbackNotReady",
+      "msg": "Callback not deliverable yet (needs Finalized, dispute window over, output complete)"
+    },
+    {
+      "code": 6073,
+      "name": "tooManyCallbackAccounts",
+      "msg": "Too many callback accounts"
+    },
+    {
+      "code": 6074,
+      "name": "callbackWindowOpen",
+      "msg": "Callback window still open"
+    },
+    {
+      "code": 6075,
+      "name": "wrongCallbackProgram",
+      "msg": "Callback program does not match the request's, or is not executable"
     }
   ],
   "types": [
+    {
+      "name": "callbackDelivered",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "program",
+            "type": "pubkey"
+          },
+          {
+            "name": "winningHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "status",
+            "type": {
+              "defined": {
+                "name": "callbackStatus"
+              }
+            }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "callbackExpired",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "requestStatus",
+            "type": {
+              "defined": {
+                "name": "requestStatus"
+              }
+            }
+          },
+          {
+            "name": "status",
+            "type": {
+              "defined": {
+                "name": "callbackStatus"
+              }
+            }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "callbackStatus",
+      "docs": [
+        "Delivery state of the optional callback (see `deliver_callback`)."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "none"
+          },
+          {
+            "name": "pending"
+          },
+          {
+            "name": "delivered"
+          },
+          {
+            "name": "failed"
+          }
+        ]
+      }
+    },
     {
       "name": "committeeAssigned",
       "type": {
@@ -2794,6 +3907,484 @@ export type Verity = {
                 "name": "configParams"
               }
             }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "dispute",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "kind",
+            "type": {
+              "defined": {
+                "name": "disputeKind"
+              }
+            }
+          },
+          {
+            "name": "phase",
+            "type": {
+              "defined": {
+                "name": "disputePhase"
+              }
+            }
+          },
+          {
+            "name": "verdict",
+            "type": {
+              "defined": {
+                "name": "verdict"
+              }
+            }
+          },
+          {
+            "name": "opener",
+            "docs": [
+              "Paid the rent (and the bond, for a challenge); gets the rent back at `close_dispute`."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "bond",
+            "docs": [
+              "Lamports posted by the challenger (0 for an escalation); escrowed here until resolution."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "challengerReward",
+            "docs": [
+              "Lamports paid to the challenger on top of the bond (overturn only)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "originalHash",
+            "docs": [
+              "The request's winning hash when the challenge was opened (zero for an escalation)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "winningHash",
+            "docs": [
+              "The escalation majority's hash (zero without a majority)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "committeeSize",
+            "docs": [
+              "2k+1."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "maxTokens",
+            "docs": [
+              "Snapshot of the request's max_tokens (reveal check)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "openSlot",
+            "type": "u64"
+          },
+          {
+            "name": "assignSlot",
+            "type": "u64"
+          },
+          {
+            "name": "commitDeadline",
+            "type": "u64"
+          },
+          {
+            "name": "revealDeadline",
+            "type": "u64"
+          },
+          {
+            "name": "resolvedSlot",
+            "type": "u64"
+          },
+          {
+            "name": "seedSlot",
+            "type": "u64"
+          },
+          {
+            "name": "seed",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "committedCount",
+            "type": "u8"
+          },
+          {
+            "name": "revealedCount",
+            "type": "u8"
+          },
+          {
+            "name": "members",
+            "type": {
+              "vec": {
+                "defined": {
+                  "name": "member"
+                }
+              }
+            }
+          },
+          {
+            "name": "lockedFirst",
+            "docs": [
+              "Bitmap over the request's members: first-round majority members whose open assignments this challenge",
+              "holds (so they cannot withdraw before the verdict); released at resolution."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "rewardsTotal",
+            "docs": [
+              "Lamports owed to this round's members (escrowed here above rent + unresolved bond), and claimed so far."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "rewardsClaimed",
+            "type": "u64"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeClosed",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "disputeCommitteeAssigned",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "committee",
+            "type": {
+              "vec": "pubkey"
+            }
+          },
+          {
+            "name": "seedSlot",
+            "type": "u64"
+          },
+          {
+            "name": "seed",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "commitDeadline",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "disputeKind",
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "escalation"
+          },
+          {
+            "name": "challenge"
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeOpened",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "kind",
+            "type": {
+              "defined": {
+                "name": "disputeKind"
+              }
+            }
+          },
+          {
+            "name": "opener",
+            "type": "pubkey"
+          },
+          {
+            "name": "bond",
+            "type": "u64"
+          },
+          {
+            "name": "openSlot",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "`Disputed` (challenge) or `Escalated` (escalation)."
+            ],
+            "name": "requestStatus",
+            "type": {
+              "defined": {
+                "name": "requestStatus"
+              }
+            }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "disputePhase",
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "open"
+          },
+          {
+            "name": "committing"
+          },
+          {
+            "name": "revealing"
+          },
+          {
+            "name": "resolved"
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeResolved",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "kind",
+            "type": {
+              "defined": {
+                "name": "disputeKind"
+              }
+            }
+          },
+          {
+            "name": "verdict",
+            "type": {
+              "defined": {
+                "name": "verdict"
+              }
+            }
+          },
+          {
+            "docs": [
+              "The round's majority hash (zero without one)."
+            ],
+            "name": "winningHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "requestStatus",
+            "type": {
+              "defined": {
+                "name": "requestStatus"
+              }
+            }
+          },
+          {
+            "name": "requestWinningHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "docs": [
+              "Lamports owed to the round's members (claim_dispute_reward)."
+            ],
+            "name": "rewardsTotal",
+            "type": "u64"
+          },
+          {
+            "name": "bondBack",
+            "type": "u64"
+          },
+          {
+            "name": "challengerReward",
+            "type": "u64"
+          },
+          {
+            "name": "refunded",
+            "type": "u64"
+          },
+          {
+            "name": "slashedTotal",
+            "type": "u64"
+          },
+          {
+            "name": "slashedToTreasury",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "disputeResultCommitted",
+      "type": {
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "operator",
+            "type": "pubkey"
+          },
+          {
+            "name": "committedCount",
+            "type": "u8"
+          },
+          {
+            "name": "phase",
+            "type": {
+              "defined": {
+                "name": "disputePhase"
+              }
+            }
+          },
+          {
+            "name": "revealDeadline",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "disputeResultRevealed",
+      "type": {
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "operator",
+            "type": "pubkey"
+          },
+          {
+            "name": "outputHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "revealedCount",
+            "type": "u8"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "disputeRewardClaimed",
+      "type": {
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "operator",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
+          },
+          {
+            "name": "rewardsClaimed",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -3332,7 +4923,7 @@ export type Verity = {
           },
           {
             "docs": [
-              "1 = minority, 2 = commit without reveal, 3 = no commit."
+              "1 = minority, 2 = commit without reveal, 3 = no commit, 4 = in a majority a dispute overturned."
             ],
             "name": "reason",
             "type": "u8"
@@ -3391,6 +4982,9 @@ export type Verity = {
           },
           {
             "name": "noCommit"
+          },
+          {
+            "name": "overturned"
           }
         ]
       }
@@ -3639,7 +5233,7 @@ export type Verity = {
           {
             "name": "callbackProgram",
             "docs": [
-              "Program to call back after finalize (part 2; stored, not invoked yet)."
+              "Program `deliver_callback` invokes with the result (`on_result`), if any."
             ],
             "type": {
               "option": "pubkey"
@@ -3656,7 +5250,7 @@ export type Verity = {
           {
             "name": "round",
             "docs": [
-              "Draw round (0 = first committee; part 2 escalations increment it)."
+              "0 = first committee only; 1 = a dispute or escalation was opened (at most one per request)."
             ],
             "type": "u8"
           },
@@ -3764,6 +5358,23 @@ export type Verity = {
           {
             "name": "outputBump",
             "type": "u8"
+          },
+          {
+            "name": "disputePaid",
+            "docs": [
+              "Lamports of the fee that a dispute/escalation moved out of the member rewards: the escalation majority's",
+              "rewards, the challenger's reward, remainders. Invariant once Finalized: royalty_paid + protocol_fee_paid +",
+              "rewards_total + dispute_paid == fee."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "callbackStatus",
+            "type": {
+              "defined": {
+                "name": "callbackStatus"
+              }
+            }
           }
         ]
       }
@@ -3783,6 +5394,25 @@ export type Verity = {
                 "name": "requestStatus"
               }
             }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "requestEscalated",
+      "type": {
+        "fields": [
+          {
+            "name": "request",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "The first round's finalize slot; `expire_request` refunds after it + assign_window if nobody escalates."
+            ],
+            "name": "finalizedSlot",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -3814,7 +5444,7 @@ export type Verity = {
           },
           {
             "docs": [
-              "`Finalized` (majority) or `NoConsensus` (refunded)."
+              "`Finalized` (majority) or `Escalated` (no majority: the fee stays for the escalation round)."
             ],
             "name": "status",
             "type": {
@@ -4164,7 +5794,7 @@ export type Verity = {
           {
             "name": "callbackProgram",
             "docs": [
-              "Program to call back after finalize (part 2; stored only)."
+              "Program `deliver_callback` invokes with the result (`on_result`), once final."
             ],
             "type": {
               "option": "pubkey"
@@ -4199,6 +5829,32 @@ export type Verity = {
           }
         ],
         "kind": "struct"
+      }
+    },
+    {
+      "name": "verdict",
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "pending"
+          },
+          {
+            "name": "upheld"
+          },
+          {
+            "name": "overturned"
+          },
+          {
+            "name": "decided"
+          },
+          {
+            "name": "noMajority"
+          },
+          {
+            "name": "noCommittee"
+          }
+        ]
       }
     },
     {

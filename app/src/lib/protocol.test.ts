@@ -18,10 +18,10 @@ describe("protocol helpers", () => {
     const program = P.verityProgram(P.readOnlyProvider(new Connection("http://127.0.0.1:1")));
     const names = program.idl.instructions.map((i) => i.name);
     expect(names).toContain("submitRequest");
-    expect(names).toHaveLength(21);
+    expect(names).toHaveLength(30);
     for (const n of names) expect(typeof (program.methods as any)[n]).toBe("function");
-    expect(Object.keys(program.account).sort()).toEqual(["config", "model", "operator", "operatorRegistry", "output", "request"]);
-    expect(program.idl.events).toHaveLength(22);
+    expect(Object.keys(program.account).sort()).toEqual(["config", "dispute", "model", "operator", "operatorRegistry", "output", "request"]);
+    expect(program.idl.events).toHaveLength(32);
     expect(program.programId.toBase58()).toBe("3xSXJgkiyCPtC9bg2dz1Mn8ZtZuVi5e8mKt6eSfhELKx");
     // verity.ts (the `Verity` type) must be exactly the camelCased IDL Anchor builds at runtime.
     const ts = readFileSync(join(__dirname, "../idl/verity.ts"), "utf8");
@@ -47,6 +47,7 @@ describe("protocol helpers", () => {
     expect(P.requestPda(who, 7).equals(req)).toBe(true);
     expect(P.requestPda(who, 8).equals(req)).toBe(false);
     expect(P.outputPda(req).equals(PublicKey.findProgramAddressSync([enc("output"), req.toBuffer()], pid)[0])).toBe(true);
+    expect(P.disputePda(req).equals(PublicKey.findProgramAddressSync([enc("dispute"), req.toBuffer()], pid)[0])).toBe(true);
     expect(P.operatorPda(who).equals(PublicKey.findProgramAddressSync([enc("operator"), who.toBuffer()], pid)[0])).toBe(true);
     const other = Keypair.generate().publicKey;
     expect(P.configPda(other).equals(P.configPda())).toBe(false);
@@ -77,6 +78,9 @@ describe("protocol helpers", () => {
     expect(P.requestSpace(0, 0, 4) - P.requestSpace(0, 0, 3)).toBe(2 * P.MEMBER_SPACE);
     expect(P.requestSpace(0, 0, 7)).toBe(P.requestSpace(0, 0, 8)); // capped at 15 member slots
     expect(P.outputSpace(100) - P.outputSpace(0)).toBe(100);
+    // Sizes come from the IDL (Anchor InitSpace with empty vecs/strings): Member and Output as the program has them.
+    expect(P.MEMBER_SPACE).toBe(147);
+    expect(P.outputSpace(0)).toBe(8 + 78);
   });
 
   it("variant names Anchor's decoded enums", () => {

@@ -51,6 +51,8 @@ export const operatorPda = (authority: PublicKey, p = PROGRAM_ID) => pda([enc("o
 export const requestPda = (requester: PublicKey, nonce: number | bigint | BN, p = PROGRAM_ID) =>
   pda([enc("request"), requester.toBytes(), u64le(nonce)], p);
 export const outputPda = (request: PublicKey, p = PROGRAM_ID) => pda([enc("output"), request.toBytes()], p);
+/** The escalation / challenge round of a request (at most one). */
+export const disputePda = (request: PublicKey, p = PROGRAM_ID) => pda([enc("dispute"), request.toBytes()], p);
 export const associatedTokenAddress = (owner: PublicKey, mint: PublicKey) =>
   pda([owner.toBytes(), TOKEN_PROGRAM_ID.toBytes(), mint.toBytes()], ASSOCIATED_TOKEN_PROGRAM_ID);
 
@@ -111,13 +113,32 @@ export function freshNonce(): BN {
   return new BN(Date.now()).muln(1000).addn(Math.floor(Math.random() * 1000));
 }
 
+type IdlTy = string | { option?: IdlTy; vec?: IdlTy; array?: [IdlTy, number]; defined?: { name: string } };
+const PRIM: Record<string, number> = { bool: 1, u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8, u128: 16, i128: 16, pubkey: 32 };
+/**
+ * Borsh size of an IDL type as Anchor's `InitSpace` counts it, with every `Vec`/`String`/`bytes` empty (its
+ * 4-byte length only) and every enum as its largest variant. Derived from the committed IDL so that a layout
+ * change in the program cannot silently skew the rent estimate.
+ */
+export function idlSize(t: IdlTy): number {
+  if (typeof t === "string") return t === "string" || t === "bytes" ? 4 : PRIM[t] ?? NaN;
+  if (t.option !== undefined) return 1 + idlSize(t.option);
+  if (t.vec !== undefined) return 4;
+  if (t.array) return t.array[1] * idlSize(t.array[0]);
+  const def = (idlJson.types as { name: string; type: { kind: string; fields?: { type: IdlTy }[]; variants?: { fields?: (IdlTy | { type: IdlTy })[] }[] } }[]).find((d) => d.name === t.defined?.name);
+  if (!def) return NaN;
+  if (def.type.kind === "struct") return (def.type.fields ?? []).reduce((n, f) => n + idlSize(f.type), 0);
+  const variant = (v: { fields?: (IdlTy | { type: IdlTy })[] }) => (v.fields ?? []).reduce((n: number, f) => n + idlSize(typeof f === "object" && "type" in f ? f.type : (f as IdlTy)), 0);
+  return 1 + Math.max(0, ...(def.type.variants ?? []).map(variant));
+}
+
 /** Bytes of one committee `Member` (Rust `Member::INIT_SPACE`). */
-export const MEMBER_SPACE = 147;
-/** `Request::space(prompt_len, uri_len, k)`: 8-byte discriminator + fixed fields + prompt + URI + (2k+1) members. */
+export const MEMBER_SPACE = idlSize({ defined: { name: "Member" } });
+/** `Request::space(prompt_len, uri_len, k)`: 8-byte discriminator + fixed fields + prompt + URI + (2k+1) members (≤ 15). */
 export function requestSpace(promptLen: number, uriLen: number, committeeSize: number): number {
-  return 8 + 459 + promptLen + uriLen + Math.min(2 * committeeSize + 1, 15) * MEMBER_SPACE;
+  return 8 + idlSize({ defined: { name: "Request" } }) + promptLen + uriLen + Math.min(2 * committeeSize + 1, 15) * MEMBER_SPACE;
 }
 /** `Output::space(capacity)`. */
 export function outputSpace(capacity: number): number {
-  return 8 + 78 + capacity;
+  return 8 + idlSize({ defined: { name: "Output" } }) + capacity;
 }

@@ -3,10 +3,10 @@
 import { useMemo } from "react";
 import { PublicKey } from "@solana/web3.js";
 import { useVerity } from "../context";
-import { useLiveAccount, type RequestAccount } from "../hooks";
+import { useLiveAccount, type DisputeAccount, type RequestAccount } from "../hooks";
 import { Timeline, MembersTable } from "../components/Timeline";
 import { EventFeed } from "../components/EventFeed";
-import { outputHash, outputPda, toHex, variant } from "../lib/protocol";
+import { disputePda, outputHash, outputPda, toHex, variant } from "../lib/protocol";
 import { assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "../lib/cranks";
 import { short, sol, slotsToSeconds } from "../lib/format";
 
@@ -26,6 +26,25 @@ function Receipt({ r }: { r: RequestAccount }) {
   );
 }
 
+/** The second round (escalation after no majority, or a challenge of the result), when one was opened. */
+function DisputePanel({ d }: { d: DisputeAccount }) {
+  const verdict = variant(d.verdict);
+  return (
+    <div data-testid="dispute">
+      <h2>{variant(d.kind) === "challenge" ? "Challenge" : "Escalation"} round</h2>
+      <table className="receipt">
+        <tbody>
+          <tr><td>phase / verdict</td><td data-testid="dispute-phase">{variant(d.phase)}{verdict !== "pending" ? ` / ${verdict}` : ""}</td></tr>
+          <tr><td>opened by</td><td title={d.opener.toBase58()}>{short(d.opener)} at slot {d.openSlot.toString()}{d.bond.gtn(0) ? `, bond ${sol(d.bond, 9)}` : ""}</td></tr>
+          <tr><td>committee (2k+1, fresh operators)</td><td>{d.members.length ? d.members.map((m) => short(m.operator)).join(", ") : `${d.committeeSize} to draw`}</td></tr>
+          <tr><td>commits / reveals</td><td>{d.committedCount} / {d.revealedCount}{Number(d.commitDeadline) > 0 ? ` (commit deadline ${d.commitDeadline}, reveal deadline ${d.revealDeadline})` : ""}</td></tr>
+          {verdict !== "pending" && <tr><td>winning hash</td><td>{toHex(d.winningHash).slice(0, 16)}…</td></tr>}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function RequestPage({ address }: { address: string }) {
   const key = useMemo(() => {
     try {
@@ -37,6 +56,7 @@ export function RequestPage({ address }: { address: string }) {
   const { program, slot, wallet, run, cluster } = useVerity();
   const request = useLiveAccount("request", key);
   const output = useLiveAccount("output", key ? outputPda(key, cluster.programId) : null);
+  const dispute = useLiveAccount("dispute", key ? disputePda(key, cluster.programId) : null);
   if (!key) return <div className="banner error">"{address}" is not a valid address.</div>;
   if (request === undefined) return <p>Loading {address}…</p>;
   if (request === null) return <div className="banner error" data-testid="not-found">No request account at {address} (never created, or closed).</div>;
@@ -51,7 +71,8 @@ export function RequestPage({ address }: { address: string }) {
     <section>
       <h1>Request <code title={address}>{short(address, 6)}</code> <span className={`status ${status}`} data-testid="status">{status}</span></h1>
       <p className="prompt"><strong>Prompt:</strong> {prompt}</p>
-      <p className="muted">fee {sol(request.fee, 9)} · max tokens {request.maxTokens} · k = {request.committeeSize} · current slot {slot}</p>
+      <p className="muted">fee {sol(request.fee, 9)} · max tokens {request.maxTokens} · k = {request.committeeSize} · current slot {slot}
+        {request.callbackProgram && <> · callback {short(request.callbackProgram)}: <span data-testid="callback-status">{variant(request.callbackStatus)}</span></>}</p>
       <Timeline request={request} slot={slot} />
       <div className="cranks">
         {status === "pending" && <button onClick={() => run("Assign committee", async () => assignCommittee(program, key).rpc())}>Assign committee (crank)</button>}
@@ -61,6 +82,7 @@ export function RequestPage({ address }: { address: string }) {
         {wallet && request.requester.equals(wallet) && ["finalized", "noConsensus", "expired"].includes(status) && <button onClick={() => run("Close request", () => closeRequest(program, key, wallet).rpc())}>Close (reclaim rent)</button>}
       </div>
       {request.members.length > 0 && <MembersTable request={request} />}
+      {dispute && <DisputePanel d={dispute} />}
       {status === "finalized" && (
         <>
           <h2>Output</h2>

@@ -15,7 +15,10 @@ use {
 /// The SPL Token program id.
 pub const TOKEN_PROGRAM: Pubkey = anchor_spl::token::ID;
 /// The SlotHashes sysvar.
-pub const SLOT_HASHES: Pubkey = anchor_lang::solana_program::sysvar::slot_hashes::ID;
+fn slot_hashes_id() -> Pubkey {
+    use anchor_lang::solana_program::sysvar::SysvarId;
+    anchor_lang::prelude::SlotHashes::id()
+}
 
 fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: verity::ID, accounts: accounts.to_account_metas(None), data: data.data() }
@@ -42,7 +45,7 @@ pub fn assign(request: &Pubkey) -> Instruction {
             config: pda::config(),
             registry: pda::registry(),
             request: *request,
-            slot_hashes: SLOT_HASHES,
+            slot_hashes: slot_hashes_id(),
         },
         i::AssignCommittee {},
     )

@@ -210,14 +210,18 @@ impl ChainClient {
         let accounts = self
             .read("getProgramAccounts", |c| {
                 let config = config.clone();
-                async move { c.get_program_accounts_with_config(&verity::ID, config).await }
+                async move { c.get_program_ui_accounts_with_config(&verity::ID, config).await }
             })
             .await?;
         Ok(accounts
             .into_iter()
-            .filter_map(|(k, a)| match decode::<T>(&k, &a.data, what) {
-                Ok(v) => Some((k, v)),
-                Err(e) => {
+            .filter_map(|(k, a)| match a.data.decode().map(|d| decode::<T>(&k, &d, what)) {
+                None => {
+                    tracing::warn!(account = %k, "undecodable account encoding");
+                    None
+                }
+                Some(Ok(v)) => Some((k, v)),
+                Some(Err(e)) => {
                     tracing::warn!("{e}");
                     None
                 }

@@ -43,3 +43,19 @@ pub const MAX_OUTPUT_TOKENS: u32 = 8_192;
 pub const MAX_OUTPUT_BYTES: u32 = 4_096;
 /// Entries the SlotHashes sysvar holds at most (bounds the parse loop).
 pub const MAX_SLOT_HASHES: usize = 512;
+/// Seed prefix of `Dispute` PDAs (escalation or challenge round of a request): [`DISPUTE_SEED`, request].
+pub const DISPUTE_SEED: &[u8] = b"dispute";
+/// Seed prefix of the callback signer PDA [`CALLBACK_SEED`, request]: `deliver_callback` signs the CPI with it, so
+/// a callback program can tell that Verity invoked it for that request (and nobody else, nor for another request).
+pub const CALLBACK_SEED: &[u8] = b"callback";
+/// Share of the overturned majority's forfeited rewards paid to the challenger (the rest goes to the
+/// escalation majority).
+pub const CHALLENGER_REWARD_BPS: u16 = 5_000;
+/// Most extra accounts a callback CPI passes to the callback program.
+pub const MAX_CALLBACK_ACCOUNTS: usize = 4;
+/// Slots after the rewards unlock (dispute window over) during which a callback may be delivered; afterwards
+/// anyone may record it as failed.
+pub const CALLBACK_WINDOW: u64 = 100;
+/// Anchor discriminator of the callback instruction `on_result(winning_hash: [u8; 32])` a callback program
+/// implements: sha256("global:on_result")[..8].
+pub const CALLBACK_IX_NAME: &str = "global:on_result";

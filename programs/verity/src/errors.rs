@@ -129,4 +129,30 @@ pub enum VerityError {
     AssignWindowClosed,
     #[msg("Operator's registry values may still be drawn (changed within the last assign window + 1 slots)")]
     RegistryChangePending,
+    #[msg("Request cannot be disputed or escalated in its current status")]
+    NotDisputable,
+    #[msg("Dispute window has passed")]
+    DisputeWindowClosed, // 6064
+    #[msg("Request was already disputed or escalated (one dispute per request)")]
+    AlreadyDisputed,
+    #[msg("Dispute round is not in the phase this instruction needs")]
+    DisputeNotOpen,
+    #[msg("Dispute round still running; resolve later")]
+    DisputeRoundRunning,
+    #[msg("Dispute already resolved")]
+    DisputeAlreadyResolved,
+    #[msg("Dispute not resolved yet")]
+    DisputeNotResolved, // 6069
+    #[msg("Dispute rewards remain unclaimed")]
+    DisputeRewardsUnclaimed,
+    #[msg("Request has no pending callback")]
+    CallbackNotPending,
+    #[msg("Callback not deliverable yet (needs Finalized, dispute window over, output complete)")]
+    CallbackNotReady,
+    #[msg("Too many callback accounts")]
+    TooManyCallbackAccounts,
+    #[msg("Callback window still open")]
+    CallbackWindowOpen, // 6074
+    #[msg("Callback program does not match the request's, or is not executable")]
+    WrongCallbackProgram,
 }

@@ -3,7 +3,7 @@
 //! chain Anchor's `sol_log_data` is a no-op, so natively the log goes through the syscall stubs instead (the
 //! test harness forwards them into the runtime's log collector); on SBF it is the `sol_log_data` syscall.
 use {
-    crate::state::{ComputeReceipt, ConfigParams, RequestStatus},
+    crate::state::{CallbackStatus, ComputeReceipt, ConfigParams, DisputeKind, DisputePhase, RequestStatus, Verdict},
     anchor_lang::prelude::*,
 };
 
@@ -160,7 +160,7 @@ pub struct OperatorSlashed {
     pub request: Pubkey,
     pub authority: Pubkey,
     pub amount: u64,
-    /// 1 = minority, 2 = commit without reveal, 3 = no commit.
+    /// 1 = minority, 2 = commit without reveal, 3 = no commit, 4 = in a majority a dispute overturned.
     pub reason: u8,
     pub stake: u64,
     pub unbonding: u64,
@@ -169,7 +169,7 @@ pub struct OperatorSlashed {
 #[event]
 pub struct RequestFinalized {
     pub request: Pubkey,
-    /// `Finalized` (majority) or `NoConsensus` (refunded).
+    /// `Finalized` (majority) or `Escalated` (no majority: the fee stays for the escalation round).
     pub status: RequestStatus,
     pub winning_hash: [u8; 32],
     pub receipt: ComputeReceipt,
@@ -208,4 +208,98 @@ pub struct RewardClaimed {
 pub struct RequestClosed {
     pub request: Pubkey,
     pub status: RequestStatus,
+}
+
+#[event]
+pub struct RequestEscalated {
+    pub request: Pubkey,
+    /// The first round's finalize slot; `expire_request` refunds after it + assign_window if nobody escalates.
+    pub finalized_slot: u64,
+}
+
+#[event]
+pub struct DisputeOpened {
+    pub request: Pubkey,
+    pub dispute: Pubkey,
+    pub kind: DisputeKind,
+    pub opener: Pubkey,
+    pub bond: u64,
+    pub open_slot: u64,
+    /// `Disputed` (challenge) or `Escalated` (escalation).
+    pub request_status: RequestStatus,
+}
+
+#[event]
+pub struct DisputeCommitteeAssigned {
+    pub request: Pubkey,
+    pub dispute: Pubkey,
+    pub committee: Vec<Pubkey>,
+    pub seed_slot: u64,
+    pub seed: [u8; 32],
+    pub commit_deadline: u64,
+}
+
+#[event]
+pub struct DisputeResultCommitted {
+    pub dispute: Pubkey,
+    pub operator: Pubkey,
+    pub committed_count: u8,
+    pub phase: DisputePhase,
+    pub reveal_deadline: u64,
+}
+
+#[event]
+pub struct DisputeResultRevealed {
+    pub dispute: Pubkey,
+    pub operator: Pubkey,
+    pub output_hash: [u8; 32],
+    pub revealed_count: u8,
+}
+
+#[event]
+pub struct DisputeResolved {
+    pub request: Pubkey,
+    pub dispute: Pubkey,
+    pub kind: DisputeKind,
+    pub verdict: Verdict,
+    /// The round's majority hash (zero without one).
+    pub winning_hash: [u8; 32],
+    pub request_status: RequestStatus,
+    pub request_winning_hash: [u8; 32],
+    /// Lamports owed to the round's members (claim_dispute_reward).
+    pub rewards_total: u64,
+    pub bond_back: u64,
+    pub challenger_reward: u64,
+    pub refunded: u64,
+    pub slashed_total: u64,
+    pub slashed_to_treasury: u64,
+}
+
+#[event]
+pub struct DisputeRewardClaimed {
+    pub dispute: Pubkey,
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub rewards_claimed: u64,
+}
+
+#[event]
+pub struct DisputeClosed {
+    pub request: Pubkey,
+    pub dispute: Pubkey,
+}
+
+#[event]
+pub struct CallbackDelivered {
+    pub request: Pubkey,
+    pub program: Pubkey,
+    pub winning_hash: [u8; 32],
+    pub status: CallbackStatus,
+}
+
+#[event]
+pub struct CallbackExpired {
+    pub request: Pubkey,
+    pub request_status: RequestStatus,
+    pub status: CallbackStatus,
 }

@@ -92,5 +92,38 @@ pub mod verity {
     }
     pub fn close_request(ctx: Context<CloseRequest>) -> Result<()> {
         CloseRequest::handler(ctx)
+        }
+
+    // ── disputes and escalations ──
+    #[access_control(ctx.accounts.validate())]
+    pub fn open_dispute(ctx: Context<OpenDispute>) -> Result<()> {
+        OpenDispute::handler(ctx)
+    }
+    pub fn assign_dispute(ctx: Context<AssignDispute>) -> Result<()> {
+        AssignDispute::handler(ctx)
+    }
+    pub fn commit_dispute(ctx: Context<CommitDispute>, commitment: [u8; 32]) -> Result<()> {
+        CommitDispute::handler(ctx, commitment)
+    }
+    pub fn reveal_dispute(ctx: Context<RevealDispute>, args: RevealArgs) -> Result<()> {
+        RevealDispute::handler(ctx, args)
+    }
+    pub fn resolve_dispute<'info>(ctx: Context<'info, ResolveDispute<'info>>) -> Result<()> {
+        ResolveDispute::handler(ctx)
+    }
+    pub fn claim_dispute_reward(ctx: Context<ClaimDisputeReward>) -> Result<()> {
+        ClaimDisputeReward::handler(ctx)
+    }
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_dispute(ctx: Context<CloseDispute>) -> Result<()> {
+        CloseDispute::handler(ctx)
+    }
+
+    // ── callback ──
+    pub fn deliver_callback<'info>(ctx: Context<'info, DeliverCallback<'info>>) -> Result<()> {
+        DeliverCallback::handler(ctx)
+    }
+    pub fn expire_callback(ctx: Context<ExpireCallback>) -> Result<()> {
+        ExpireCallback::handler(ctx)
     }
 }

@@ -1,8 +1,8 @@
 //! Browser end-to-end: headless Debian chromium (playwright-core) opens the built app against the running
-//! localnet, connects the burner wallet, airdrops, submits a prompt, watches the live timeline while the test
-//! operator driver answers, and checks the finalized output, its hash check and the receipt on screen; also
-//! a rejected transaction (program error name shown) and the wrong-cluster banner. Screenshots land in
-//! test-results/e2e/.
+//! `verity localnet`, connects the burner wallet, airdrops, submits a prompt, watches the live timeline while the
+//! real oracle nodes answer, and checks the finalized output (equal to the Output account, hash check ✓), the
+//! timeline and the receipt on screen; also a rejected transaction (program error name shown) and the
+//! wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the finalized output).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,14 +11,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { PublicKey } from "@solana/web3.js";
-import { minimumFee, modelPda, variant } from "../../../app/src/lib/protocol";
+import idlJson from "../../../app/src/idl/verity.json";
+import { minimumFee, modelPda, outputPda, variant } from "../../../app/src/lib/protocol";
+import { programErrorName } from "../../../app/src/lib/errors";
 import { sol } from "../../../app/src/lib/format";
 import { connect, loadInfo, programFor, readKeypair, REPO, sleep, waitForOperatorsEffective } from "../lib/localnet";
-import { driveRound, loadOperators } from "../lib/operator-driver";
 
 const info = loadInfo();
 const connection = connect(info);
-const ops = loadOperators(connection, info);
+const program = programFor(connection, readKeypair(info.wallet_keypair));
 const PORT = Number(process.env.E2E_PORT ?? 4173);
 const SHOTS = join(REPO, "test-results", "e2e");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -32,8 +33,9 @@ const appUrl = (hash: string, extra = "") =>
   `http://127.0.0.1:${PORT}/?rpc=${encodeURIComponent(info.rpc_url)}&ws=${encodeURIComponent(info.ws_url)}${extra}#${hash}`;
 
 before(async () => {
+  rmSync(SHOTS, { recursive: true, force: true }); // only this run's screenshots
   mkdirSync(SHOTS, { recursive: true });
-  await waitForOperatorsEffective(ops.cranker);
+  await waitForOperatorsEffective(program);
   // The production build (npm run build -w app) served by vite preview.
   server = spawn("npx", ["vite", "preview", "--port", String(PORT), "--strictPort"], { cwd: join(REPO, "app"), stdio: "pipe" });
   server.stderr?.on("data", (d) => logs.push(String(d)));
@@ -70,7 +72,7 @@ test("wrong cluster: a program id that is not deployed is reported", async () =>
   assert.match(await banner.innerText(), /Wrong cluster: program .* is not deployed on localnet/);
 });
 
-test("burner wallet submits a prompt and sees the finalized output live", async () => {
+test("burner wallet submits a prompt and sees the real nodes' finalized output live", { timeout: 600_000 }, async () => {
   await page.goto(appUrl("/submit"));
   await connectBurner();
   const lamports = async () => Number((await page.getByTestId("balance").getAttribute("data-lamports")) || 0);
@@ -80,7 +82,7 @@ test("burner wallet submits a prompt and sees the finalized output live", async 
     await sleep(200);
   }
 
-  const model = await programFor(connection, readKeypair(info.wallet_keypair)).account.model.fetch(modelPda(info.model.id));
+  const model = await program.account.model.fetch(modelPda(info.model.id));
   await page.getByTestId("model-select").selectOption(info.model.address);
   const prompt = "In one sentence: what is Solana?";
   await page.getByTestId("prompt").fill(prompt);
@@ -91,21 +93,19 @@ test("burner wallet submits a prompt and sees the finalized output live", async 
   await page.waitForURL(/#\/request\/\w+/, { timeout: 30_000 });
   const address = new URL(page.url()).hash.split("/")[2];
   const request = new PublicKey(address);
-  await page.getByTestId("status").filter({ hasText: "pending" }).waitFor();
+  const onChain = await program.account.request.fetch(request);
+  assert.equal(new TextDecoder().decode(Uint8Array.from(onChain.prompt)), prompt);
 
-  // A rejected transaction shows the program's error name: finalize before any committee exists.
-  await page.getByRole("button", { name: "Expire" }).click();
-  const err = page.getByTestId("error");
-  await err.waitFor({ timeout: 20_000 });
-  assert.match(await err.innerText(), /ExpireTooEarly \(6046\)/);
-  await page.screenshot({ path: join(SHOTS, "2-rejected.png"), fullPage: true });
-  await err.getByRole("button", { name: "×" }).click();
-
-  // TEST DRIVER acting as the committee (until oracle nodes exist): assign, commit, reveal, finalize, write.
-  const answer = await driveRound(connection, ops, request);
+  // The oracle nodes take it from here: the timeline moves (websocket) to assigned, then to the output.
+  await page.getByTestId("step-assigned").and(page.locator('[data-done="true"]')).waitFor({ timeout: 120_000 });
+  await page.screenshot({ path: join(SHOTS, "2-assigned.png"), fullPage: true });
   const out = page.getByTestId("output");
-  await out.waitFor({ timeout: 60_000 });
-  assert.equal(await out.innerText(), answer.text);
+  await out.waitFor({ timeout: 300_000 });
+  const output = await program.account.output.fetch(outputPda(request));
+  assert.ok(output.complete);
+  const text = new TextDecoder().decode(Uint8Array.from(output.data));
+  assert.ok(text.trim().length > 0, "the model wrote something");
+  assert.equal(await out.textContent(), text, "the page shows the Output account's bytes");
   assert.match(await page.getByTestId("output-verified").innerText(), /✓/);
   assert.equal(await page.getByTestId("status").innerText(), "finalized");
   for (const step of ["submitted", "assigned", "commits", "reveals", "final"]) {
@@ -113,23 +113,43 @@ test("burner wallet submits a prompt and sees the finalized output live", async 
   }
   const k = info.committee_size;
   assert.equal(await page.getByTestId("receipt-agreement").innerText(), `${k}/${k}`);
+  const req = await program.account.request.fetch(request);
+  assert.equal(variant(req.status), "finalized");
+  assert.equal(await page.getByTestId("receipt-tokens").innerText(), `${req.receipt.tokensIn} / ${req.receipt.tokensOut}`);
   // The live event feed (logsSubscribe) saw the round as it happened.
   const names = await page.getByTestId("event").evaluateAll((els) => els.map((e) => e.getAttribute("data-name")));
   for (const n of ["committeeAssigned", "resultCommitted", "resultRevealed", "requestFinalized", "outputWritten"]) assert.ok(names.includes(n), `${n} in ${names}`);
-  const req = await ops.cranker.account.request.fetch(request);
-  assert.equal(variant(req.status), "finalized");
+  await page.getByTestId("output").scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, "3-finalized.png"), fullPage: true });
+  console.log(`# finalized output on screen: ${JSON.stringify(text)} → ${join(SHOTS, "3-finalized.png")}`);
+});
+
+test("a rejected transaction shows the program's error name (unstake more than staked)", async () => {
+  await page.goto(appUrl("/operator"));
+  // Register the burner as an operator serving no model (never drawn), then ask to unstake 1 token.
+  await page.getByRole("button", { name: "Register" }).waitFor({ timeout: 20_000 });
+  await page.locator(".models-served input[type=checkbox]").first().waitFor({ timeout: 20_000 });
+  for (const box of await page.locator(".models-served input[type=checkbox]").all()) if (await box.isChecked()) await box.uncheck();
+  await page.getByRole("button", { name: "Register" }).click();
+  await page.getByTestId("operator-stats").waitFor({ timeout: 30_000 });
+  await page.getByPlaceholder("e.g. 100").fill("1");
+  await page.getByRole("button", { name: "Request unstake" }).click();
+  const err = page.getByTestId("error");
+  await err.waitFor({ timeout: 20_000 });
+  const code = (idlJson.errors as { name: string; code: number }[]).find((e) => e.name === "InsufficientStake")!.code;
+  assert.equal(programErrorName(code), "InsufficientStake");
+  assert.match(await err.innerText(), new RegExp(`InsufficientStake \\(${code}\\)`));
+  await page.screenshot({ path: join(SHOTS, "4-rejected.png"), fullPage: true });
+  await err.getByRole("button", { name: "×" }).click();
 });
 
 test("leaderboard, models and operator pages render the chain's accounts", async () => {
   await page.goto(appUrl("/operators"));
   await page.getByTestId("operator-row").first().waitFor({ timeout: 20_000 });
   assert.ok((await page.getByTestId("operator-row").count()) >= info.operators.length);
-  await page.screenshot({ path: join(SHOTS, "4-leaderboard.png"), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, "5-leaderboard.png"), fullPage: true });
   await page.goto(appUrl("/models"));
   await page.getByTestId("model-row").first().waitFor({ timeout: 20_000 });
   assert.match(await page.getByTestId("models").innerText(), new RegExp(info.model.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
-  await page.goto(appUrl("/operator"));
-  await page.getByRole("button", { name: "Register" }).waitFor({ timeout: 20_000 });
   assert.deepEqual(logs.filter((l) => l.startsWith("pageerror")), []);
 });

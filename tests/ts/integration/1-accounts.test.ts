@@ -71,10 +71,19 @@ test("OperatorRegistry and Operator accounts decode; the vault holds exactly all
   assert.equal(vault.amount, sum, "vault balance == Σ stake + Σ unbonding");
 });
 
-test("Request and Output decode (whatever exists now) and a missing account reads as null", async () => {
+test("Request, Output and Dispute decode (whatever exists now) and a missing account reads as null", async () => {
   const reqs = await program.account.request.all();
   for (const r of reqs) assert.ok(r.account.committeeSize >= 1);
   const outs = await program.account.output.all();
   for (const o of outs) assert.ok(o.account.capacity >= 1);
+  // Disputes exist only while someone challenges a result (not played by this suite): the decoder must still
+  // read every account the program owns with the Dispute discriminator.
+  const disputes = await program.account.dispute.all();
+  for (const d of disputes) assert.ok(d.account.request instanceof PublicKey);
   assert.equal(await program.account.request.fetchNullable(PublicKey.unique()), null);
+  assert.equal(await program.account.dispute.fetchNullable(PublicKey.unique()), null);
+  // Every account the program owns is one of the IDL's account types.
+  const owned = await connection.getProgramAccounts(program.programId, { dataSlice: { offset: 0, length: 8 } });
+  const discs = program.idl.accounts!.map((a) => Buffer.from(a.discriminator).toString("hex"));
+  for (const a of owned) assert.ok(discs.includes(Buffer.from(a.account.data).toString("hex")), `${a.pubkey.toBase58()} has an unknown discriminator`);
 });

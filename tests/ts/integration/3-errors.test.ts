@@ -1,5 +1,7 @@
 //! Rejections, each with the program's own error name as the app explains it: bad submissions, wrong PDA,
 //! an unfunded payer, commit/reveal/finalize out of turn, a forged reveal, a wrong output, pause and authority.
+//! Out-of-turn actions are played by the scripted operators on their own model (lib/scripted.ts), which the real
+//! oracle nodes never touch.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import BN from "bn.js";
@@ -7,8 +9,8 @@ import { Keypair } from "@solana/web3.js";
 import { commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant } from "../../../app/src/lib/protocol";
 import { assignCommittee, expireRequest, finalizeRequest } from "../../../app/src/lib/cranks";
 import { explainError } from "../../../app/src/lib/errors";
-import { connect, loadInfo, programFor, readKeypair, waitForOperatorsEffective } from "../lib/localnet";
-import { assignWithRetry, loadOperators } from "../lib/operator-driver";
+import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
+import { assignWithRetry, scriptedOperators } from "../lib/scripted";
 import { rejectsWith } from "../lib/expect";
 import { subscribeEvents } from "../lib/events";
 import { after } from "node:test";
@@ -17,20 +19,19 @@ const info = loadInfo();
 const connection = connect(info);
 const wallet = readKeypair(info.wallet_keypair);
 const program = programFor(connection, wallet);
-const ops = loadOperators(connection, info);
 const model = await program.account.model.fetch(modelPda(info.model.id));
 const config = configPda();
-await waitForOperatorsEffective(program);
+const ops = await scriptedOperators(connection, info);
 const feed = subscribeEvents(program);
 after(() => feed.stop());
 
 type Args = { prompt: Buffer; promptHash: number[] | null; promptUri: string; maxTokens: number; fee: BN; outputCapacity: number };
-function submit(over: Partial<Args> = {}, p = program, nonce = freshNonce(), requestNonce = nonce) {
+function submit(over: Partial<Args> = {}, p = program, nonce = freshNonce(), requestNonce = nonce, modelAddr = modelPda(info.model.id)) {
   const a: Args = { prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4), outputCapacity: 64, ...over };
   const requester = p.provider.publicKey!;
   return p.methods
     .submitRequest({ nonce, ...a, callbackProgram: null })
-    .accountsPartial({ requester, model: modelPda(info.model.id), request: requestPda(requester, requestNonce) })
+    .accountsPartial({ requester, model: modelAddr, request: requestPda(requester, requestNonce) })
     .rpc();
 }
 
@@ -58,7 +59,8 @@ test("framework and balance failures are explained too", async () => {
 test("commit / reveal / finalize out of turn, forged reveal and wrong output are rejected", async () => {
   const nonce = freshNonce();
   const request = requestPda(wallet.publicKey, nonce);
-  await submit({}, program, nonce);
+  const sm = await program.account.model.fetch(ops.model);
+  await submit({ fee: sm.pricePerToken.muln(4) }, program, nonce, nonce, ops.model);
   await rejectsWith(finalizeRequest(program, request).then((b) => b.rpc()), "RequestNotAssigned");
   await rejectsWith(expireRequest(program, request).then((b) => b.rpc()), "ExpireTooEarly");
   await assignWithRetry(ops.cranker, request);
@@ -110,5 +112,6 @@ test("only the authority pauses; a paused protocol refuses new requests", async 
   }
   assert.equal((await program.account.config.fetch(config)).paused, false);
   assert.deepEqual((await feed.waitFor((e) => e.name === "pauseSet" && e.data.paused === false)).data, { paused: false });
-  await submit(); // open again
+  const sm = await program.account.model.fetch(ops.model);
+  await submit({ fee: sm.pricePerToken.muln(4) }, program, freshNonce(), undefined, ops.model); // open again
 });

@@ -1,6 +1,7 @@
 //! Config, model and operator lifecycles through the IDL client: update_config, register/update/deactivate a
 //! model, an operator that registers, stakes, unstakes, withdraws after unbonding and deregisters, and a
-//! request nobody assigns that expires with a full refund.
+//! request nobody assigns (scripted model, never assigned by the scripted operators) that expires with a full
+//! refund — cranked by this test or, just as well, by a real oracle node (nodes expire any stale request).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -10,6 +11,8 @@ import { createAssociatedTokenAccount, getAccount, mintTo } from "@solana/spl-to
 import { configPda, freshNonce, modelPda, operatorPda, registryPda, requestPda, variant } from "../../../app/src/lib/protocol";
 import { assignCommittee, closeRequest, expireRequest } from "../../../app/src/lib/cranks";
 import { connect, loadInfo, programFor, readKeypair, waitForSlot } from "../lib/localnet";
+import { scriptedOperators } from "../lib/scripted";
+import { explainError } from "../../../app/src/lib/errors";
 import { subscribeEvents } from "../lib/events";
 import { rejectsWith } from "../lib/expect";
 
@@ -23,15 +26,24 @@ const feed = subscribeEvents(program);
 after(() => feed.stop());
 const cfg = await program.account.config.fetch(config);
 
-// Submitted first so its assign window runs out while the other tests run.
+// Submitted first so its assign window runs out while the other tests run: on the scripted model (the real nodes
+// would assign a request of theirs at once), by a requester of its own so that its balance shows the refund.
+const scripted = await scriptedOperators(connection, info);
+const expRequester = Keypair.generate();
+{
+  const sig = await connection.requestAirdrop(expRequester.publicKey, LAMPORTS_PER_SOL);
+  await connection.confirmTransaction({ signature: sig, ...(await connection.getLatestBlockhash()) }, "confirmed");
+}
 const expNonce = freshNonce();
-const expRequest = requestPda(wallet.publicKey, expNonce);
-const model = await program.account.model.fetch(modelPda(info.model.id));
-await program.methods
-  .submitRequest({ nonce: expNonce, prompt: Buffer.from("left alone"), promptHash: null, promptUri: "", maxTokens: 2, fee: model.pricePerToken.muln(2), outputCapacity: 8, callbackProgram: null })
-  .accountsPartial({ requester: wallet.publicKey, model: modelPda(info.model.id), request: expRequest })
+const expRequest = requestPda(expRequester.publicKey, expNonce);
+const model = await program.account.model.fetch(scripted.model);
+await programFor(connection, expRequester)
+  // With a callback program named: a request that ends without a result can no longer deliver it.
+  .methods.submitRequest({ nonce: expNonce, prompt: Buffer.from("left alone"), promptHash: null, promptUri: "", maxTokens: 2, fee: model.pricePerToken.muln(2), outputCapacity: 8, callbackProgram: Keypair.generate().publicKey })
+  .accountsPartial({ requester: expRequester.publicKey, model: scripted.model, request: expRequest })
   .rpc();
 const expSubmitSlot = (await program.account.request.fetch(expRequest)).submitSlot.toNumber();
+const expBalance = await connection.getBalance(expRequester.publicKey, "confirmed");
 
 test("update_config by the authority only", async () => {
   const accounts = { authority: wallet.publicKey, config, treasury: cfg.treasury, treasuryStake: cfg.treasuryStake };
@@ -93,15 +105,26 @@ test("operator lifecycle: register, stake, unstake, withdraw after unbonding, de
   await rejectsWith(p.methods.deregisterOperator().accountsPartial({ authority: op.publicKey, registry: registryPda(), operator: operatorPda(op.publicKey) }).rpc(), "StakeRemaining");
 
   // The request submitted at load time: nobody assigned it; expire refunds the whole fee.
-  await waitForSlot(connection, expSubmitSlot + cfg.params.assignWindow.toNumber() + 1);
-  const before = await connection.getBalance(wallet.publicKey);
   const fee = (await program.account.request.fetch(expRequest)).fee;
-  await (await expireRequest(program, expRequest)).rpc();
+  await rejectsWith(expireRequest(program, expRequest).then((b) => b.rpc()), "ExpireTooEarly");
+  await waitForSlot(connection, expSubmitSlot + cfg.params.assignWindow.toNumber() + 1);
+  try {
+    await (await expireRequest(program, expRequest)).rpc();
+  } catch (e) {
+    assert.equal(explainError(e).name, "RequestNotPending", `not expired by a node either: ${explainError(e).message}`);
+  }
   assert.equal(variant((await program.account.request.fetch(expRequest)).status), "expired");
-  assert.ok((await connection.getBalance(wallet.publicKey)) - before >= fee.toNumber() - 10_000);
+  assert.equal((await connection.getBalance(expRequester.publicKey, "confirmed")) - expBalance, fee.toNumber(), "the whole fee is refunded");
+  const expired = await feed.waitFor((e) => e.name === "requestExpired" && e.data.request.equals(expRequest), 30_000);
+  assert.equal(expired.data.refunded.toString(), fee.toString());
   await rejectsWith(assignCommittee(program, expRequest).rpc(), "RequestNotPending");
-  await closeRequest(program, expRequest, wallet.publicKey).rpc();
-  await feed.waitFor((e) => e.name === "requestExpired" && e.data.request.equals(expRequest));
+  assert.equal(variant((await program.account.request.fetch(expRequest)).callbackStatus), "pending");
+  await program.methods.expireCallback().accountsPartial({ config, request: expRequest }).rpc();
+  assert.equal(variant((await program.account.request.fetch(expRequest)).callbackStatus), "failed");
+  await rejectsWith(program.methods.expireCallback().accountsPartial({ config, request: expRequest }).rpc(), "CallbackNotPending");
+  const cbe = await feed.waitFor((e) => e.name === "callbackExpired" && e.data.request.equals(expRequest));
+  assert.equal(variant(cbe.data.requestStatus), "expired");
+  await closeRequest(programFor(connection, expRequester), expRequest, expRequester.publicKey).rpc();
 
   await waitForSlot(connection, acct.releaseSlot.toNumber());
   await p.methods.withdrawStake().accountsPartial({ ...base, stakeMint: mint, destination: source, stakeVault: vault }).rpc();

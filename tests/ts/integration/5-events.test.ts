@@ -1,6 +1,9 @@
 //! Every event type of the IDL decoded: the ones the earlier files saw live over `logsSubscribe` (recorded in
-//! events-seen.jsonl next to localnet.json) must cover all events but the bootstrap-only ConfigInitialized,
-//! each with exactly the IDL's fields; ConfigInitialized is read from transaction history.
+//! events-seen.jsonl next to localnet.json, from the real nodes' and the tests' transactions) must cover every
+//! event but the bootstrap-only ConfigInitialized and CallbackDelivered (no callback program on the localnet),
+//! each with exactly the IDL's fields; ConfigInitialized (and
+//! the rest of the config's history) is read back from transaction history (getSignaturesForAddress +
+//! getTransaction), where the validator stores log messages.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -12,27 +15,42 @@ const info = loadInfo();
 const connection = connect(info);
 const program = programFor(connection, readKeypair(info.wallet_keypair));
 const fieldsOf = (name: string) => ((program.idl.types!.find((t) => t.name === name)!.type as { fields: { name: string }[] }).fields.map((f) => f.name).sort());
+const idlEvents = program.idl.events.map((e) => e.name as string);
+// A delivered callback needs a deployed callback program implementing `on_result`, which the localnet does not
+// have: not played by this suite (the Rust suites in tests/ cover it).
+const NOT_PLAYED = /^callbackDelivered$/;
+const played = idlEvents.filter((n) => n !== "configInitialized" && !NOT_PLAYED.test(n));
+const notPlayed = idlEvents.filter((n) => NOT_PLAYED.test(n));
 
-test("all IDL events but ConfigInitialized were seen live and decode field by field", () => {
-  assert.ok(existsSync(seenFile()), `${seenFile()} missing: run integration files 2-4 first`);
+test("every IDL event the suite plays was seen live and decodes field by field", () => {
+  assert.ok(existsSync(seenFile()), `${seenFile()} missing: run integration files 2-4b first`);
   const seen = readFileSync(seenFile(), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { name: string; fields: string[] });
-  const expected = program.idl.events.map((e) => e.name).filter((n) => n !== "configInitialized");
-  assert.equal(expected.length, 21);
-  const missing = expected.filter((n) => !seen.some((s) => s.name === n));
+  assert.ok(played.length >= 21, `${played.length} events`);
+  const missing = played.filter((n) => !seen.some((s) => s.name === n));
   assert.deepEqual(missing, [], `events never seen: ${missing.join(", ")}`);
   for (const s of seen) assert.deepEqual([...s.fields].sort(), fieldsOf(s.name), `${s.name} fields`);
 });
 
-// The native localnet's getTransaction returns no log messages (reported to its owner), so the history path is
-// checked where it works and otherwise left as a todo rather than faked.
-const probe = await connection.getSignaturesForAddress(configPda(), { limit: 1 }, "confirmed");
-const tx = probe[0] && (await connection.getTransaction(probe[0].signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 }));
-const historyWorks = !!tx?.meta?.logMessages?.length;
-test("ConfigInitialized decodes from the bootstrap transaction", { todo: historyWorks ? false : "localnet getTransaction has no logMessages" }, async () => {
+if (notPlayed.length) test(`not played by the TS suite (no callback program on the localnet): ${notPlayed.join(", ")}`, { todo: true }, () => {});
+
+// History carries events only where the validator stores log messages with each transaction
+// (JsonRpcConfig::enable_extended_tx_metadata_storage); otherwise this is reported as a todo, not faked.
+// (No top-level await here: with --test-force-exit, tests registered after one would never run.)
+test("ConfigInitialized and the config's later events decode from transaction history", async (t) => {
+  const probe = await connection.getSignaturesForAddress(configPda(), { limit: 1 }, "confirmed");
+  assert.ok(probe.length, "getSignaturesForAddress(config) lists the bootstrap transactions");
+  const tx = await connection.getTransaction(probe[0].signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+  assert.ok(tx, `getTransaction(${probe[0].signature}) returned null`);
+  if (!tx.meta?.logMessages?.length) {
+    t.todo(`getTransaction on this validator returns meta.logMessages = ${JSON.stringify(tx.meta?.logMessages ?? null)}`);
+    return;
+  }
   const events = await historyEvents(connection, program, configPda());
   const init = events.find((e) => e.name === "configInitialized");
   assert.ok(init, "ConfigInitialized in the config's history");
   assert.deepEqual(Object.keys(init!.data).sort(), fieldsOf("configInitialized"));
   assert.equal(init!.data.stakeMint.toBase58(), info.stake_mint);
   assert.equal(init!.data.params.committeeSize, info.committee_size);
+  for (const e of events) assert.deepEqual(Object.keys(e.data).sort(), fieldsOf(e.name), `${e.name} fields`);
+  assert.ok(events.some((e) => e.name === "pauseSet"), "3-errors' pause/unpause is in the config's history");
 });

@@ -91,14 +91,14 @@ export async function waitForSlot(connection: Connection, slot: number, timeoutM
 /**
  * Registry changes take effect `assign_window + 1` slots after they are made, and the draw uses the values in
  * force at the submit slot: on a fresh localnet, requests submitted before the bootstrapped stake is in force
- * can never be assigned. Waits until `k` operators serving the model are eligible at the current slot.
+ * can never be assigned. Waits until `count` (default k) operators serving the model are eligible at the current slot.
  */
-export async function waitForOperatorsEffective(program: Program<Verity>, modelIndex = 0): Promise<void> {
+export async function waitForOperatorsEffective(program: Program<Verity>, modelIndex = 0, count?: number): Promise<void> {
   const conn = program.provider.connection;
   const cfg = await program.account.config.fetch(configPda(program.programId));
   const reg = await program.account.operatorRegistry.fetch(registryPda(program.programId));
   const minStake = BigInt(cfg.params.minStake.toString());
-  const k = cfg.params.committeeSize;
+  const k = count ?? cfg.params.committeeSize;
   const effective = reg.entries.map((e) => e.effectiveSlot.toNumber()).sort((a, b) => a - b);
   for (const slot of [await conn.getSlot("confirmed"), ...effective]) {
     if (eligibleAt(reg.entries, slot, modelIndex, minStake).length >= k) {
@@ -107,4 +107,15 @@ export async function waitForOperatorsEffective(program: Program<Verity>, modelI
     }
   }
   throw new Error(`fewer than ${k} operators will ever be eligible for model index ${modelIndex}`);
+}
+
+/** Polls `probe` until it returns a value other than undefined/false; fails after `timeoutMs` with `what`. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
 }

@@ -1,7 +1,9 @@
 //! Instruction handlers, one file per instruction, grouped by the account they mainly act on.
+pub mod callback;
 pub mod config;
+pub mod dispute;
 pub mod model;
 pub mod operator;
 pub mod request;
 
-pub use {config::*, model::*, operator::*, request::*};
+pub use {callback::*, config::*, dispute::*, model::*, operator::*, request::*};

@@ -50,9 +50,24 @@ pub fn draw_committee(
     k: u8,
     seed: &[u8; 32],
 ) -> Result<Vec<Pubkey>> {
+    draw_committee_excluding(entries, submit_slot, model_bit, min_stake, k, seed, &[])
+}
+
+/// [`draw_committee`] over the pool without the authorities in `exclude` (the first committee, for the 2k+1
+/// escalation/dispute round; `slot` is then the dispute's opening slot).
+pub fn draw_committee_excluding(
+    entries: &[RegistryEntry],
+    submit_slot: u64,
+    model_bit: u64,
+    min_stake: u64,
+    k: u8,
+    seed: &[u8; 32],
+    exclude: &[Pubkey],
+) -> Result<Vec<Pubkey>> {
     let mut pool: Vec<(Pubkey, u128)> = entries
         .iter()
         .take(MAX_OPERATORS)
+        .filter(|e| !exclude.iter().take(MAX_MEMBERS).any(|x| *x == e.authority))
         .map(|e| (e.authority, e.values_at(submit_slot)))
         .filter(|(_, v)| v.eligible(model_bit, min_stake))
         .map(|(k, v)| (k, u128::from(v.stake)))

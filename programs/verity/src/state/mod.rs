@@ -1,5 +1,6 @@
 //! Account state of the program and the state transitions on it (pure methods, unit-tested).
 mod config;
+mod dispute;
 mod model;
 mod operator;
 mod output;
@@ -7,7 +8,7 @@ mod registry;
 mod request;
 mod settlement;
 
-pub use {config::*, model::*, operator::*, output::*, registry::*, request::*, settlement::*};
+pub use {config::*, dispute::*, model::*, operator::*, output::*, registry::*, request::*, settlement::*};
 
 #[cfg(test)]
 mod tests;

@@ -55,6 +55,14 @@ impl Output {
         }
         Ok(self.complete)
     }
+
+    /// Clears the bytes (a dispute replaced the winning hash; the new majority writes the output).
+    pub fn reset(&mut self) {
+        self.data.clear();
+        self.total_len = 0;
+        self.complete = false;
+        self.last_writer = Pubkey::default();
+    }
 }
 
 #[cfg(test)]

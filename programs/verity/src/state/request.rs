@@ -15,14 +15,30 @@ pub enum RequestStatus {
     Revealing,
     /// A strict majority agreed; fee split recorded; rewards claimable after the dispute window.
     Finalized,
-    /// No strict majority: fee refunded, non-committers/non-revealers slashed (part 2 escalates instead).
+    /// No strict majority even after escalation (or no escalation committee could be drawn, or nobody opened
+    /// the escalation within the assign window): fee refunded.
     NoConsensus,
     /// Not assigned within the assign window: fee refunded.
     Expired,
-    /// Reserved for part 2 (dispute open).
+    /// A challenger opened a dispute on the Finalized result: a fresh 2k+1 committee repeats commit-reveal in
+    /// the `Dispute` account; rewards locked until `resolve_dispute`.
     Disputed,
-    /// Reserved for part 2 (escalation round running).
+    /// The first round had no strict majority (non-committers/non-revealers slashed, fee still escrowed);
+    /// `open_dispute` starts the 2k+1 escalation round (or `expire_request` refunds after the assign window).
     Escalated,
+}
+
+/// Delivery state of the optional callback (see `deliver_callback`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum CallbackStatus {
+    /// The request names no callback program.
+    None,
+    /// Named; not delivered yet.
+    Pending,
+    /// The callback program ran successfully (`deliver_callback`).
+    Delivered,
+    /// Not delivered within the callback window, or the request ended without a result (`expire_callback`).
+    Failed,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -46,6 +62,8 @@ pub enum Outcome {
     NoReveal,
     /// Did not commit: slashed.
     NoCommit,
+    /// Was in the majority of a result a dispute overturned: slashed, reward forfeited.
+    Overturned,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -130,10 +148,10 @@ pub struct Request {
     pub output_capacity: u32,
     /// Lamports escrowed in this account above its rent.
     pub fee: u64,
-    /// Program to call back after finalize (part 2; stored, not invoked yet).
+    /// Program `deliver_callback` invokes with the result (`on_result`), if any.
     pub callback_program: Option<Pubkey>,
     pub status: RequestStatus,
-    /// Draw round (0 = first committee; part 2 escalations increment it).
+    /// 0 = first committee only; 1 = a dispute or escalation was opened (at most one per request).
     pub round: u8,
     /// Committee size `k` snapshotted from the config at submit.
     pub committee_size: u8,
@@ -158,6 +176,11 @@ pub struct Request {
     pub rewards_claimed: u64,
     pub bump: u8,
     pub output_bump: u8,
+    /// Lamports of the fee that a dispute/escalation moved out of the member rewards: the escalation majority's
+    /// rewards, the challenger's reward, remainders. Invariant once Finalized: royalty_paid + protocol_fee_paid +
+    /// rewards_total + dispute_paid == fee.
+    pub dispute_paid: u64,
+    pub callback_status: CallbackStatus,
 }
 
 impl Request {
@@ -267,8 +290,21 @@ impl Request {
         Ok(())
     }
 
-    /// Whether rewards may be claimed at `now`: the dispute window is slots [finalized, finalized + window).
+    /// Whether rewards may be claimed at `now`: the dispute window is slots [finalized, finalized + window);
+    /// after a resolved dispute/escalation (round > 0) no further dispute is possible, so at once.
     pub fn rewards_unlocked(&self, now: u64, dispute_window: u64) -> bool {
-        self.finalized_slot.checked_add(dispute_window).is_some_and(|end| now >= end)
+        self.round > 0 || self.finalized_slot.checked_add(dispute_window).is_some_and(|end| now >= end)
+    }
+
+    /// Whether a challenge may be opened at `now`: Finalized by the first committee, within the dispute window.
+    pub fn check_challengeable(&self, now: u64, dispute_window: u64) -> Result<()> {
+        require!(self.round == 0, VerityError::AlreadyDisputed);
+        match self.status {
+            RequestStatus::Finalized => {}
+            RequestStatus::Disputed => return err!(VerityError::AlreadyDisputed),
+            _ => return err!(VerityError::NotDisputable),
+        }
+        require!(!self.rewards_unlocked(now, dispute_window), VerityError::DisputeWindowClosed);
+        Ok(())
     }
 }

@@ -44,6 +44,8 @@ fn request(k: u8, fee: u64) -> Request {
         rewards_claimed: 0,
         bump: 0,
         output_bump: 0,
+        dispute_paid: 0,
+        callback_status: CallbackStatus::None,
     }
 }
 
@@ -143,7 +145,7 @@ fn settle_majority_pays_and_slashes() {
 }
 
 #[test]
-fn settle_without_majority_refunds() {
+fn settle_without_majority_escalates() {
     let (mut r, committee, key) = assigned(3, 500);
     commit(&mut r, &key, 0, 1, 21).unwrap();
     commit(&mut r, &key, 1, 2, 21).unwrap();
@@ -154,8 +156,8 @@ fn settle_without_majority_refunds() {
         let mut refs: Vec<&mut Operator> = ops.iter_mut().collect();
         r.settle(&mut refs, 1000, 0, 31).unwrap()
     };
-    assert_eq!(r.status, RequestStatus::NoConsensus);
-    assert_eq!(s.refund, 500);
+    assert_eq!(r.status, RequestStatus::Escalated);
+    assert_eq!(s.refund, 0, "the fee stays for the escalation round");
     assert_eq!(r.members.iter().map(|m| m.outcome).collect::<Vec<_>>(), vec![
         Outcome::Inconclusive,
         Outcome::NoReveal,
@@ -185,4 +187,152 @@ fn request_space_matches_serialized_size() {
     r.members.extend((0..8).map(|_| Member::new(Pubkey::new_unique())));
     let len = borsh::to_vec(&r).unwrap().len() + 8;
     assert_eq!(Request::space(640, 0, 7), len, "space for 2k+1 = 15 members");
+}
+
+// ── second round (Dispute) ──
+
+/// A fully revealed first round of `k` members where member i reveals `hashes[i]`, settled at slot 24.
+fn settled(hashes: &[u8], fee: u64) -> (Request, Vec<Operator>) {
+    let (mut r, committee, key) = assigned(hashes.len() as u8, fee);
+    for (i, h) in hashes.iter().enumerate() {
+        commit(&mut r, &key, i, *h, 21).unwrap();
+    }
+    for (i, h) in hashes.iter().enumerate() {
+        reveal(&mut r, &key, i, *h, 23).unwrap();
+    }
+    let mut ops = books(&committee);
+    {
+        let mut refs: Vec<&mut Operator> = ops.iter_mut().collect();
+        r.settle(&mut refs, 1000, 5000, 24).unwrap();
+    }
+    (r, ops)
+}
+
+/// An opened and drawn second round for `r` (7 members), with its key.
+fn round(r: &Request, kind: DisputeKind, bond: u64, locked_first: u16) -> (Dispute, Vec<Operator>, Pubkey) {
+    let members: Vec<Pubkey> = (0..7).map(|_| Pubkey::new_unique()).collect();
+    let mut d = Dispute {
+        request: Pubkey::new_unique(),
+        kind,
+        phase: DisputePhase::Open,
+        verdict: Verdict::Pending,
+        opener: Pubkey::new_unique(),
+        bond,
+        challenger_reward: 0,
+        original_hash: if kind == DisputeKind::Challenge { r.winning_hash } else { [0; 32] },
+        winning_hash: [0; 32],
+        committee_size: Dispute::size_for(r.committee_size),
+        max_tokens: r.max_tokens,
+        open_slot: 30,
+        assign_slot: 0,
+        commit_deadline: 0,
+        reveal_deadline: 0,
+        resolved_slot: 0,
+        seed_slot: 0,
+        seed: [0; 32],
+        committed_count: 0,
+        revealed_count: 0,
+        members: vec![],
+        locked_first,
+        rewards_total: 0,
+        rewards_claimed: 0,
+        bump: 0,
+    };
+    assert_eq!(d.committee_size, 7);
+    d.assign(&members, 32, COMMIT_WINDOW).unwrap();
+    assert_eq!(d.assign(&members, 32, 1).unwrap_err(), VerityError::DisputeNotOpen.into());
+    (d, books(&members), Pubkey::new_unique())
+}
+
+/// Member i of the round reveals `plan[i]` (0: silent).
+fn play(d: &mut Dispute, key: &Pubkey, plan: &[u8]) {
+    for (i, h) in plan.iter().enumerate().filter(|(_, h)| **h != 0) {
+        let c = commitment_hash(key, &d.members[i].operator, &[*h; 32], &[i as u8; 32]);
+        d.commit(i, c, 33, REVEAL_WINDOW).unwrap();
+    }
+    d.open_reveal_if_due(38, REVEAL_WINDOW).unwrap();
+    for (i, h) in plan.iter().enumerate().filter(|(_, h)| **h != 0) {
+        d.reveal(key, i, [*h; 32], [i as u8; 32], (3, 5), 38).unwrap();
+    }
+}
+
+fn resolve(d: &mut Dispute, r: &mut Request, ops: &mut [Operator], first: &mut [Operator], now: u64) -> Resolution {
+    let mut refs: Vec<&mut Operator> = ops.iter_mut().collect();
+    let mut firsts: Vec<&mut Operator> = first.iter_mut().collect();
+    d.resolve(r, &mut refs, &mut firsts, 1000, 5000, now).unwrap()
+}
+
+#[test]
+fn overturn_conserves_fee_and_stake() {
+    let (mut r, first_ops) = settled(&[1, 1, 2], 1_000_003);
+    assert_eq!(r.status, RequestStatus::Finalized);
+    r.round = 1;
+    r.status = RequestStatus::Disputed;
+    let (mut d, mut ops, key) = round(&r, DisputeKind::Challenge, 999, 0b011);
+    play(&mut d, &key, &[2, 2, 2, 2, 1, 0, 2]);
+    // Every committed member revealed: resolvable at once.
+    d.check_resolvable(38, 10).unwrap();
+    let mut first: Vec<Operator> = first_ops[..2].to_vec();
+    let rewards_before = r.rewards_total;
+    let res = resolve(&mut d, &mut r, &mut ops, &mut first, 43);
+    assert_eq!((d.verdict, r.status, r.winning_hash), (Verdict::Overturned, RequestStatus::Finalized, [2; 32]));
+    assert_eq!(r.members[0].outcome, Outcome::Overturned);
+    // Lamports: forfeited rewards = challenger + round rewards + treasury remainder; bond back.
+    assert_eq!(res.challenger_from_request + res.dispute_from_request + res.treasury_from_request, rewards_before);
+    assert_eq!(res.bond_back, 999);
+    assert_eq!(d.rewards_total, res.dispute_from_request);
+    assert_eq!(r.royalty_paid + r.protocol_fee_paid + r.rewards_total + r.dispute_paid, r.fee);
+    // Stake: overturned members (2), the round's minority (1) and silent (1) slashed; split treasury / 5 agreed.
+    assert_eq!(res.slashed.iter().filter(|s| s.0).count(), 2);
+    let credited: u64 = d.members.iter().map(|m| m.slash_share).sum();
+    assert_eq!(res.slashed_to_treasury + credited, res.slashed_total);
+    assert_eq!(d.check_resolvable(44, 10).unwrap_err(), VerityError::DisputeAlreadyResolved.into());
+    assert!(d.is_majority_writer(&d.members[0].operator.clone(), &[2; 32]));
+    assert!(!d.is_majority_writer(&d.members[4].operator.clone(), &[2; 32]));
+}
+
+#[test]
+fn uphold_shares_the_bond_and_escalation_decides_or_refunds() {
+    let (mut r, _) = settled(&[1, 1, 1], 500);
+    r.round = 1;
+    let (mut d, mut ops, key) = round(&r, DisputeKind::Challenge, 1_003, 0b111);
+    play(&mut d, &key, &[1, 1, 1, 1, 1, 1, 2]);
+    let res = resolve(&mut d, &mut r, &mut ops, &mut [], 43);
+    assert_eq!((d.verdict, r.status, r.rewards_total), (Verdict::Upheld, RequestStatus::Finalized, 500 - 50 - 25 - 2));
+    assert_eq!((d.rewards_total, res.treasury_from_dispute, res.bond_back), (1_003 / 6 * 6, 1_003 % 6, 0));
+
+    // Escalation from a split: a 4-of-7 majority decides and takes the fee's member share.
+    let (mut r, _) = settled(&[1, 2, 3], 1_000);
+    assert_eq!(r.status, RequestStatus::Escalated);
+    r.round = 1;
+    let (mut d, mut ops, key) = round(&r, DisputeKind::Escalation, 0, 0);
+    play(&mut d, &key, &[3, 3, 3, 3, 1, 2, 0]);
+    let res = resolve(&mut d, &mut r, &mut ops, &mut [], 43);
+    assert_eq!((d.verdict, r.status, r.winning_hash), (Verdict::Decided, RequestStatus::Finalized, [3; 32]));
+    assert_eq!((res.royalty, res.treasury_from_request, res.dispute_from_request), (100, 50 + 2, 4 * 212));
+    assert_eq!(r.royalty_paid + r.protocol_fee_paid + r.rewards_total + r.dispute_paid, r.fee);
+
+    // Escalation without a majority, and with no committee: refund.
+    let (mut r, _) = settled(&[1, 2, 3], 1_000);
+    let (mut d, mut ops, key) = round(&r, DisputeKind::Escalation, 0, 0);
+    play(&mut d, &key, &[1, 1, 1, 2, 2, 2, 3]);
+    let res = resolve(&mut d, &mut r, &mut ops, &mut [], 43);
+    assert_eq!((d.verdict, r.status, res.refund), (Verdict::NoMajority, RequestStatus::NoConsensus, 1_000));
+    let (mut r, _) = settled(&[1, 2, 3], 1_000);
+    let (mut d, _, _) = round(&r, DisputeKind::Escalation, 0, 0);
+    d.phase = DisputePhase::Open;
+    d.members.clear();
+    assert_eq!(d.check_resolvable(40, 10).unwrap_err(), VerityError::DisputeRoundRunning.into());
+    d.check_resolvable(41, 10).unwrap();
+    let res = resolve(&mut d, &mut r, &mut [], &mut [], 41);
+    assert_eq!((d.verdict, r.status, res.refund), (Verdict::NoCommittee, RequestStatus::NoConsensus, 1_000));
+}
+
+#[test]
+fn dispute_space_holds_fifteen_members() {
+    let (r, _) = settled(&[1, 1, 1], 0);
+    let (mut d, _, _) = round(&r, DisputeKind::Challenge, 0, 0);
+    d.members = (0..crate::constants::MAX_MEMBERS).map(|_| Member::new(Pubkey::new_unique())).collect();
+    assert_eq!(borsh::to_vec(&d).unwrap().len(), Dispute::INIT_SPACE);
+    assert_eq!(Dispute::size_for(7), 15);
 }

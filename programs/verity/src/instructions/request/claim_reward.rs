@@ -1,5 +1,5 @@
-//! `claim_reward` (anyone, for a member): after the dispute window, pays a majority member's reward from the
-//! request escrow to the member's authority.
+//! `claim_reward` (anyone, for a member): after the dispute window (and not while a dispute is open), pays a
+//! majority member's reward from the request escrow to the member's authority.
 use {
     crate::{constants::*, errors::VerityError, events::RewardClaimed, state::*},
     anchor_lang::prelude::*,
@@ -24,6 +24,7 @@ impl ClaimReward<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
+        require!(a.request.status != RequestStatus::Disputed, VerityError::RewardsLocked);
         require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
         require!(a.request.rewards_unlocked(now, a.config.params.dispute_window), VerityError::RewardsLocked);
         let i = a.request.member_index(a.operator.key)?;

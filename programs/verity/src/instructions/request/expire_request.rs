@@ -1,5 +1,6 @@
 //! `expire_request` (anyone): a request still Pending after its assign window (no committee could be drawn)
-//! expires and its whole fee goes back to the requester.
+//! expires and its whole fee goes back to the requester (Expired). An Escalated request whose escalation nobody
+//! opened within `assign_window` slots of its first finalize is refunded the same way (NoConsensus).
 use {
     crate::{constants::*, errors::VerityError, events::RequestExpired, state::*},
     anchor_lang::prelude::*,
@@ -24,11 +25,15 @@ impl ExpireRequest<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
-        require!(a.request.status == RequestStatus::Pending, VerityError::RequestNotPending);
-        let window_end = a.request.submit_slot.checked_add(a.config.params.assign_window).ok_or(VerityError::MathOverflow)?;
+        let (from, status) = match a.request.status {
+            RequestStatus::Pending => (a.request.submit_slot, RequestStatus::Expired),
+            RequestStatus::Escalated if a.request.round == 0 => (a.request.finalized_slot, RequestStatus::NoConsensus),
+            _ => return err!(VerityError::RequestNotPending),
+        };
+        let window_end = from.checked_add(a.config.params.assign_window).ok_or(VerityError::MathOverflow)?;
         require!(now > window_end, VerityError::ExpireTooEarly);
         let refund = a.request.fee;
-        a.request.status = RequestStatus::Expired;
+        a.request.status = status;
         a.request.finalized_slot = now;
         if refund > 0 {
             a.request.sub_lamports(refund)?;

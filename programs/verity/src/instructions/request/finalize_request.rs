@@ -1,7 +1,7 @@
 //! `finalize_request` (anyone, once the reveal phase is over): strict majority wins; pays royalty and
 //! protocol fee, records members' rewards, slashes minority / no-reveal / no-commit members (treasury share
-//! leaves the vault at once, the rest is credited to the majority's stake). Without a majority the fee is
-//! refunded (status NoConsensus). Remaining accounts: every member's Operator PDA, writable, committee order.
+//! leaves the vault at once, the rest is credited to the majority's stake). Without a majority the request is
+//! `Escalated` (fee kept for the 2k+1 escalation round opened by `open_dispute`). Remaining accounts: every member's Operator PDA, writable, committee order.
 use {
     crate::{constants::*, errors::VerityError, events::*, state::*},
     anchor_lang::prelude::*,
@@ -38,20 +38,48 @@ pub struct FinalizeRequest<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// Loads the committee's Operator accounts from `remaining`, checking owner, PDA, writability and order.
-fn load_operators<'info>(remaining: &'info [AccountInfo<'info>], request: &Request) -> Result<Vec<Account<'info, Operator>>> {
-    require!(remaining.len() == request.members.len(), VerityError::WrongOperatorAccounts);
+/// Loads the Operator accounts of `authorities` from `remaining` (exactly that many, in that order), checking
+/// owner, PDA and writability.
+pub fn load_operators_for<'info>(
+    remaining: &'info [AccountInfo<'info>],
+    authorities: &[Pubkey],
+) -> Result<Vec<Account<'info, Operator>>> {
+    require!(remaining.len() == authorities.len(), VerityError::WrongOperatorAccounts);
     let mut ops = Vec::with_capacity(remaining.len());
-    for (info, m) in remaining.iter().zip(request.members.iter()) {
+    for (info, auth) in remaining.iter().zip(authorities.iter()).take(MAX_MEMBERS.saturating_mul(2)) {
         require!(info.is_writable, VerityError::WrongOperatorAccounts);
         let op = Account::<Operator>::try_from(info).map_err(|_| error!(VerityError::WrongOperatorAccounts))?;
-        require_keys_eq!(op.authority, m.operator, VerityError::WrongOperatorAccounts);
-        let pda = Pubkey::create_program_address(&[OPERATOR_SEED, m.operator.as_ref(), &[op.bump]], &crate::ID)
+        require_keys_eq!(op.authority, *auth, VerityError::WrongOperatorAccounts);
+        let pda = Pubkey::create_program_address(&[OPERATOR_SEED, auth.as_ref(), &[op.bump]], &crate::ID)
             .map_err(|_| error!(VerityError::WrongOperatorAccounts))?;
         require_keys_eq!(*info.key, pda, VerityError::WrongOperatorAccounts);
         ops.push(op);
     }
     Ok(ops)
+}
+
+/// Moves `amount` stake tokens from the vault to the treasury stake account (the Config PDA signs).
+pub fn pay_slash_to_treasury<'info>(
+    config: &Account<'info, Config>,
+    stake_mint: &Account<'info, Mint>,
+    stake_vault: &Account<'info, TokenAccount>,
+    treasury_stake: &Account<'info, TokenAccount>,
+    token_program: &Program<'info, Token>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let bump = [config.bump];
+    let seeds: &[&[u8]] = &[CONFIG_SEED, &bump];
+    let signer = &[seeds];
+    let cpi = TransferChecked {
+        from: stake_vault.to_account_info(),
+        mint: stake_mint.to_account_info(),
+        to: treasury_stake.to_account_info(),
+        authority: config.to_account_info(),
+    };
+    transfer_checked(CpiContext::new_with_signer(token_program.key(), cpi, signer), amount, stake_mint.decimals)
 }
 
 impl<'info> FinalizeRequest<'info> {
@@ -61,7 +89,8 @@ impl<'info> FinalizeRequest<'info> {
         let request_key = a.request.key();
         a.request.open_reveal_if_due(now, a.config.params.reveal_window)?;
         a.request.check_finalizable(now)?;
-        let mut ops = load_operators(ctx.remaining_accounts, &a.request)?;
+        let authorities: Vec<Pubkey> = a.request.members.iter().map(|m| m.operator).collect();
+        let mut ops = load_operators_for(ctx.remaining_accounts, &authorities)?;
         let p = a.config.params;
         let s = {
             let mut books: Vec<&mut Operator> = ops.iter_mut().map(|o| &mut **o).collect();
@@ -93,23 +122,18 @@ impl<'info> FinalizeRequest<'info> {
                 to.add_lamports(amount)?;
             }
         }
-        if s.slashed_to_treasury > 0 {
-            let bump = [a.config.bump];
-            let seeds: &[&[u8]] = &[CONFIG_SEED, &bump];
-            let signer = &[seeds];
-            let cpi = TransferChecked {
-                from: a.stake_vault.to_account_info(),
-                mint: a.stake_mint.to_account_info(),
-                to: a.treasury_stake.to_account_info(),
-                authority: a.config.to_account_info(),
-            };
-            transfer_checked(
-                CpiContext::new_with_signer(a.token_program.key(), cpi, signer),
-                s.slashed_to_treasury,
-                a.stake_mint.decimals,
-            )?;
-        }
+        pay_slash_to_treasury(
+            &a.config,
+            &a.stake_mint,
+            &a.stake_vault,
+            &a.treasury_stake,
+            &a.token_program,
+            s.slashed_to_treasury,
+        )?;
         let r = &a.request;
+        if r.status == RequestStatus::Escalated {
+            crate::emit_event!(RequestEscalated { request: request_key, finalized_slot: r.finalized_slot });
+        }
         crate::emit_event!(RequestFinalized {
             request: request_key,
             status: r.status,

@@ -21,7 +21,7 @@ pub struct SubmitRequestArgs {
     pub fee: u64,
     /// Bytes reserved in the Output account (1..=4096); the requester pays its rent.
     pub output_capacity: u32,
-    /// Program to call back after finalize (part 2; stored only).
+    /// Program `deliver_callback` invokes with the result (`on_result`), once final.
     pub callback_program: Option<Pubkey>,
 }
 
@@ -137,6 +137,8 @@ impl SubmitRequest<'_> {
             rewards_claimed: 0,
             bump: ctx.bumps.request,
             output_bump: ctx.bumps.output,
+            dispute_paid: 0,
+            callback_status: if args.callback_program.is_some() { CallbackStatus::Pending } else { CallbackStatus::None },
         });
         a.output.set_inner(Output {
             request: request_key,

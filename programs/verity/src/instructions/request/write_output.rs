@@ -1,5 +1,7 @@
 //! `write_output` (a majority member, after finalize): writes a chunk of the winning output into the Output
-//! account; the write that reaches `total_len` must make the bytes hash to the winning hash.
+//! account; the write that reaches `total_len` must make the bytes hash to the winning hash. When the result was
+//! decided by a dispute/escalation round, its majority members write, passing the Dispute PDA as the one
+//! (optional) remaining account.
 use {
     crate::{constants::*, errors::VerityError, events::OutputWritten, state::*},
     anchor_lang::prelude::*,
@@ -31,9 +33,19 @@ impl WriteOutput<'_> {
     pub fn handler(ctx: Context<Self>, args: WriteOutputArgs) -> Result<()> {
         let a = &mut *ctx.accounts;
         require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
-        let i = a.request.member_index(a.writer.key)?;
-        let outcome = a.request.members.get(i).map(|m| m.outcome);
-        require!(outcome == Some(Outcome::Agreed), VerityError::NotMajorityMember);
+        let first = a.request.members.iter().find(|m| m.operator == a.writer.key()).map(|m| m.outcome);
+        let allowed = match (first, ctx.remaining_accounts.first()) {
+            (Some(Outcome::Agreed), _) => true,
+            (_, Some(info)) => {
+                let (pda, _) = Pubkey::find_program_address(&[DISPUTE_SEED, a.request.key().as_ref()], &crate::ID);
+                require_keys_eq!(*info.key, pda, VerityError::AccountMismatch);
+                let dispute = Account::<Dispute>::try_from(info)?;
+                dispute.is_majority_writer(a.writer.key, &a.request.winning_hash)
+            }
+            (None, None) => return err!(VerityError::NotCommitteeMember),
+            (Some(_), None) => false,
+        };
+        require!(allowed, VerityError::NotMajorityMember);
         let complete = a.output.write(
             args.offset,
             args.total_len,
