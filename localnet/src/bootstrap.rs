@@ -32,7 +32,7 @@ pub fn localnet_params(operators: usize) -> ConfigParams {
         slash_bps: 1_000,
         slash_treasury_bps: 5_000,
         committee_size: k,
-        assign_window: 150,
+        assign_window: 60,
         commit_window: 150,
         reveal_window: 150,
         dispute_window: 25,
@@ -164,6 +164,7 @@ pub async fn bootstrap(chain: &Chain, opts: &BootstrapOptions) -> anyhow::Result
 
     let adds = operator_keys.into_iter().map(|k| add_operator(chain, opts, k, &stake_mint, &mint_authority, served));
     let operators = futures_util::future::try_join_all(adds).await?;
+    wait_registry_in_force(chain).await?;
     Ok(Deployment {
         authority,
         mint_authority,
@@ -221,4 +222,19 @@ async fn add_operator(
     }
     chain.send(&ixs, &[&authority]).await.context("register_operator + stake")?;
     Ok(OperatorKeys { authority, stake_account, pda: operator })
+}
+
+/// Waits until every operator's registered values are in force for the draw (registry changes take effect
+/// assign_window + 1 slots after they are made, so a request submitted earlier could not draw them and would
+/// expire unassigned).
+pub async fn wait_registry_in_force(chain: &Chain) -> anyhow::Result<()> {
+    let registry: verity::state::OperatorRegistry = chain.account(&pda::registry()).await?;
+    let in_force = registry.entries.iter().map(|e| e.effective_slot).max().unwrap_or(0);
+    loop {
+        let slot = chain.rpc.get_slot().await.context("getSlot")?;
+        if slot > in_force {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
 }

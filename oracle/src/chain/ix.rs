@@ -7,7 +7,7 @@ use {
     verity::{
         accounts as a,
         instruction as i,
-        state::{Config, Request},
+        state::{Config, Dispute, Request},
         RevealArgs, SubmitRequestArgs, WriteOutputArgs,
     },
 };
@@ -153,4 +153,92 @@ pub fn withdraw(authority: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -
         },
         i::WithdrawStake {},
     )
+}
+
+/// `open_dispute`: on an Escalated request opens its escalation round (no bond); on a Finalized one within the
+/// dispute window a challenge (the signer posts `Config.dispute_bond`).
+pub fn open_dispute(challenger: &Pubkey, request: &Pubkey) -> Instruction {
+    ix(
+        a::OpenDispute {
+            challenger: *challenger,
+            config: pda::config(),
+            registry: pda::registry(),
+            request: *request,
+            dispute: pda::dispute(request),
+            system_program: anchor_lang::system_program::ID,
+        },
+        i::OpenDispute {},
+    )
+}
+
+pub fn assign_dispute(request: &Pubkey) -> Instruction {
+    ix(
+        a::AssignDispute {
+            config: pda::config(),
+            registry: pda::registry(),
+            request: *request,
+            dispute: pda::dispute(request),
+            slot_hashes: slot_hashes_id(),
+        },
+        i::AssignDispute {},
+    )
+}
+
+pub fn commit_dispute(operator: &Pubkey, request: &Pubkey, commitment: [u8; 32]) -> Instruction {
+    ix(
+        a::CommitDispute { operator: *operator, config: pda::config(), dispute: pda::dispute(request) },
+        i::CommitDispute { commitment },
+    )
+}
+
+pub fn reveal_dispute(operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruction {
+    ix(
+        a::RevealDispute { operator: *operator, config: pda::config(), dispute: pda::dispute(request) },
+        i::RevealDispute { args },
+    )
+}
+
+/// `resolve_dispute` with the round's Operator PDAs (committee order), then those of the first-round members
+/// the challenge locked (`locked_first` bits, committee order), all writable.
+pub fn resolve_dispute(config: &Config, key: &Pubkey, r: &Request, d: &Dispute) -> Instruction {
+    let mut out = ix(
+        a::ResolveDispute {
+            config: pda::config(),
+            registry: pda::registry(),
+            request: *key,
+            output: pda::output(key),
+            dispute: pda::dispute(key),
+            requester: r.requester,
+            model_owner: r.model_owner,
+            treasury: config.treasury,
+            opener: d.opener,
+            stake_mint: config.stake_mint,
+            stake_vault: pda::stake_vault(),
+            treasury_stake: config.treasury_stake,
+            token_program: TOKEN_PROGRAM,
+        },
+        i::ResolveDispute {},
+    );
+    out.accounts.extend(d.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
+    let locked = r.members.iter().take(16).enumerate().filter(|(i, _)| (d.locked_first >> i) & 1 == 1);
+    out.accounts.extend(locked.map(|(_, m)| AccountMeta::new(pda::operator(&m.operator), false)));
+    out
+}
+
+/// `write_output` by a member of the second round's majority (the Dispute account proves it).
+pub fn write_output_second_round(writer: &Pubkey, request: &Pubkey, args: WriteOutputArgs) -> Instruction {
+    let mut out = write_output(writer, request, args);
+    out.accounts.push(AccountMeta::new_readonly(pda::dispute(request), false));
+    out
+}
+
+pub fn claim_dispute_reward(request: &Pubkey, authority: &Pubkey) -> Instruction {
+    ix(
+        a::ClaimDisputeReward { dispute: pda::dispute(request), operator: *authority },
+        i::ClaimDisputeReward {},
+    )
+}
+
+pub fn close_dispute(request: &Pubkey, opener: &Pubkey) -> Instruction {
+    ix(a::CloseDispute { dispute: pda::dispute(request), opener: *opener }, i::CloseDispute {})
 }

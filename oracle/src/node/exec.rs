@@ -11,10 +11,28 @@ use {
     rand::RngCore,
     std::sync::Arc,
     verity::{
-        state::{Config, Outcome, Request, RequestStatus},
+        state::{Config, Dispute, Outcome, Request, RequestStatus},
         RevealArgs, VerityError, WriteOutputArgs,
     },
 };
+
+/// Which commit-reveal round of a request a step belongs to: the first committee's (keyed by the Request) or the
+/// 2k+1 second round's (keyed by the Dispute account: job id, commitment binding, instructions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Round {
+    First,
+    Second,
+}
+
+impl Round {
+    /// The address the round's job and commitment are bound to.
+    pub fn key(self, request: &Pubkey) -> Pubkey {
+        match self {
+            Round::First => *request,
+            Round::Second => pda::dispute(request),
+        }
+    }
+}
 
 /// Bytes already written to the request's Output account and whether it is complete.
 pub async fn output_written(chain: &ChainClient, request: &Pubkey) -> Result<(usize, bool), ChainError> {
@@ -53,21 +71,18 @@ impl Node {
                 let res = self.chain.send("expire", &[ix::expire(&key, &req.requester)], &self.keypair).await;
                 ok_if(res, &[VerityError::RequestNotPending]).map(drop)
             }
-            Action::Infer => self.infer_and_commit(key, &req).await,
-            Action::Commit => self.commit(key).await,
-            Action::Reveal => {
-                let job = self.store.get(&id)?.ok_or_else(|| anyhow::anyhow!("no stored job"))?;
-                let args = RevealArgs {
-                    output_hash: job.output_hash_bytes()?,
-                    salt: job.salt_bytes()?,
-                    tokens_in: job.tokens_in,
-                    tokens_out: job.tokens_out,
-                };
-                let res = self.chain.send("reveal", &[ix::reveal(&me, &key, args)], &self.keypair).await;
-                if ok_if(res, &[VerityError::AlreadyRevealed])? {
-                    tracing::info!(request = %id, "revealed");
+            Action::Infer => self.infer_and_commit(key, &req, Round::First).await,
+            Action::Commit => self.commit(key, Round::First).await,
+            Action::Reveal => self.reveal(key, Round::First).await,
+            Action::OpenEscalation => {
+                let res = self.chain.send("open_dispute", &[ix::open_dispute(&me, &key)], &self.keypair).await;
+                if ok_if(res, &[VerityError::AlreadyDisputed])? {
+                    tracing::info!(request = %id, "opened the escalation round");
                 }
-                self.store.set_phase(&id, Phase::Revealed)
+                Ok(())
+            }
+            Action::AssignDispute | Action::ResolveDispute | Action::ClaimDispute | Action::CloseDispute => {
+                anyhow::bail!("{action:?} is a second-round step")
             }
             Action::Finalize => {
                 let res = self.chain.send("finalize", &[ix::finalize(&config, &key, &req)], &self.keypair).await;
@@ -76,7 +91,7 @@ impl Node {
                 }
                 Ok(())
             }
-            Action::WriteOutput => self.write_output(key).await,
+            Action::WriteOutput => self.write_output(key, Round::First).await,
             Action::Claim => {
                 let res = self.chain.send("claim", &[ix::claim(&key, &me)], &self.keypair).await;
                 if ok_if(res, &[VerityError::AlreadyClaimed, VerityError::NothingToClaim])? {
@@ -92,6 +107,66 @@ impl Node {
         }
     }
 
+    /// Runs a step of the request's second round (its Dispute account `d`).
+    pub(super) async fn execute_dispute(self: Arc<Self>, action: Action, key: Pubkey, req: Request, d: Dispute,
+        config: Config) -> anyhow::Result<()> {
+        let me = self.authority();
+        let id = pda::dispute(&key).to_string();
+        match action {
+            Action::Wait => Ok(()),
+            Action::AssignDispute => {
+                let res = self.chain.send("assign_dispute", &[ix::assign_dispute(&key)], &self.keypair).await;
+                let quiet = [VerityError::DisputeNotOpen, VerityError::SlotHashNotYetAvailable, VerityError::NotEnoughOperators];
+                if ok_if(res, &quiet)? {
+                    tracing::info!(request = %key, "second-round committee drawn");
+                }
+                Ok(())
+            }
+            Action::Infer => self.infer_and_commit(key, &req, Round::Second).await,
+            Action::Commit => self.commit(key, Round::Second).await,
+            Action::Reveal => self.reveal(key, Round::Second).await,
+            Action::ResolveDispute => {
+                let ixn = ix::resolve_dispute(&config, &key, &req, &d);
+                let res = self.chain.send("resolve_dispute", &[ixn], &self.keypair).await;
+                if ok_if(res, &[VerityError::DisputeAlreadyResolved])? {
+                    tracing::info!(request = %key, "second round resolved");
+                }
+                Ok(())
+            }
+            Action::WriteOutput => self.write_output(key, Round::Second).await,
+            Action::ClaimDispute => {
+                let res = self.chain.send("claim_dispute_reward", &[ix::claim_dispute_reward(&key, &me)], &self.keypair).await;
+                if ok_if(res, &[VerityError::AlreadyClaimed, VerityError::NothingToClaim])? {
+                    tracing::info!(request = %key, "second-round reward claimed");
+                }
+                Ok(())
+            }
+            Action::CloseDispute => {
+                let res = self.chain.send("close_dispute", &[ix::close_dispute(&key, &d.opener)], &self.keypair).await;
+                ok_if(res, &[])?;
+                tracing::info!(request = %key, "dispute account closed");
+                self.finish_round(&id, "")
+            }
+            Action::Lost(why) => {
+                tracing::error!(request = %key, "{why}");
+                self.finish_round(&id, why)
+            }
+            Action::Done => self.finish_round(&id, ""),
+            other => anyhow::bail!("{other:?} is not a second-round step"),
+        }
+    }
+
+    /// Marks a second-round job done locally (slashes of the round show in the request's events and books).
+    fn finish_round(&self, id: &str, note: &str) -> anyhow::Result<()> {
+        let mut job = self.store.get(id)?.unwrap_or_else(|| Job::empty(id));
+        job.phase = Phase::Done;
+        if !note.is_empty() {
+            job.note = note.to_string();
+        }
+        self.metrics.job_state(id, "done");
+        self.store.put(&job)
+    }
+
     /// Marks the request done locally and counts a finalized request / a slash of this node.
     fn finish(&self, id: &str, req: &Request, note: &str) -> anyhow::Result<()> {
         let me = self.authority();
@@ -104,16 +179,7 @@ impl Node {
                 self.metrics.finalized();
             }
         }
-        let mut job = self.store.get(id)?.unwrap_or_else(|| Job {
-            request: id.to_string(),
-            phase: Phase::Done,
-            output: String::new(),
-            output_hash: String::new(),
-            salt: String::new(),
-            tokens_in: 0,
-            tokens_out: 0,
-            note: String::new(),
-        });
+        let mut job = self.store.get(id)?.unwrap_or_else(|| Job::empty(id));
         job.phase = Phase::Done;
         if !note.is_empty() {
             job.note = note.to_string();
@@ -123,10 +189,14 @@ impl Node {
     }
 
     /// Runs the model, stores output + hash + salt durably, then commits.
-    async fn infer_and_commit(self: Arc<Self>, key: Pubkey, req: &Request) -> anyhow::Result<()> {
-        let id = key.to_string();
+    async fn infer_and_commit(self: Arc<Self>, key: Pubkey, req: &Request, round: Round) -> anyhow::Result<()> {
+        let id = round.key(&key).to_string();
+        let give_up = |why: &str| match round {
+            Round::First => self.finish(&id, req, why),
+            Round::Second => self.finish_round(&id, why),
+        };
         if req.prompt.is_empty() {
-            return self.finish(&id, req, "external (URI) prompts are not fetched by this node");
+            return give_up("external (URI) prompts are not fetched by this node");
         }
         let out = {
             let _slot = self.infer_slots.acquire().await?;
@@ -135,7 +205,7 @@ impl Node {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(request = %id, "inference failed: {e:#}");
-                    return self.finish(&id, req, &format!("inference failed: {e:#}"));
+                    return give_up(&format!("inference failed: {e:#}"));
                 }
             }
         };
@@ -154,25 +224,51 @@ impl Node {
             note: String::new(),
         };
         self.store.put(&job)?; // durable BEFORE the commit is sent
-        tracing::info!(request = %id, tokens = job.tokens_out, "inferred; output stored");
-        self.commit(key).await
+        tracing::info!(request = %key, ?round, tokens = job.tokens_out, "inferred; output stored");
+        self.commit(key, round).await
     }
 
-    async fn commit(&self, key: Pubkey) -> anyhow::Result<()> {
-        let id = key.to_string();
+    async fn commit(&self, key: Pubkey, round: Round) -> anyhow::Result<()> {
+        let bound = round.key(&key);
+        let id = bound.to_string();
         let me = self.authority();
         let job = self.store.get(&id)?.ok_or_else(|| anyhow::anyhow!("no stored job"))?;
-        let commitment = verity::logic::commitment_hash(&key, &me, &job.output_hash_bytes()?, &job.salt_bytes()?);
-        let res = self.chain.send("commit", &[ix::commit(&me, &key, commitment)], &self.keypair).await;
+        let commitment = verity::logic::commitment_hash(&bound, &me, &job.output_hash_bytes()?, &job.salt_bytes()?);
+        let ixn = match round {
+            Round::First => ix::commit(&me, &key, commitment),
+            Round::Second => ix::commit_dispute(&me, &key, commitment),
+        };
+        let res = self.chain.send("commit", &[ixn], &self.keypair).await;
         if ok_if(res, &[VerityError::AlreadyCommitted])? {
-            tracing::info!(request = %id, "committed");
+            tracing::info!(request = %key, ?round, "committed");
         }
         self.store.set_phase(&id, Phase::Committed)
     }
 
+    async fn reveal(&self, key: Pubkey, round: Round) -> anyhow::Result<()> {
+        let id = round.key(&key).to_string();
+        let me = self.authority();
+        let job = self.store.get(&id)?.ok_or_else(|| anyhow::anyhow!("no stored job"))?;
+        let args = RevealArgs {
+            output_hash: job.output_hash_bytes()?,
+            salt: job.salt_bytes()?,
+            tokens_in: job.tokens_in,
+            tokens_out: job.tokens_out,
+        };
+        let ixn = match round {
+            Round::First => ix::reveal(&me, &key, args),
+            Round::Second => ix::reveal_dispute(&me, &key, args),
+        };
+        let res = self.chain.send("reveal", &[ixn], &self.keypair).await;
+        if ok_if(res, &[VerityError::AlreadyRevealed])? {
+            tracing::info!(request = %key, ?round, "revealed");
+        }
+        self.store.set_phase(&id, Phase::Revealed)
+    }
+
     /// Writes the stored output into the Output account in chunks, resuming after what is already there.
-    async fn write_output(&self, key: Pubkey) -> anyhow::Result<()> {
-        let id = key.to_string();
+    async fn write_output(&self, key: Pubkey, round: Round) -> anyhow::Result<()> {
+        let id = round.key(&key).to_string();
         let me = self.authority();
         let job = self.store.get(&id)?.ok_or_else(|| anyhow::anyhow!("no stored job"))?;
         let bytes = job.output.as_bytes();
@@ -186,7 +282,11 @@ impl Node {
         loop {
             let end = (offset + self.opts.chunk).min(bytes.len());
             let args = WriteOutputArgs { offset: u32::try_from(offset)?, total_len, data: bytes[offset..end].to_vec() };
-            let res = self.chain.send("write_output", &[ix::write_output(&me, &key, args)], &self.keypair).await;
+            let ixn = match round {
+                Round::First => ix::write_output(&me, &key, args),
+                Round::Second => ix::write_output_second_round(&me, &key, args),
+            };
+            let res = self.chain.send("write_output", &[ixn], &self.keypair).await;
             if !ok_if(res, &[VerityError::OutputAlreadyComplete])? {
                 return Ok(());
             }

@@ -94,6 +94,56 @@ impl Node {
         };
         let requests = self.chain.program_accounts::<verity::state::Request>("Request").await?;
         let profile = self.engine.profile_hash();
+        let serves = |req: &verity::state::Request| {
+            req.profile_hash == profile && served & (1u64 << (req.model_index % 64)) != 0
+        };
+        // Second rounds (escalations and challenges): each Dispute account, with its request.
+        let disputes = self.chain.program_accounts::<verity::state::Dispute>("Dispute").await?;
+        for (dkey, d) in disputes {
+            let Some((key, req)) = requests.iter().find(|(k, _)| *k == d.request).cloned() else { continue };
+            if self.in_flight.lock().map(|s| s.contains(&dkey)).unwrap_or(true) {
+                continue;
+            }
+            let id = dkey.to_string();
+            let job = self.store.get(&id)?;
+            if job.as_ref().is_some_and(|j| j.phase == crate::store::Phase::Done) {
+                continue;
+            }
+            let output_complete = if req.status == verity::state::RequestStatus::Finalized {
+                exec::output_written(&self.chain, &key).await?.1
+            } else {
+                false
+            };
+            let view = plan::DisputeView {
+                d: &d,
+                req: &req,
+                me: &me,
+                now,
+                params: &config.params,
+                job: job.as_ref(),
+                serves: serves(&req),
+                output_complete,
+            };
+            let action = plan::next_dispute(&view);
+            if action == plan::Action::Wait {
+                continue;
+            }
+            if let Ok(mut s) = self.in_flight.lock() {
+                s.insert(dkey);
+            }
+            let node = self.clone();
+            let config = config.clone();
+            tasks.spawn(async move {
+                let label = format!("{action:?}");
+                node.metrics.job_state(&id, &label.to_lowercase());
+                if let Err(e) = node.clone().execute_dispute(action, key, req, d, config).await {
+                    tracing::warn!(dispute = %id, step = %label, "{e:#}");
+                }
+                if let Ok(mut s) = node.in_flight.lock() {
+                    s.remove(&dkey);
+                }
+            });
+        }
         for (key, req) in requests {
             if self.in_flight.lock().map(|s| s.contains(&key)).unwrap_or(true) {
                 continue;
@@ -103,7 +153,7 @@ impl Node {
             if job.as_ref().is_some_and(|j| j.phase == crate::store::Phase::Done) {
                 continue;
             }
-            let serves = req.profile_hash == profile && served & (1u64 << (req.model_index % 64)) != 0;
+            let serves = serves(&req);
             let output_complete = if req.status == verity::state::RequestStatus::Finalized {
                 exec::output_written(&self.chain, &key).await?.1
             } else {

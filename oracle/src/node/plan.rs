@@ -4,7 +4,9 @@
 use {
     crate::store::{Job, Phase},
     anchor_lang::prelude::Pubkey,
-    verity::state::{ConfigParams, MemberState, Outcome, Request, RequestStatus},
+    verity::state::{
+        ConfigParams, Dispute, DisputePhase, MemberState, Outcome, Request, RequestStatus, Verdict,
+    },
 };
 
 /// Slots an Agreed member that is not the first one waits before writing the output itself.
@@ -28,6 +30,16 @@ pub enum Action {
     Finalize,
     WriteOutput,
     Claim,
+    /// Open the escalation round of an Escalated request (`open_dispute`, no bond).
+    OpenEscalation,
+    /// Second round (Dispute account): draw its 2k+1 committee.
+    AssignDispute,
+    /// Second round: decide it once its phases are over (or no committee came within the assign window).
+    ResolveDispute,
+    /// Second round: claim this member's reward held by the Dispute account.
+    ClaimDispute,
+    /// Second round: return the Dispute account's rent to its opener once every reward was claimed.
+    CloseDispute,
     /// Nothing left for this node.
     Done,
     /// This node committed but has no stored salt (store lost): it cannot reveal and will be slashed.
@@ -121,7 +133,122 @@ pub fn next(v: &View) -> Action {
                 Action::Wait
             }
         }
-        RequestStatus::NoConsensus | RequestStatus::Expired | RequestStatus::Disputed | RequestStatus::Escalated => {
+        // No strict majority: someone opens the escalation round; if nobody does within the assign window,
+        // `expire_request` refunds. Once opened (round 1), the Dispute account drives it ([`next_dispute`]).
+        RequestStatus::Escalated => {
+            if r.round > 0 {
+                Action::Wait
+            } else if v.now > r.finalized_slot.saturating_add(v.params.assign_window) {
+                Action::Expire
+            } else if v.serves {
+                Action::OpenEscalation
+            } else {
+                Action::Wait
+            }
+        }
+        // A challenge is running; first-round rewards are locked until it is resolved.
+        RequestStatus::Disputed => Action::Wait,
+        RequestStatus::NoConsensus | RequestStatus::Expired => Action::Done,
+    }
+}
+
+/// Inputs of a second-round decision (the request's Dispute account).
+pub struct DisputeView<'a> {
+    pub d: &'a Dispute,
+    pub req: &'a Request,
+    pub me: &'a Pubkey,
+    pub now: u64,
+    pub params: &'a ConfigParams,
+    /// This node's job for the round (keyed by the Dispute address).
+    pub job: Option<&'a Job>,
+    pub serves: bool,
+    pub output_complete: bool,
+}
+
+/// The second round's phase at `now` (Committing turns Revealing lazily) and the reveal deadline in force.
+pub fn effective_dispute(d: &Dispute, now: u64, reveal_window: u64) -> (DisputePhase, u64) {
+    if d.phase == DisputePhase::Committing && now > d.commit_deadline {
+        (DisputePhase::Revealing, d.commit_deadline.saturating_add(reveal_window))
+    } else {
+        (d.phase, d.reveal_deadline)
+    }
+}
+
+/// The next step for a second round (escalation or challenge): draw, infer → commit → reveal as a member, resolve,
+/// write the output as a member of a majority that replaced or decided it, claim, and close (opener).
+pub fn next_dispute(v: &DisputeView) -> Action {
+    let d = v.d;
+    let member = d.members.iter().position(|m| m.operator == *v.me);
+    match d.phase {
+        DisputePhase::Open => {
+            if v.now > d.open_slot.saturating_add(v.params.assign_window) {
+                Action::ResolveDispute
+            } else if v.serves && v.now > d.open_slot {
+                Action::AssignDispute
+            } else {
+                Action::Wait
+            }
+        }
+        DisputePhase::Committing | DisputePhase::Revealing => {
+            let (phase, reveal_deadline) = effective_dispute(d, v.now, v.params.reveal_window);
+            let revealing = phase == DisputePhase::Revealing;
+            if let Some(i) = member {
+                match d.members[i].state {
+                    MemberState::Assigned if !revealing => {
+                        return match v.job {
+                            Some(j) if j.phase != Phase::Done => Action::Commit,
+                            Some(_) => Action::Wait,
+                            None if v.serves => Action::Infer,
+                            None => Action::Wait,
+                        }
+                    }
+                    MemberState::Committed if revealing && v.now <= reveal_deadline => {
+                        return match v.job {
+                            Some(_) => Action::Reveal,
+                            None => Action::Lost("committed to the second round, but the store has no salt"),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let all_revealed = d.phase == DisputePhase::Revealing && d.revealed_count == d.committed_count;
+            let over = revealing && (all_revealed || v.now > reveal_deadline);
+            let grace_over = v.now > reveal_deadline.saturating_add(FINALIZE_GRACE_SLOTS);
+            if over && (member.is_some() || grace_over) {
+                Action::ResolveDispute
+            } else {
+                Action::Wait
+            }
+        }
+        DisputePhase::Resolved => {
+            if let Some(i) = member {
+                let m = &d.members[i];
+                let decided = matches!(d.verdict, Verdict::Decided | Verdict::Overturned);
+                let in_majority = decided && m.state == MemberState::Revealed && m.output_hash == d.winning_hash;
+                let first = d
+                    .members
+                    .iter()
+                    .position(|m| m.state == MemberState::Revealed && m.output_hash == d.winning_hash)
+                    == Some(i);
+                let write_turn = first || v.now > d.resolved_slot.saturating_add(WRITE_GRACE_SLOTS);
+                if in_majority
+                    && v.req.status == RequestStatus::Finalized
+                    && !v.output_complete
+                    && v.job.is_some()
+                    && write_turn
+                {
+                    return Action::WriteOutput;
+                }
+                if m.reward > 0 && !m.claimed {
+                    return Action::ClaimDispute;
+                }
+                if in_majority && !v.output_complete && v.job.is_some() {
+                    return Action::Wait;
+                }
+            }
+            if d.opener == *v.me {
+                return if d.rewards_claimed >= d.rewards_total { Action::CloseDispute } else { Action::Wait };
+            }
             Action::Done
         }
     }

@@ -41,6 +41,20 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job with nothing stored yet (used to record that a request or round is done for this node).
+    pub fn empty(id: &str) -> Job {
+        Job {
+            request: id.to_string(),
+            phase: Phase::Done,
+            output: String::new(),
+            output_hash: String::new(),
+            salt: String::new(),
+            tokens_in: 0,
+            tokens_out: 0,
+            note: String::new(),
+        }
+    }
+
     pub fn output_hash_bytes(&self) -> anyhow::Result<[u8; 32]> {
         hex32(&self.output_hash)
     }

@@ -40,6 +40,7 @@ pub async fn cluster(name: &str, operators: usize, window: u64, profile: [u8; 32
     opts.boot.config.commit_window = window;
     opts.boot.config.reveal_window = window;
     opts.boot.config.dispute_window = 5;
+    opts.boot.config.assign_window = 30;
     opts.node.poll = Duration::from_millis(400);
     let t = std::time::Instant::now();
     let c = Cluster::launch(dir, opts).await.expect("localnet launch");

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod logic;
+pub mod pda;
 pub mod state;
 
 use anchor_lang::prelude::*;
