@@ -141,3 +141,54 @@ fn bad_input_gets_clear_errors() {
         assert!(matches!(chain.account::<Request>(&missing, "Request").await, Err(ChainError::NotFound(_))));
     });
 }
+
+/// Runs the `verity` binary against the shared network (blocking, off the runtime's workers).
+async fn verity_cli(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("verity runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+    .await
+    .unwrap()
+}
+
+#[test]
+fn wallet_and_operator_cli_against_the_network() {
+    let s = shared();
+    s.rt.block_on(async {
+        let dir = s.cluster.dir.display().to_string();
+        // `verity request "prompt"`: submits as the localnet wallet, waits, prints the output; receipt on stderr.
+        let prompt = "What color is the sky?";
+        let (ok, stdout, stderr) = verity_cli(vec![
+            "request".into(), "--localnet-dir".into(), dir.clone(), "--max-tokens".into(), MAX_TOKENS.to_string(),
+            prompt.into(),
+        ])
+        .await;
+        assert!(ok, "{stderr}");
+        assert_eq!(stdout.trim_end_matches('\n'), expected_text(&s.engine, prompt).await);
+        assert!(stderr.contains("status Finalized") && stderr.contains("agreement 3/3"), "{stderr}");
+        let key = stderr.split_whitespace().skip_while(|w| *w != "request").nth(1).unwrap().trim_end_matches(';');
+        // `verity request show <pubkey>`: timeline + receipt + output.
+        let (ok, show, err) = verity_cli(vec!["request".into(), "show".into(), key.into(), "--localnet-dir".into(), dir.clone()]).await;
+        assert!(ok, "{err}");
+        assert!(show.contains("status Finalized") && show.contains("receipt") && show.contains("complete true"), "{show}");
+        // A missing account is a clear error, not a panic.
+        let missing = anchor_lang::prelude::Pubkey::new_unique().to_string();
+        let (ok, _, err) = verity_cli(vec!["request".into(), "show".into(), missing, "--localnet-dir".into(), dir.clone()]).await;
+        assert!(!ok && err.contains("not found"), "{err}");
+        // `verity operator status|stake` as operator 0 (its keypair and token account from localnet.json).
+        let (ok, before, err) = verity_cli(vec!["operator".into(), "status".into(), "--localnet-dir".into(), dir.clone()]).await;
+        assert!(ok && before.contains("stake 100000000 "), "{before}{err}");
+        let (ok, out, err) = verity_cli(vec!["operator".into(), "stake".into(), "5".into(), "--localnet-dir".into(), dir.clone()]).await;
+        assert!(ok, "{out}{err}");
+        let (ok, after, err) = verity_cli(vec!["operator".into(), "status".into(), "--localnet-dir".into(), dir.clone()]).await;
+        assert!(ok && after.contains("stake 100000005 "), "{after}{err}");
+        // Unstaking more than staked is refused by the program with its own error.
+        let (ok, _, err) = verity_cli(vec!["operator".into(), "unstake".into(), "999999999999".into(), "--localnet-dir".into(), dir]).await;
+        assert!(!ok && err.contains("program error 60"), "{err}");
+    });
+}

@@ -29,10 +29,13 @@ export function EventFeed({ request }: { request: PublicKey }) {
   useEffect(() => {
     const conn = program.provider.connection;
     const me = request.toBase58();
+    // The same transaction can be notified more than once (forks, re-sent transactions): show its events once.
+    const signatures = new Set<string>();
     const sub = conn.onLogs(
       program.programId,
       (l) => {
-        if (l.err) return;
+        if (l.err || signatures.has(l.signature)) return;
+        signatures.add(l.signature);
         const mine: Seen[] = [];
         for (const ev of parseEvents(program, l.logs)) {
           const data = ev.data as Record<string, unknown>;

@@ -34,6 +34,17 @@ pub fn engine() -> Arc<dyn Infer> {
 /// A fresh network in the test's temp dir with `operators` operators, short windows (`window` slots) and
 /// `node` tweaks; no node started yet.
 pub async fn cluster(name: &str, operators: usize, window: u64, profile: [u8; 32]) -> Cluster {
+    cluster_with(name, operators, window, profile, |_| {}).await
+}
+
+/// [`cluster`] with further changes to the options.
+pub async fn cluster_with(
+    name: &str,
+    operators: usize,
+    window: u64,
+    profile: [u8; 32],
+    tweak: impl FnOnce(&mut ClusterOptions),
+) -> Cluster {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     let mut opts = ClusterOptions::new(operators, profile);
@@ -42,6 +53,7 @@ pub async fn cluster(name: &str, operators: usize, window: u64, profile: [u8; 32
     opts.boot.config.dispute_window = 5;
     opts.boot.config.assign_window = 30;
     opts.node.poll = Duration::from_millis(400);
+    tweak(&mut opts);
     let t = std::time::Instant::now();
     let c = Cluster::launch(dir, opts).await.expect("localnet launch");
     eprintln!("localnet up in {:.1}s at {}", t.elapsed().as_secs_f64(), c.rpc_url());

@@ -21,10 +21,12 @@ export const seenFile = () => join(dirname(localnetPath()), "events-seen.jsonl")
 export function subscribeEvents(program: Program<Verity>) {
   const conn = program.provider.connection;
   const events: SeenEvent[] = [];
+  const signatures = new Set<string>(); // a signature may be notified more than once: count its events once
   const id = conn.onLogs(
     program.programId,
     (l) => {
-      if (l.err) return;
+      if (l.err || signatures.has(l.signature)) return;
+      signatures.add(l.signature);
       for (const e of parseEvents(program, l.logs)) {
         events.push({ ...e, signature: l.signature });
         appendFileSync(seenFile(), JSON.stringify({ name: e.name, fields: Object.keys(e.data), signature: l.signature }) + "\n");
