@@ -42,7 +42,11 @@ impl Localnet {
         let faucet = solana_faucet::faucet::run_local_faucet_for_tests(payer.insecure_clone(), None, 0);
         let mut genesis = TestValidatorGenesis::default();
         genesis
-            .rpc_config(JsonRpcConfig { enable_rpc_transaction_history: true, ..JsonRpcConfig::default_for_test() })
+            .rpc_config(JsonRpcConfig {
+                enable_rpc_transaction_history: true,
+                enable_extended_tx_metadata_storage: true,
+                ..JsonRpcConfig::default_for_test()
+            })
             .faucet_addr(Some(faucet))
             .add_account(verity::ID, program_account());
         // The default gossip port is fixed (start of VALIDATOR_PORT_RANGE): pick a free one so that several

@@ -181,14 +181,14 @@ fn wallet_and_operator_cli_against_the_network() {
         let (ok, _, err) = verity_cli(vec!["request".into(), "show".into(), missing, "--localnet-dir".into(), dir.clone()]).await;
         assert!(!ok && err.contains("not found"), "{err}");
         // `verity operator status|stake` as operator 0 (its keypair and token account from localnet.json).
-        let (ok, before, err) = verity_cli(vec!["operator".into(), "status".into(), "--localnet-dir".into(), dir.clone()]).await;
+        let (ok, before, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
         assert!(ok && before.contains("stake 100000000 "), "{before}{err}");
-        let (ok, out, err) = verity_cli(vec!["operator".into(), "stake".into(), "5".into(), "--localnet-dir".into(), dir.clone()]).await;
+        let (ok, out, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "stake".into(), "5".into()]).await;
         assert!(ok, "{out}{err}");
-        let (ok, after, err) = verity_cli(vec!["operator".into(), "status".into(), "--localnet-dir".into(), dir.clone()]).await;
+        let (ok, after, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
         assert!(ok && after.contains("stake 100000005 "), "{after}{err}");
         // Unstaking more than staked is refused by the program with its own error.
-        let (ok, _, err) = verity_cli(vec!["operator".into(), "unstake".into(), "999999999999".into(), "--localnet-dir".into(), dir]).await;
+        let (ok, _, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir, "unstake".into(), "999999999999".into()]).await;
         assert!(!ok && err.contains("program error 60"), "{err}");
     });
 }

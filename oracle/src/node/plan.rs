@@ -69,6 +69,40 @@ pub fn effective(req: &Request, now: u64, reveal_window: u64) -> (RequestStatus,
     }
 }
 
+/// One commit-reveal round as a member sees it (the first committee's or the second round's).
+struct RoundView<'a> {
+    revealing: bool,
+    reveal_deadline: u64,
+    all_revealed: bool,
+    now: u64,
+    job: Option<&'a Job>,
+    serves: bool,
+}
+
+impl RoundView<'_> {
+    /// This node's own step as a member in state `mine` (None: not a member, or nothing of its own to do).
+    fn step(&self, mine: Option<MemberState>, lost: &'static str) -> Option<Action> {
+        match mine? {
+            MemberState::Assigned if !self.revealing => match self.job {
+                Some(j) if j.phase != Phase::Done => Some(Action::Commit),
+                Some(_) => Some(Action::Wait),
+                None if self.serves => Some(Action::Infer),
+                None => Some(Action::Wait),
+            },
+            MemberState::Committed if self.revealing && self.now <= self.reveal_deadline => {
+                Some(if self.job.is_some() { Action::Reveal } else { Action::Lost(lost) })
+            }
+            _ => None,
+        }
+    }
+
+    /// The round can be settled now: by a member at once, by anyone else after a grace period.
+    fn over(&self, member: bool) -> bool {
+        let done = self.revealing && (self.all_revealed || self.now > self.reveal_deadline);
+        done && (member || self.now > self.reveal_deadline.saturating_add(FINALIZE_GRACE_SLOTS))
+    }
+}
+
 pub fn next(v: &View) -> Action {
     let r = v.req;
     let member = r.members.iter().position(|m| m.operator == *v.me);
@@ -85,33 +119,12 @@ pub fn next(v: &View) -> Action {
         RequestStatus::Committing | RequestStatus::Revealing => {
             let (status, reveal_deadline) = effective(r, v.now, v.params.reveal_window);
             let revealing = status == RequestStatus::Revealing;
-            if let Some(i) = member {
-                match r.members[i].state {
-                    MemberState::Assigned if !revealing => {
-                        return match v.job {
-                            Some(j) if j.phase != Phase::Done => Action::Commit,
-                            Some(_) => Action::Wait,
-                            None if v.serves => Action::Infer,
-                            None => Action::Wait,
-                        }
-                    }
-                    MemberState::Committed if revealing && v.now <= reveal_deadline => {
-                        return match v.job {
-                            Some(_) => Action::Reveal,
-                            None => Action::Lost("committed, but the store has no salt for this request"),
-                        }
-                    }
-                    _ => {}
-                }
-            }
             let all_revealed = r.status == RequestStatus::Revealing && r.revealed_count == r.committed_count;
-            let finalizable = revealing && (all_revealed || v.now > reveal_deadline);
-            let grace_over = v.now > reveal_deadline.saturating_add(FINALIZE_GRACE_SLOTS);
-            if finalizable && (member.is_some() || grace_over) {
-                Action::Finalize
-            } else {
-                Action::Wait
-            }
+            let round = RoundView { revealing, reveal_deadline, all_revealed, now: v.now, job: v.job, serves: v.serves };
+            let mine = member.map(|i| r.members[i].state);
+            round.step(mine, "committed, but the store has no salt for this request").unwrap_or_else(|| {
+                if round.over(mine.is_some()) { Action::Finalize } else { Action::Wait }
+            })
         }
         RequestStatus::Finalized => {
             let Some(i) = member else { return Action::Done };
@@ -192,33 +205,12 @@ pub fn next_dispute(v: &DisputeView) -> Action {
         DisputePhase::Committing | DisputePhase::Revealing => {
             let (phase, reveal_deadline) = effective_dispute(d, v.now, v.params.reveal_window);
             let revealing = phase == DisputePhase::Revealing;
-            if let Some(i) = member {
-                match d.members[i].state {
-                    MemberState::Assigned if !revealing => {
-                        return match v.job {
-                            Some(j) if j.phase != Phase::Done => Action::Commit,
-                            Some(_) => Action::Wait,
-                            None if v.serves => Action::Infer,
-                            None => Action::Wait,
-                        }
-                    }
-                    MemberState::Committed if revealing && v.now <= reveal_deadline => {
-                        return match v.job {
-                            Some(_) => Action::Reveal,
-                            None => Action::Lost("committed to the second round, but the store has no salt"),
-                        }
-                    }
-                    _ => {}
-                }
-            }
             let all_revealed = d.phase == DisputePhase::Revealing && d.revealed_count == d.committed_count;
-            let over = revealing && (all_revealed || v.now > reveal_deadline);
-            let grace_over = v.now > reveal_deadline.saturating_add(FINALIZE_GRACE_SLOTS);
-            if over && (member.is_some() || grace_over) {
-                Action::ResolveDispute
-            } else {
-                Action::Wait
-            }
+            let round = RoundView { revealing, reveal_deadline, all_revealed, now: v.now, job: v.job, serves: v.serves };
+            let mine = member.map(|i| d.members[i].state);
+            round.step(mine, "committed to the second round, but the store has no salt").unwrap_or_else(|| {
+                if round.over(mine.is_some()) { Action::ResolveDispute } else { Action::Wait }
+            })
         }
         DisputePhase::Resolved => {
             if let Some(i) = member {

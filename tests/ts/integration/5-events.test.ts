@@ -37,10 +37,13 @@ if (notPlayed.length) test(`not played by the TS suite (no callback program on t
 // (JsonRpcConfig::enable_extended_tx_metadata_storage); otherwise this is reported as a todo, not faked.
 // (No top-level await here: with --test-force-exit, tests registered after one would never run.)
 test("ConfigInitialized and the config's later events decode from transaction history", async (t) => {
-  const probe = await connection.getSignaturesForAddress(configPda(), { limit: 1 }, "confirmed");
+  // The oldest signature (the bootstrap, long rooted): this validator lists confirmed-but-unrooted signatures
+  // that getTransaction does not return yet (see historyEvents).
+  const probe = await connection.getSignaturesForAddress(configPda(), { limit: 1000 }, "confirmed");
   assert.ok(probe.length, "getSignaturesForAddress(config) lists the bootstrap transactions");
-  const tx = await connection.getTransaction(probe[0].signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
-  assert.ok(tx, `getTransaction(${probe[0].signature}) returned null`);
+  const oldest = probe[probe.length - 1].signature;
+  const tx = await connection.getTransaction(oldest, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+  assert.ok(tx, `getTransaction(${oldest}) returned null`);
   if (!tx.meta?.logMessages?.length) {
     t.todo(`getTransaction on this validator returns meta.logMessages = ${JSON.stringify(tx.meta?.logMessages ?? null)}`);
     return;

@@ -62,7 +62,12 @@ export async function historyEvents(connection: Connection, program: Program<Ver
   }
   const out: SeenEvent[] = [];
   for (const signature of sigs.reverse()) {
-    const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    // A signature just listed may not be returned until its slot is rooted (~32 slots on this localnet).
+    let tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    for (let i = 0; !tx && i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    }
     if (!tx) throw new Error(`getTransaction(${signature}) returned null`);
     for (const e of parseEvents(program, tx.meta?.logMessages ?? [])) out.push({ ...e, signature });
   }
