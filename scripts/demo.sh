@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/build.sh
 export VERITY_MODELS_DIR=${VERITY_MODELS_DIR:-$CACHE/verity/models}
-export RUST_LOG=${RUST_LOG:-warn}
+export RUST_LOG=${RUST_LOG:-error,solana_core=off,solana_metrics=off}
 echo "== building (cargo, $VERITY_TARGET)"
 verity_build -q
 V=$VERITY_TARGET/debug/verity

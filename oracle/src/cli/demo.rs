@@ -7,7 +7,11 @@ use {
     crate::chain::{pda, wallet},
     anyhow::Result,
     clap::Args,
-    std::{path::PathBuf, time::{Duration, Instant}},
+    std::{
+        io::Write,
+        path::PathBuf,
+        time::{Duration, Instant},
+    },
     verity::state::{Output, RequestStatus},
 };
 
@@ -33,11 +37,20 @@ const DEFAULT_PROMPTS: [&str; 3] =
 pub fn run(a: DemoArgs) -> Result<()> {
     let prompts: Vec<String> =
         if a.prompts.is_empty() { DEFAULT_PROMPTS.iter().map(|s| s.to_string()).collect() } else { a.prompts.clone() };
+    std::fs::create_dir_all(&a.dir)?;
+    let log = a.dir.join("program.log");
+    let mut report = std::io::LineWriter::new(super::divert_stdout(&log)?);
+    macro_rules! say {
+        ($($t:tt)*) => {{
+            let _ = writeln!(report, $($t)*);
+        }};
+    }
+    say!("Verity demo: local validator + {} oracle nodes (SmolLM2, f32 profile); program logs go to {}", a.nodes, log.display());
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let t0 = Instant::now();
         let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
-        println!("localnet up in {:.1}s: {} ({} nodes)", t0.elapsed().as_secs_f64(), cluster.rpc_url(), a.nodes);
+        say!("localnet up in {:.1}s: {} ({} nodes)", t0.elapsed().as_secs_f64(), cluster.rpc_url(), a.nodes);
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
         let mut keys = Vec::new();
@@ -51,7 +64,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             };
             keys.push((p, wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
         }
-        println!("submitted {} requests as wallet {}", keys.len(), cluster.net.info.wallet);
+        say!("submitted {} requests as wallet {}", keys.len(), cluster.net.info.wallet);
         let mut ok = true;
         for (p, key, _) in &keys {
             let r = wallet::wait_final(&chain, key, Duration::from_secs(600)).await?;
@@ -62,14 +75,14 @@ pub fn run(a: DemoArgs) -> Result<()> {
                 ok = false;
                 None
             };
-            println!("\n> {p}");
+            say!("\n> {p}");
             if let Some(o) = &out {
-                println!("{}", String::from_utf8_lossy(&o.data));
+                say!("{}", String::from_utf8_lossy(&o.data));
             }
-            print!("{}", wallet::describe(key, &r, None));
+            let _ = write!(report, "{}", wallet::describe(key, &r, None));
         }
         let sent: u64 = cluster.nodes.iter().map(|n| n.metrics.counter("tx_sent")).sum();
-        println!(
+        say!(
             "\n{} requests in {:.1}s; node transactions sent: {sent} ({:.1} per request, + 1 submit each)",
             keys.len(),
             t0.elapsed().as_secs_f64(),

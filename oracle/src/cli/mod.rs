@@ -96,6 +96,24 @@ impl ModelArgs {
     }
 }
 
+/// Native builds of the program print its `msg!` lines (and the validator a few progress lines) to stdout. This
+/// sends the process's stdout (fd 1) to `log` and returns a handle on the original stdout for the command's own
+/// report, so `verity demo` prints only its results.
+#[cfg(feature = "node")]
+pub fn divert_stdout(log: &std::path::Path) -> Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    std::io::Write::flush(&mut std::io::stdout())?;
+    let file = std::fs::File::create(log)?;
+    // SAFETY: dup/dup2 act on descriptors that are open (1 and `file`'s); the returned File takes ownership of the
+    // fresh descriptor from dup, and `file` may close its own after dup2 copied it onto fd 1.
+    unsafe {
+        let saved = libc::dup(1);
+        anyhow::ensure!(saved >= 0, "dup(stdout) failed");
+        anyhow::ensure!(libc::dup2(file.as_raw_fd(), 1) >= 0, "dup2 onto stdout failed");
+        Ok(std::fs::File::from_raw_fd(saved))
+    }
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
