@@ -110,6 +110,8 @@ pub struct BenchE2eArgs {
 
 /// Requests finalized per minute and median / p95 request→finalized latency, with `nodes` nodes on this machine.
 pub fn bench(a: BenchE2eArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.dir)?;
+    let mut report = std::io::LineWriter::new(super::divert_stdout(&a.dir.join("program.log"))?);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
@@ -139,7 +141,8 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
         secs.sort_by(f64::total_cmp);
         slots.sort_unstable();
         let pick = |n: usize, q: f64| ((n as f64 - 1.0) * q).round() as usize;
-        println!(
+        writeln!(
+            report,
             "{} requests, {} nodes, max_tokens {}: {:.2} finalized/min; latency median {:.1}s / {} slots, p95 {:.1}s / {} slots",
             a.requests,
             a.nodes,
@@ -149,7 +152,7 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
             slots[pick(slots.len(), 0.5)],
             secs[pick(secs.len(), 0.95)],
             slots[pick(slots.len(), 0.95)]
-        );
+        )?;
         Ok(())
     })
 }
