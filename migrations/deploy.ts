@@ -79,7 +79,7 @@ export default async function deploy(provider: AnchorProvider, o: DeployOptions)
         maxOutputTokens: 128,
         royaltyBps: 1000,
       })
-      .accountsPartial({ owner: me, config, model })
+      .accountsPartial({ owner: me, authority: me, config, model })
       .rpc();
     log(`registered model ${modelId} at ${model.toBase58()}: ${sig}`);
   }

@@ -152,13 +152,14 @@ pub async fn bootstrap(chain: &Chain, opts: &BootstrapOptions) -> anyhow::Result
     let register = ix(
         verity::accounts::RegisterModel {
             owner: model_owner.pubkey(),
+            authority: authority.pubkey(),
             config: pda::config(),
             model,
             system_program: anchor_lang::system_program::ID,
         },
         verity::instruction::RegisterModel { model_id: opts.model_id, params: opts.model.clone() },
     );
-    chain.send(&[register], &[&model_owner]).await.context("register_model")?;
+    chain.send(&[register], &[&model_owner, &authority]).await.context("register_model")?;
     let model_index = chain.account::<Model>(&model).await?.index;
     let served = 1u64.checked_shl(u32::from(model_index)).context("model index out of range")?;
 

@@ -1,7 +1,8 @@
 //! Conservation checks for property tests, read from the bank in one snapshot: lamports of every account that
 //! only program logic moves sum to a constant; stake tokens sum to the minted supply; the vault equals the
 //! operators' books; the registry mirrors the books; and every Request holds exactly its rent plus the part of
-//! its fee not yet paid out (so, once settled, no escrow is left behind).
+//! its fee not yet paid out (so, once settled, no escrow is left behind). With `params` set, the stake-at-risk
+//! invariant too (`stake_at_risk`), against a reference registry model fed with the books after every transaction.
 use {
     crate::{env::Env, pda},
     anchor_lang::{prelude::Pubkey, AccountDeserialize},
@@ -24,6 +25,9 @@ pub struct Ledger {
     pub operators: Vec<Pubkey>,
     /// Requests to check (their Output PDAs are watched too).
     pub requests: BTreeSet<Pubkey>,
+    /// The protocol's parameters: enables the stake-at-risk invariant and the reference registry model.
+    pub params: Option<verity::state::ConfigParams>,
+    model: crate::registry_model::RegistryModel,
     rent: HashMap<usize, u64>,
     /// Last read state of every watched account (absent: no account).
     cache: HashMap<Pubkey, Account>,
@@ -73,12 +77,24 @@ impl Ledger {
     /// re-reads everything to confirm.
     pub async fn refresh(&mut self, env: &mut Env, keys: impl IntoIterator<Item = Pubkey>) {
         let wanted = self.all_keys();
+        let mut now = None;
         for k in keys {
             if wanted.contains(&k) {
                 match env.get_account(&k).await {
                     Some(a) => self.cache.insert(k, a),
                     None => self.cache.remove(&k),
                 };
+                if self.params.is_some() {
+                    if let Some(auth) = self.operators.iter().find(|a| pda::operator(a) == k).copied() {
+                        let slot = match now {
+                            Some(s) => s,
+                            None => *now.insert(env.slot().await),
+                        };
+                        let books = self.cache.get(&k).filter(|a| a.owner == verity::ID && !a.data.is_empty());
+                        let books = books.map(|a| crate::registry_model::Books::of(&decode::<Operator>(a)));
+                        self.model.observe(auth, books, slot);
+                    }
+                }
             }
         }
     }
@@ -87,6 +103,14 @@ impl Ledger {
     pub async fn baseline(&mut self, env: &mut Env) {
         let keys = self.all_keys();
         self.refresh(env, keys).await;
+        if let Some(p) = self.params {
+            // The model starts from the registry as it is (every value in force); it follows the books from here.
+            let registry: OperatorRegistry = decode(&self.cache[&pda::registry()]);
+            self.model = crate::registry_model::RegistryModel::new(p.assign_window);
+            for e in &registry.entries {
+                self.model.seed(e.authority, e.effective_slot, (e.stake, e.served_models, e.unbonding));
+            }
+        }
         let snap = &self.cache;
         self.lamports_total = self.lamport_keys.iter().map(|k| snap.get(k).map_or(0, |a| u128::from(a.lamports))).sum();
         self.token_total = self.token_keys.iter().map(|k| u128::from(token_amount(&snap[k]))).sum();
@@ -216,6 +240,10 @@ impl Ledger {
             if e.open_assignments != want {
                 return Err(format!("{}: open_assignments {} but {want} open committees", e.authority, e.open_assignments));
             }
+        }
+        if let Some(params) = self.params {
+            let now = env.slot().await;
+            crate::stake_at_risk::check(snap, &self.requests, &self.model, &params, now)?;
         }
         Ok(())
     }

@@ -57,6 +57,7 @@ impl Protocol {
                 verity_config: pda::config(),
                 request: *request,
                 output: pda::output(request),
+                dispute: pda::dispute(request),
                 verity_program: verity::ID,
                 system_program: anchor_lang::system_program::ID,
             }

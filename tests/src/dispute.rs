@@ -105,7 +105,12 @@ impl Protocol {
 
     pub fn ix_close_dispute(&self, request: &Pubkey, opener: &Pubkey) -> Instruction {
         ix(
-            verity::accounts::CloseDispute { dispute: pda::dispute(request), opener: *opener },
+            verity::accounts::CloseDispute {
+                dispute: pda::dispute(request),
+                opener: *opener,
+                request: *request,
+                output: pda::output(request),
+            },
             verity::instruction::CloseDispute {},
         )
     }

@@ -148,10 +148,12 @@ impl Protocol {
         )
     }
 
+    /// `register_model` by `owner`, approved by the config authority (who must co-sign).
     pub fn ix_register_model(&self, owner: &Pubkey, model_id: u64, params: ModelParams) -> Instruction {
         ix(
             verity::accounts::RegisterModel {
                 owner: *owner,
+                authority: self.authority.pubkey(),
                 config: pda::config(),
                 model: pda::model(model_id),
                 system_program: anchor_lang::system_program::ID,
@@ -246,7 +248,8 @@ impl Protocol {
         let owner = self.env.funded_keypair(crate::SOL).await;
         let id = 100 + self.models.len() as u64;
         let reg = self.ix_register_model(&owner.pubkey(), id, params.clone());
-        self.env.ok(&[reg], &[&owner]).await;
+        let authority = self.authority.insecure_clone();
+        self.env.ok(&[reg], &[&owner, &authority]).await;
         self.models.push(ModelFx { id, key: pda::model(id), owner, params });
         self.models.len() - 1
     }

@@ -129,6 +129,7 @@ impl Protocol {
                 config: pda::config(),
                 request: *request,
                 output: pda::output(request),
+                dispute: pda::dispute(request),
             },
             verity::instruction::CloseRequest {},
         )
@@ -223,6 +224,18 @@ impl Protocol {
         let ix = self.ix_reveal_text(request, op, model, text, tokens);
         let auth = self.operators[op].authority.insecure_clone();
         self.env.ok(&[ix], &[&auth]).await;
+    }
+
+    /// Assigns `request`, then every member commits and reveals `text` (the round is then ready to finalize).
+    pub async fn agree(&mut self, request: &Pubkey, text: &str) -> Vec<usize> {
+        let c = self.assign(request).await;
+        for &op in &c {
+            self.commit(request, op, 0, text).await;
+        }
+        for &op in &c {
+            self.reveal(request, op, 0, text, (4, 9)).await;
+        }
+        c
     }
 
     /// Finalizes `request` (anyone may; the fixture payer cranks it).

@@ -14,6 +14,8 @@ pub mod pda;
 pub mod prop_dispute;
 pub mod prop_settle;
 pub mod prop_world;
+pub mod registry_model;
+pub mod stake_at_risk;
 
 pub use env::{custom_code, events, Env, Pubkey, TxErr, TxOk, SOL};
 pub use fixture::*;

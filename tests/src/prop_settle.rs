@@ -68,6 +68,12 @@ impl World {
         ok
     }
 
+    /// Whether live request `i`'s Output holds its complete result.
+    pub async fn output_complete(&mut self, i: usize) -> bool {
+        let key = pda::output(&self.live[i].key);
+        self.p.env.try_account::<verity::state::Output>(&key).await.is_some_and(|o| o.complete)
+    }
+
     /// Status of live request `i`.
     pub async fn status(&mut self, i: usize) -> RequestStatus {
         self.request(i).await.status
@@ -272,6 +278,22 @@ impl World {
             }
         }
         self.verify().await;
+        // A result's Dispute account (needed by a second-round majority to write the output) closes once the
+        // output is complete or RESULT_KEEP_SLOTS after the resolution: write what is missing, else wait.
+        let mut keep = 0;
+        for i in 0..self.live.len() {
+            let r = self.request(i).await;
+            if r.status != RequestStatus::Finalized {
+                continue;
+            }
+            if !self.output_complete(i).await {
+                self.write_output(i).await;
+            }
+            if !self.output_complete(i).await {
+                keep = keep.max(r.unlock_slot() + verity::constants::RESULT_KEEP_SLOTS + 1);
+            }
+        }
+        self.warp_to(keep).await;
         while !self.live.is_empty() {
             let ok = self.close(0).await;
             self.must("close", ok).await;

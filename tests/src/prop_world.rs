@@ -128,6 +128,7 @@ impl World {
             challengers.push(k);
         }
         let mut ledger = Ledger::default();
+        ledger.params = Some(world_params());
         ledger.lamport_keys.extend(challengers.iter().map(|k| k.pubkey()));
         for m in &p.models {
             ledger.lamport_keys.insert(m.owner.pubkey());

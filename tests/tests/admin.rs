@@ -74,9 +74,10 @@ async fn register_model_validates_its_params() {
         (ModelParams { max_output_tokens: verity::MAX_OUTPUT_TOKENS + 1, ..default_model_params() }, VerityError::InvalidModelLimits),
         (ModelParams { royalty_bps: 5_001, ..default_model_params() }, VerityError::InvalidBps),
     ];
+    let auth = p.authority.insecure_clone();
     for (params, err) in cases {
         let reg = p.ix_register_model(&owner.pubkey(), 7, params);
-        p.env.expect_err(&[reg], &[&owner], err).await;
+        p.env.expect_err(&[reg], &[&owner, &auth], err).await;
     }
     let i = p.add_model(default_model_params()).await;
     let m: verity::Model = p.env.account(&p.models[i].key).await;

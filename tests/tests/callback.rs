@@ -154,3 +154,27 @@ async fn a_failing_callback_cannot_block_settlement_and_is_recorded_as_failed() 
     let deliver = p.ix_deliver_callback(&request, &verity_consumer::ID, vec![]);
     p.env.expect_err(&[deliver], &[], VerityError::CallbackNotPending).await;
 }
+
+/// tests/BUGS.md #8 (verity-consumer): an ask that expires unassigned is refunded to the agent PDA (Verity's
+/// requester), where it used to stay: `reclaim` forwards the refund with the rents, so the asker loses nothing
+/// and the agent holds nothing of it.
+#[tokio::test]
+async fn an_expired_ask_refunds_the_asker_through_reclaim() {
+    // Operators staked but never in force before the ask: nobody can be drawn, the request expires.
+    let mut p = Protocol::new(verity_tests::default_params()).await;
+    p.add_model(verity_tests::default_model_params()).await;
+    let user = p.env.funded_keypair(10 * SOL).await;
+    let agent = consumer::agent();
+    let request = pda::request(&agent, 9);
+    let user0 = p.env.lamports(&user.pubkey()).await;
+    let agent0 = p.env.lamports(&agent).await;
+    p.env.ok(&[p.ix_consumer_ask(&user.pubkey(), 0, 9, PROMPT, 20, DEFAULT_FEE, 64)], &[&user]).await;
+    let r = p.request(&request).await;
+    p.env.warp_to(r.submit_slot + p.params.assign_window + 1).await;
+    p.env.ok(&[p.ix_expire(&request, &agent)], &[]).await;
+    assert_eq!(p.request(&request).await.status, RequestStatus::Expired);
+    assert_eq!(p.env.lamports(&agent).await, agent0 + DEFAULT_FEE, "Verity refunded the fee to its requester");
+    p.env.ok(&[p.ix_consumer_reclaim(&user.pubkey(), &request)], &[&user]).await;
+    assert_eq!(p.env.lamports(&user.pubkey()).await, user0, "the asker got the fee and every rent back");
+    assert_eq!(p.env.lamports(&agent).await, agent0, "nothing of this ask is left in the agent PDA");
+}

@@ -79,7 +79,7 @@ async fn paused_protocol_refuses_new_business() {
     p.env.expect_err(&[ix.clone()], &[&req], VerityError::ProtocolPaused).await;
     let owner = p.env.funded_keypair(SOL).await;
     let reg = p.ix_register_model(&owner.pubkey(), 999, default_model_params());
-    p.env.expect_err(&[reg], &[&owner], VerityError::ProtocolPaused).await;
+    p.env.expect_err(&[reg], &[&owner, &auth], VerityError::ProtocolPaused).await;
     let op = p.env.funded_keypair(SOL).await;
     let reg_op = p.ix_register_operator(&op.pubkey(), 1);
     p.env.expect_err(&[reg_op], &[&op], VerityError::ProtocolPaused).await;

@@ -17,6 +17,15 @@ async fn needs_signature(p: &mut Protocol, ix: solana_instruction::Instruction, 
     p.env.ok(&[ix], &[signer]).await;
 }
 
+/// Two required signers: each one missing is refused (the other signing); both sign: accepted.
+async fn needs_both_signatures(p: &mut Protocol, ix: solana_instruction::Instruction, a: &Keypair, b: &Keypair) {
+    let without_a = strip_signer(ix.clone(), &a.pubkey());
+    p.env.expect_err(&[without_a], &[b], Anchor::AccountNotSigner).await;
+    let without_b = strip_signer(ix.clone(), &b.pubkey());
+    p.env.expect_err(&[without_b], &[a], Anchor::AccountNotSigner).await;
+    p.env.ok(&[ix], &[a, b]).await;
+}
+
 #[tokio::test]
 async fn every_signed_instruction_refuses_a_missing_signature() {
     let mut p = Protocol::standard().await;
@@ -32,7 +41,7 @@ async fn every_signed_instruction_refuses_a_missing_signature() {
     // Model owner.
     let owner = p.env.funded_keypair(SOL).await;
     let ix = p.ix_register_model(&owner.pubkey(), 777, default_model_params());
-    needs_signature(&mut p, ix, &owner).await;
+    needs_both_signatures(&mut p, ix, &owner, &auth).await;
     let ix = p.ix_update_model(&owner.pubkey(), &pda::model(777), default_model_params());
     needs_signature(&mut p, ix, &owner).await;
 

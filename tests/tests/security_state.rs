@@ -71,7 +71,8 @@ async fn initialized_accounts_cannot_be_initialized_again() {
     // register_model with a taken id by someone else (would steal the model's royalties).
     let thief = p.env.funded_keypair(SOL).await;
     let steal = p.ix_register_model(&thief.pubkey(), p.models[0].id, default_model_params());
-    assert_already_in_use(&p.env.expect_fail(&[steal], &[&thief]).await);
+    let auth = p.authority.insecure_clone();
+    assert_already_in_use(&p.env.expect_fail(&[steal], &[&thief, &auth]).await);
     let m: verity::Model = p.env.account(&p.models[0].key).await;
     assert_eq!(m.owner, p.models[0].owner.pubkey());
 

@@ -372,6 +372,31 @@ export type Verity = {
           "relations": [
             "dispute"
           ]
+        },
+        {
+          "name": "request"
+        },
+        {
+          "name": "output",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  111,
+                  117,
+                  116,
+                  112,
+                  117,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
         }
       ],
       "args": []
@@ -459,6 +484,29 @@ export type Verity = {
                   112,
                   117,
                   116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "dispute",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  100,
+                  105,
+                  115,
+                  112,
+                  117,
+                  116,
+                  101
                 ]
               },
               {
@@ -1212,7 +1260,10 @@ export type Verity = {
           "name": "treasury"
         },
         {
-          "name": "treasuryStake"
+          "name": "treasuryStake",
+          "docs": [
+            "checked in `validate`, after the vault exists: `InvalidTreasuryStakeAccount`)."
+          ]
         },
         {
           "name": "tokenProgram",
@@ -1376,6 +1427,16 @@ export type Verity = {
           "name": "owner",
           "writable": true,
           "signer": true
+        },
+        {
+          "name": "authority",
+          "docs": [
+            "The config authority, approving the registration."
+          ],
+          "signer": true,
+          "relations": [
+            "config"
+          ]
         },
         {
           "name": "config",
@@ -3509,6 +3570,41 @@ export type Verity = {
       "code": 6075,
       "name": "wrongCallbackProgram",
       "msg": "Callback program does not match the request's, or is not executable"
+    },
+    {
+      "code": 6076,
+      "name": "stakeLocked",
+      "msg": "Operator must stay slashable until its dispute window is over"
+    },
+    {
+      "code": 6077,
+      "name": "stakeStillDrawable",
+      "msg": "Stake may still be drawn by an assignable request at a weight the vault would no longer hold"
+    },
+    {
+      "code": 6078,
+      "name": "parameterImmutable",
+      "msg": "Parameter cannot change after initialize_config"
+    },
+    {
+      "code": 6079,
+      "name": "outputWriterBusy",
+      "msg": "Another majority member is writing the output; take over only after the hand-over grace"
+    },
+    {
+      "code": 6080,
+      "name": "resultStillNeeded",
+      "msg": "Result still needs this account (output not written or callback pending)"
+    },
+    {
+      "code": 6081,
+      "name": "disputeNotClosed",
+      "msg": "The request's Dispute account must be closed first"
+    },
+    {
+      "code": 6082,
+      "name": "modelNotApproved",
+      "msg": "Model registration needs the config authority's approval"
     }
   ],
   "types": [
@@ -3760,6 +3856,19 @@ export type Verity = {
           {
             "name": "vaultBump",
             "type": "u8"
+          },
+          {
+            "name": "removalFloor",
+            "docs": [
+              "The smallest `min_stake` in force at any slot ≥ `removal_floor_until − assign_window`: until that slot,",
+              "registry removal treats stake below it (not below a raised min stake) as undrawable, since requests and",
+              "disputes drawn with the older, lower min stake may still be assigned."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "removalFloorUntil",
+            "type": "u64"
           }
         ]
       }
@@ -4077,6 +4186,17 @@ export type Verity = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "terms",
+            "docs": [
+              "The request's terms, with the min stake in force at the opening slot (the draw's)."
+            ],
+            "type": {
+              "defined": {
+                "name": "requestTerms"
+              }
+            }
           }
         ]
       }
@@ -5022,9 +5142,17 @@ export type Verity = {
           {
             "name": "lastWriter",
             "docs": [
-              "Member that wrote the last chunk."
+              "Member that wrote the last chunk: the writer; another majority member may take over only after",
+              "`OUTPUT_HANDOVER_SLOTS` slots without a write."
             ],
             "type": "pubkey"
+          },
+          {
+            "name": "lastWriteSlot",
+            "docs": [
+              "Slot of the last write."
+            ],
+            "type": "u64"
           },
           {
             "name": "bump",
@@ -5136,6 +5264,14 @@ export type Verity = {
               "Committees the operator sits on whose request is not finalized yet."
             ],
             "type": "u32"
+          },
+          {
+            "name": "lockedUntil",
+            "docs": [
+              "The operator must stay slashable until this slot (a first-round majority until its dispute window is",
+              "over): no withdraw, no removal from the registry before it."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -5375,6 +5511,17 @@ export type Verity = {
                 "name": "callbackStatus"
               }
             }
+          },
+          {
+            "name": "terms",
+            "docs": [
+              "Slash shares, windows and min stake snapshotted from the config at submit."
+            ],
+            "type": {
+              "defined": {
+                "name": "requestTerms"
+              }
+            }
           }
         ]
       }
@@ -5573,6 +5720,45 @@ export type Verity = {
           }
         ],
         "kind": "struct"
+      }
+    },
+    {
+      "name": "requestTerms",
+      "docs": [
+        "The terms of a request that decide its money and deadlines, snapshotted from the config at submit: later",
+        "`update_config` calls apply only to later requests."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "slashBps",
+            "type": "u16"
+          },
+          {
+            "name": "slashTreasuryBps",
+            "type": "u16"
+          },
+          {
+            "name": "commitWindow",
+            "type": "u64"
+          },
+          {
+            "name": "revealWindow",
+            "type": "u64"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "u64"
+          },
+          {
+            "name": "minStake",
+            "docs": [
+              "Least stake a member of this request's committees must have in force."
+            ],
+            "type": "u64"
+          }
+        ]
       }
     },
     {

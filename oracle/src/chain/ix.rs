@@ -240,5 +240,8 @@ pub fn claim_dispute_reward(request: &Pubkey, authority: &Pubkey) -> Instruction
 }
 
 pub fn close_dispute(request: &Pubkey, opener: &Pubkey) -> Instruction {
-    ix(a::CloseDispute { dispute: pda::dispute(request), opener: *opener }, i::CloseDispute {})
+    ix(
+        a::CloseDispute { dispute: pda::dispute(request), opener: *opener, request: *request, output: pda::output(request) },
+        i::CloseDispute {},
+    )
 }

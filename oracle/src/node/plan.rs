@@ -117,7 +117,7 @@ pub fn next(v: &View) -> Action {
             }
         }
         RequestStatus::Committing | RequestStatus::Revealing => {
-            let (status, reveal_deadline) = effective(r, v.now, v.params.reveal_window);
+            let (status, reveal_deadline) = effective(r, v.now, r.terms.reveal_window);
             let revealing = status == RequestStatus::Revealing;
             let all_revealed = r.status == RequestStatus::Revealing && r.revealed_count == r.committed_count;
             let round = RoundView { revealing, reveal_deadline, all_revealed, now: v.now, job: v.job, serves: v.serves };
@@ -140,7 +140,7 @@ pub fn next(v: &View) -> Action {
             if m.reward == 0 || m.claimed {
                 return if v.output_complete || v.job.is_none() { Action::Done } else { Action::Wait };
             }
-            if v.now >= r.finalized_slot.saturating_add(v.params.dispute_window) {
+            if r.rewards_unlocked(v.now) {
                 Action::Claim
             } else {
                 Action::Wait
@@ -203,7 +203,7 @@ pub fn next_dispute(v: &DisputeView) -> Action {
             }
         }
         DisputePhase::Committing | DisputePhase::Revealing => {
-            let (phase, reveal_deadline) = effective_dispute(d, v.now, v.params.reveal_window);
+            let (phase, reveal_deadline) = effective_dispute(d, v.now, d.terms.reveal_window);
             let revealing = phase == DisputePhase::Revealing;
             let all_revealed = d.phase == DisputePhase::Revealing && d.revealed_count == d.committed_count;
             let round = RoundView { revealing, reveal_deadline, all_revealed, now: v.now, job: v.job, serves: v.serves };
@@ -239,7 +239,12 @@ pub fn next_dispute(v: &DisputeView) -> Action {
                 }
             }
             if d.opener == *v.me {
-                return if d.rewards_claimed >= d.rewards_total { Action::CloseDispute } else { Action::Wait };
+                // A round that decided the result keeps its Dispute account until the output is written (the
+                // program refuses the close before, `ResultStillNeeded`, for RESULT_KEEP_SLOTS).
+                let writes_output = matches!(d.verdict, Verdict::Decided | Verdict::Overturned);
+                let keep_until = d.resolved_slot.saturating_add(verity::constants::RESULT_KEEP_SLOTS);
+                let needed = writes_output && !v.output_complete && v.now <= keep_until;
+                return if d.rewards_claimed >= d.rewards_total && !needed { Action::CloseDispute } else { Action::Wait };
             }
             Action::Done
         }

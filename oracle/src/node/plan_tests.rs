@@ -25,6 +25,7 @@ fn request(status: RequestStatus, members: &[Pubkey]) -> Request {
     r.commit_deadline = 152;
     r.max_tokens = 16;
     r.members = members.iter().map(|k| Member::new(*k)).collect();
+    r.terms = params().terms();
     r
 }
 

@@ -248,6 +248,8 @@ pub struct Reclaim<'info> {
     /// CHECK: its Verity Output (Verity checks it).
     #[account(mut)]
     pub output: UncheckedAccount<'info>,
+    /// CHECK: its Verity Dispute PDA, which must be closed (Verity checks it).
+    pub dispute: UncheckedAccount<'info>,
     /// CHECK: the Verity program.
     #[account(address = verity::ID)]
     pub verity_program: UncheckedAccount<'info>,
@@ -257,12 +259,24 @@ pub struct Reclaim<'info> {
 impl Reclaim<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &mut *ctx.accounts;
+        // An expired or no-consensus request refunded its whole fee to the agent before this close: forward it
+        // too, so nothing of this ask stays in the agent PDA.
+        let refunded = {
+            require_keys_eq!(*a.request.owner, verity::ID, ConsumerError::WrongRequest);
+            let data = a.request.try_borrow_data()?;
+            let request = VerityRequest::try_deserialize(&mut &data[..]).map_err(|_| error!(ConsumerError::WrongRequest))?;
+            match request.status {
+                RequestStatus::Expired | RequestStatus::NoConsensus => request.fee,
+                _ => 0,
+            }
+        };
         let before = a.agent.lamports();
         let accounts = verity::accounts::CloseRequest {
             requester: a.agent.key(),
             config: a.verity_config.key(),
             request: a.request.key(),
             output: a.output.key(),
+            dispute: a.dispute.key(),
         };
         let ix = Instruction {
             program_id: verity::ID,
@@ -274,12 +288,18 @@ impl Reclaim<'_> {
             a.verity_config.to_account_info(),
             a.request.to_account_info(),
             a.output.to_account_info(),
+            a.dispute.to_account_info(),
             a.verity_program.to_account_info(),
         ];
         let bump = [ctx.bumps.agent];
         let seeds: &[&[u8]] = &[AGENT_SEED, &bump];
         invoke_signed(&ix, &infos, &[seeds])?;
-        let returned = a.agent.lamports().checked_sub(before).ok_or(ProgramError::ArithmeticOverflow)?;
+        let returned = a
+            .agent
+            .lamports()
+            .checked_sub(before)
+            .and_then(|r| r.checked_add(refunded))
+            .ok_or(ProgramError::ArithmeticOverflow)?;
         if returned > 0 {
             let cpi = Transfer { from: a.agent.to_account_info(), to: a.asker.to_account_info() };
             transfer(CpiContext::new_with_signer(a.system_program.key(), cpi, &[seeds]), returned)?;

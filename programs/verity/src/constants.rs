@@ -26,6 +26,13 @@ pub const MAX_FEE_SHARE_BPS: u16 = 5_000;
 pub const MAX_OPERATORS: usize = 64;
 /// Models that can ever be registered (served-models is a u64 bitmap indexed by `Model.index`).
 pub const MAX_MODELS: u16 = 64;
+/// Longest window (slots) any parameter may set (≈ 5 days at 400 ms slots).
+pub const MAX_WINDOW_SLOTS: u64 = 1_000_000;
+/// Slots without progress after which another majority member may take over writing an output.
+pub const OUTPUT_HANDOVER_SLOTS: u64 = 20;
+/// Slots after the end of its dispute window (or its second round's resolution) during which only the majority
+/// may complete a result's output and callback; afterwards the request and its Dispute may be closed anyway.
+pub const RESULT_KEEP_SLOTS: u64 = 200;
 /// Largest committee size `k`.
 pub const MAX_COMMITTEE_SIZE: u8 = 7;
 /// Member slots a request reserves: `2 * MAX_COMMITTEE_SIZE + 1` (room for the escalation round of part 2).

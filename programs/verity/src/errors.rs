@@ -155,4 +155,18 @@ pub enum VerityError {
     CallbackWindowOpen, // 6074
     #[msg("Callback program does not match the request's, or is not executable")]
     WrongCallbackProgram,
+    #[msg("Operator must stay slashable until its dispute window is over")]
+    StakeLocked, // 6076
+    #[msg("Stake may still be drawn by an assignable request at a weight the vault would no longer hold")]
+    StakeStillDrawable,
+    #[msg("Parameter cannot change after initialize_config")]
+    ParameterImmutable,
+    #[msg("Another majority member is writing the output; take over only after the hand-over grace")]
+    OutputWriterBusy,
+    #[msg("Result still needs this account (output not written or callback pending)")]
+    ResultStillNeeded,
+    #[msg("The request's Dispute account must be closed first")]
+    DisputeNotClosed, // 6081
+    #[msg("Model registration needs the config authority's approval")]
+    ModelNotApproved,
 }

@@ -21,6 +21,7 @@ pub mod verity {
     use super::*;
 
     // ── config ──
+    #[access_control(ctx.accounts.validate())]
     pub fn initialize_config(ctx: Context<InitializeConfig>, params: ConfigParams) -> Result<()> {
         InitializeConfig::handler(ctx, params)
     }

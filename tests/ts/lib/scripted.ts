@@ -48,12 +48,14 @@ const stateFile = () => join(dirname(localnetPath()), "scripted.json");
 
 async function create(connection: Connection, info: LocalnetInfo): Promise<State> {
   const wallet = readKeypair(info.wallet_keypair);
+  const authority = readKeypair(info.authority_keypair); // approves the model's registration
   const program = programFor(connection, wallet);
   const cfg = await program.account.config.fetch(configPda());
   const modelId = new BN(7_000_000 + Math.floor(Math.random() * 1_000_000));
   await program.methods
     .registerModel(modelId, { name: "ts-scripted", profileHash: SCRIPTED_PROFILE, pricePerToken: new BN(100), maxInputBytes: 512, maxOutputTokens: 64, royaltyBps: 100 })
-    .accountsPartial({ owner: wallet.publicKey, config: configPda(), model: modelPda(modelId) })
+    .accountsPartial({ owner: wallet.publicKey, authority: authority.publicKey, config: configPda(), model: modelPda(modelId) })
+    .signers([authority])
     .rpc();
   const index = (await program.account.model.fetch(modelPda(modelId))).index;
   // k for the first round plus 2k+1 fresh ones for a dispute round (drawn excluding the first committee).

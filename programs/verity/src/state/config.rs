@@ -28,7 +28,32 @@ pub struct ConfigParams {
     pub dispute_bond: u64,
 }
 
+/// The terms of a request that decide its money and deadlines, snapshotted from the config at submit: later
+/// `update_config` calls apply only to later requests.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct RequestTerms {
+    pub slash_bps: u16,
+    pub slash_treasury_bps: u16,
+    pub commit_window: u64,
+    pub reveal_window: u64,
+    pub dispute_window: u64,
+    /// Least stake a member of this request's committees must have in force.
+    pub min_stake: u64,
+}
+
 impl ConfigParams {
+    /// The terms a request submitted now gets.
+    pub fn terms(&self) -> RequestTerms {
+        RequestTerms {
+            slash_bps: self.slash_bps,
+            slash_treasury_bps: self.slash_treasury_bps,
+            commit_window: self.commit_window,
+            reveal_window: self.reveal_window,
+            dispute_window: self.dispute_window,
+            min_stake: self.min_stake,
+        }
+    }
+
     /// Rejects out-of-range parameters.
     pub fn validate(&self) -> Result<()> {
         require!(self.protocol_fee_bps <= MAX_FEE_SHARE_BPS, VerityError::InvalidBps);
@@ -46,6 +71,22 @@ impl ConfigParams {
                 && self.min_stake > 0,
             VerityError::InvalidWindow
         );
+        let windows = [
+            self.assign_window,
+            self.commit_window,
+            self.reveal_window,
+            self.dispute_window,
+            self.unbonding_slots,
+        ];
+        require!(windows.iter().all(|w| *w <= MAX_WINDOW_SLOTS), VerityError::InvalidWindow);
+        Ok(())
+    }
+
+    /// Rejects a change `update_config` may not make: `assign_window` sets the registry's activation delay and
+    /// the history it keeps, so it is fixed at `initialize_config`.
+    pub fn validate_update(&self, old: &ConfigParams) -> Result<()> {
+        self.validate()?;
+        require!(self.assign_window == old.assign_window, VerityError::ParameterImmutable);
         Ok(())
     }
 }
@@ -72,6 +113,11 @@ pub struct Config {
     pub request_count: u64,
     pub bump: u8,
     pub vault_bump: u8,
+    /// The smallest `min_stake` in force at any slot ≥ `removal_floor_until − assign_window`: until that slot,
+    /// registry removal treats stake below it (not below a raised min stake) as undrawable, since requests and
+    /// disputes drawn with the older, lower min stake may still be assigned.
+    pub removal_floor: u64,
+    pub removal_floor_until: u64,
 }
 
 impl Config {
@@ -83,7 +129,27 @@ impl Config {
 
     /// Registry update parameters at slot `now`.
     pub fn registry_clock(&self, now: u64) -> crate::state::RegistryClock {
-        crate::state::RegistryClock { now, assign_window: self.params.assign_window, min_stake: self.params.min_stake }
+        crate::state::RegistryClock { now, assign_window: self.params.assign_window, min_stake: self.removal_min_stake(now) }
+    }
+
+    /// The min stake below which registry removal may treat an entry as undrawable at `now`.
+    pub fn removal_min_stake(&self, now: u64) -> u64 {
+        if now <= self.removal_floor_until {
+            self.params.min_stake.min(self.removal_floor)
+        } else {
+            self.params.min_stake
+        }
+    }
+
+    /// Replaces the parameters at `now` (validated by the caller), remembering the old min stake for as long as
+    /// draws made under it may still be assigned.
+    pub fn set_params(&mut self, params: ConfigParams, now: u64) -> Result<()> {
+        if params.min_stake != self.params.min_stake {
+            self.removal_floor = self.removal_min_stake(now).min(self.params.min_stake);
+            self.removal_floor_until = now.checked_add(self.params.assign_window).ok_or(VerityError::MathOverflow)?;
+        }
+        self.params = params;
+        Ok(())
     }
 
     /// Takes the next model index, failing when all `MAX_MODELS` are used.
@@ -132,6 +198,11 @@ mod tests {
         }
         let p = ConfigParams { commit_window: 0, ..params() };
         assert_eq!(p.validate().unwrap_err(), VerityError::InvalidWindow.into());
+        let p = ConfigParams { dispute_window: MAX_WINDOW_SLOTS + 1, ..params() };
+        assert_eq!(p.validate().unwrap_err(), VerityError::InvalidWindow.into());
+        let p = ConfigParams { assign_window: 11, ..params() };
+        assert_eq!(p.validate_update(&params()).unwrap_err(), VerityError::ParameterImmutable.into());
+        assert!(ConfigParams { min_stake: 9, ..params() }.validate_update(&params()).is_ok());
     }
 
     #[test]
@@ -148,6 +219,8 @@ mod tests {
             request_count: 0,
             bump: 0,
             vault_bump: 0,
+            removal_floor: 0,
+            removal_floor_until: 0,
         };
         for i in 0..64u8 {
             assert_eq!(c.next_model_index().unwrap(), i);

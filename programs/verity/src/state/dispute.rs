@@ -82,6 +82,8 @@ pub struct Dispute {
     pub rewards_total: u64,
     pub rewards_claimed: u64,
     pub bump: u8,
+    /// The request's terms, with the min stake in force at the opening slot (the draw's).
+    pub terms: crate::state::RequestTerms,
 }
 
 /// What `resolve_dispute` must move after `Dispute::resolve`.

@@ -2,6 +2,9 @@
 //! candidate set. Every change to an operator's draw inputs (stake, served models, unbonding) takes effect
 //! `delay = assign_window + 1` slots after it is made, and the draw for a request uses the values in force at its
 //! `submit_slot` — fixed before the seed slot's hash exists, so nobody can grind the committee after seeing it.
+//! A change made while another is pending replaces it but keeps its effective slot (a pending change is never
+//! postponed), and an entry is never removed while it may still be drawn or its operator must stay slashable
+//! (`locked_until`, `open_assignments`).
 use {
     crate::{constants::MAX_OPERATORS, errors::VerityError, state::Operator},
     anchor_lang::prelude::*,
@@ -24,7 +27,16 @@ impl DrawValues {
 
     /// Not drawable for any model.
     fn idle(&self, min_stake: u64) -> bool {
-        self.unbonding || self.stake == 0 || self.stake < min_stake
+        self.unbonding || self.stake == 0 || self.stake < min_stake || self.served_models == 0
+    }
+
+    /// The weight a draw reading these values could give the operator, whatever the min stake.
+    fn drawable_stake(&self) -> u64 {
+        if self.unbonding || self.served_models == 0 {
+            0
+        } else {
+            self.stake
+        }
     }
 
     fn same(&self, o: &DrawValues) -> bool {
@@ -38,7 +50,15 @@ pub struct RegistryClock {
     pub now: u64,
     /// `Config.params.assign_window`; changes take effect `assign_window + 1` slots after they are made.
     pub assign_window: u64,
+    /// The smallest min stake any still-assignable draw may use (`Config::removal_min_stake`).
     pub min_stake: u64,
+}
+
+impl RegistryClock {
+    /// The oldest slot whose values a still-assignable draw may read (`now − assign_window`).
+    pub fn oldest_readable(&self) -> u64 {
+        self.now.saturating_sub(self.assign_window)
+    }
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
@@ -55,6 +75,9 @@ pub struct RegistryEntry {
     pub previous: DrawValues,
     /// Committees the operator sits on whose request is not finalized yet.
     pub open_assignments: u32,
+    /// The operator must stay slashable until this slot (a first-round majority until its dispute window is
+    /// over): no withdraw, no removal from the registry before it.
+    pub locked_until: u64,
 }
 
 impl RegistryEntry {
@@ -96,11 +119,36 @@ impl RegistryEntry {
             // Back to the values in force: any pending change is cancelled.
             self.set_latest(self.current);
         } else if !new.same(&latest) {
-            let delay = clock.assign_window.checked_add(1).ok_or(VerityError::MathOverflow)?;
-            let effective_slot = clock.now.checked_add(delay).ok_or(VerityError::MathOverflow)?;
+            // A pending change (not in force yet) is replaced but keeps its effective slot, which is still in
+            // the future, so no draw whose seed is known can see the difference; otherwise the change takes
+            // effect after the delay.
+            let effective_slot = if self.effective_slot > clock.now {
+                self.effective_slot
+            } else {
+                let delay = clock.assign_window.checked_add(1).ok_or(VerityError::MathOverflow)?;
+                clock.now.checked_add(delay).ok_or(VerityError::MathOverflow)?
+            };
             self.set_latest(DrawValues { effective_slot, ..new });
         }
         Ok(())
+    }
+
+    /// The largest weight any draw still possible at `clock.now` may give the operator: the value sets in force
+    /// at some slot ≥ `now − assign_window` (whatever min stake the draw uses).
+    pub fn max_drawable_stake(&self, clock: &RegistryClock) -> u64 {
+        let oldest = clock.oldest_readable();
+        let mut max = self.values_at(oldest).drawable_stake();
+        for v in [self.current, self.latest()] {
+            if v.effective_slot > oldest {
+                max = max.max(v.drawable_stake());
+            }
+        }
+        max
+    }
+
+    /// Whether the operator is held slashable at `now` (open committees or a lock until a later slot).
+    pub fn held(&self, now: u64) -> bool {
+        self.open_assignments > 0 || now < self.locked_until
     }
 
     fn set_latest(&mut self, v: DrawValues) {
@@ -113,9 +161,9 @@ impl RegistryEntry {
     /// Whether removing the entry cannot change any draw still possible: no open assignments, and not drawable
     /// under any values that requests submitted in the last `assign_window` slots (or later) may read.
     pub fn removable(&self, clock: &RegistryClock) -> bool {
-        let oldest = clock.now.saturating_sub(clock.assign_window);
+        let oldest = clock.oldest_readable();
         let later = |v: &DrawValues| v.effective_slot <= oldest || v.idle(clock.min_stake);
-        self.open_assignments == 0
+        !self.held(clock.now)
             && self.values_at(oldest).idle(clock.min_stake)
             && later(&self.current)
             && later(&self.latest())
@@ -155,11 +203,31 @@ impl OperatorRegistry {
         self.entry_mut(&op.authority)?.schedule(op, clock)
     }
 
-    /// Removes `authority`'s entry (if present) when `removable`; else `OpenAssignments` / `RegistryChangePending`.
+    /// Like [`Self::sync`] for a change that can only make the operator less drawable (a withdraw): an absent
+    /// (evicted) entry is re-added only if the operator is drawable again and there is room, so the change never
+    /// needs a free registry slot.
+    pub fn sync_if_room(&mut self, op: &Operator, clock: &RegistryClock) -> Result<()> {
+        if self.find(&op.authority).is_some() {
+            return self.entry_mut(&op.authority)?.schedule(op, clock);
+        }
+        let books = DrawValues { stake: op.stake, served_models: op.served_models, unbonding: op.unbonding > 0, effective_slot: 0 };
+        if books.idle(clock.min_stake) {
+            return Ok(());
+        }
+        let room = self.entries.len() < MAX_OPERATORS || self.entries.iter().any(|e| e.removable(clock));
+        if room {
+            self.sync(op, clock)?;
+        }
+        Ok(())
+    }
+
+    /// Removes `authority`'s entry (if present) when `removable`; else `OpenAssignments` / `StakeLocked` /
+    /// `RegistryChangePending`.
     pub fn remove(&mut self, authority: &Pubkey, clock: &RegistryClock) -> Result<()> {
         let Some(i) = self.find(authority) else { return Ok(()) };
         let e = self.entries.get(i).ok_or(VerityError::OperatorNotInRegistry)?;
         require!(e.open_assignments == 0, VerityError::OpenAssignments);
+        require!(clock.now >= e.locked_until, VerityError::StakeLocked);
         require!(e.removable(clock), VerityError::RegistryChangePending);
         self.entries.swap_remove(i);
         Ok(())
@@ -174,6 +242,13 @@ impl OperatorRegistry {
             e.open_assignments.checked_sub(1)
         }
         .ok_or(VerityError::MathOverflow)?;
+        Ok(())
+    }
+
+    /// Holds `authority`'s entry (which must be present) slashable until at least `until`.
+    pub fn lock_until(&mut self, authority: &Pubkey, until: u64) -> Result<()> {
+        let e = self.entry_mut(authority)?;
+        e.locked_until = e.locked_until.max(until);
         Ok(())
     }
 
@@ -227,7 +302,9 @@ mod tests {
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..200 {
             let mut r = OperatorRegistry::default();
-            let mut truth: Vec<(u64, u64)> = vec![(0, 0)]; // (effective slot, stake), all values ever in force
+            // (effective slot, (stake, served models)), all values ever in force; the entry starts all zero and
+            // every sync serves model bit 1.
+            let mut truth: Vec<(u64, (u64, u64))> = vec![(0, (0, 0))];
             let mut now = 1;
             for _ in 0..40 {
                 x ^= x << 13;
@@ -236,21 +313,44 @@ mod tests {
                 now += x % 9; // several changes per window, sometimes in the same slot
                 let stake = x % 4;
                 r.sync(&op(a, stake, 0), &clock(now)).unwrap();
-                // Truth: a change made at `now` is in force from now + W + 1 unless replaced before then.
-                // Unchanged books keep a pending change's slot.
-                let pending = truth.last().filter(|t| t.0 > now).map(|t| t.1);
-                if pending != Some(stake) {
+                // Truth: a change made at `now` is in force from now + W + 1; a change replacing a pending one
+                // keeps the pending one's slot (never postponed); going back to the values in force cancels it.
+                let v = (stake, 1);
+                let pending = truth.last().copied().filter(|t| t.0 > now);
+                if pending.map(|t| t.1) != Some(v) {
                     truth.retain(|(eff, _)| *eff <= now);
-                    if truth.last().map(|t| t.1) != Some(stake) {
-                        truth.push((now + W + 1, stake));
+                    if truth.last().map(|t| t.1) != Some(v) {
+                        truth.push((pending.map_or(now + W + 1, |t| t.0), v));
                     }
                 }
                 let e = r.entries[0];
                 for s in now.saturating_sub(W)..=now + 2 * W {
                     let want = truth.iter().rev().find(|(eff, _)| *eff <= s).map(|t| t.1).unwrap();
-                    assert_eq!(e.values_at(s).stake, want, "slot {s} read at {now}");
+                    let got = e.values_at(s);
+                    assert_eq!((got.stake, got.served_models), want, "slot {s} read at {now}");
                 }
             }
+        }
+    }
+
+    /// tests/BUGS.md #8: alternating replacements of a pending change never keep the old values in force.
+    #[test]
+    fn replacing_a_pending_change_never_postpones_it() {
+        let a = Pubkey::new_unique();
+        let mut r = OperatorRegistry::default();
+        r.sync(&op(a, 100, 0), &clock(0)).unwrap();
+        r.sync(&op(a, 0, 100), &clock(20)).unwrap(); // unstake everything: idle from 31
+        for now in (21..200).step_by(3) {
+            let mut o = op(a, 0, 100);
+            o.served_models = (now % 2) as u64;
+            r.sync(&o, &clock(now)).unwrap();
+            let e = r.entries[0];
+            if now >= 31 {
+                assert!(e.values_at(now).unbonding, "old values still in force at {now}");
+            }
+            // Drawable at weight 100 only while a draw may read a slot before 31 (oldest readable = now − 10).
+            let want = if now < 41 { 100 } else { 0 };
+            assert_eq!(e.max_drawable_stake(&clock(now)), want, "at {now}");
         }
     }
 

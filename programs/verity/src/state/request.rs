@@ -181,6 +181,8 @@ pub struct Request {
     /// rewards_total + dispute_paid == fee.
     pub dispute_paid: u64,
     pub callback_status: CallbackStatus,
+    /// Slash shares, windows and min stake snapshotted from the config at submit.
+    pub terms: crate::state::RequestTerms,
 }
 
 impl Request {
@@ -292,19 +294,34 @@ impl Request {
 
     /// Whether rewards may be claimed at `now`: the dispute window is slots [finalized, finalized + window);
     /// after a resolved dispute/escalation (round > 0) no further dispute is possible, so at once.
-    pub fn rewards_unlocked(&self, now: u64, dispute_window: u64) -> bool {
-        self.round > 0 || self.finalized_slot.checked_add(dispute_window).is_some_and(|end| now >= end)
+    pub fn rewards_unlocked(&self, now: u64) -> bool {
+        now >= self.unlock_slot()
+    }
+
+    /// First slot after the dispute window (the resolution slot once a second round has run).
+    pub fn unlock_slot(&self) -> u64 {
+        if self.round > 0 {
+            self.finalized_slot
+        } else {
+            self.finalized_slot.saturating_add(self.terms.dispute_window)
+        }
+    }
+
+    /// Whether the result's majority still has the exclusive right to complete its output (and nobody may close
+    /// what writing it needs): until `RESULT_KEEP_SLOTS` after the dispute window.
+    pub fn result_kept(&self, now: u64) -> bool {
+        self.status == RequestStatus::Finalized && now <= self.unlock_slot().saturating_add(RESULT_KEEP_SLOTS)
     }
 
     /// Whether a challenge may be opened at `now`: Finalized by the first committee, within the dispute window.
-    pub fn check_challengeable(&self, now: u64, dispute_window: u64) -> Result<()> {
+    pub fn check_challengeable(&self, now: u64) -> Result<()> {
         require!(self.round == 0, VerityError::AlreadyDisputed);
         match self.status {
             RequestStatus::Finalized => {}
             RequestStatus::Disputed => return err!(VerityError::AlreadyDisputed),
             _ => return err!(VerityError::NotDisputable),
         }
-        require!(!self.rewards_unlocked(now, dispute_window), VerityError::DisputeWindowClosed);
+        require!(!self.rewards_unlocked(now), VerityError::DisputeWindowClosed);
         Ok(())
     }
 }

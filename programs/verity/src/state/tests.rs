@@ -46,6 +46,7 @@ fn request(k: u8, fee: u64) -> Request {
         output_bump: 0,
         dispute_paid: 0,
         callback_status: CallbackStatus::None,
+        terms: crate::state::RequestTerms::default(),
     }
 }
 
@@ -237,6 +238,7 @@ fn round(r: &Request, kind: DisputeKind, bond: u64, locked_first: u16) -> (Dispu
         rewards_total: 0,
         rewards_claimed: 0,
         bump: 0,
+        terms: crate::state::RequestTerms::default(),
     };
     assert_eq!(d.committee_size, 7);
     d.assign(&members, 32, COMMIT_WINDOW).unwrap();

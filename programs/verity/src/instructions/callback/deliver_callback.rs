@@ -59,7 +59,7 @@ impl<'info> DeliverCallback<'info> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let ready = a.request.status == RequestStatus::Finalized
-            && a.request.rewards_unlocked(now, a.config.params.dispute_window)
+            && a.request.rewards_unlocked(now)
             && a.output.complete;
         require!(ready, VerityError::CallbackNotReady);
         let mut metas = vec![

@@ -26,12 +26,7 @@ impl ExpireCallback<'_> {
         let expired = match a.request.status {
             RequestStatus::NoConsensus | RequestStatus::Expired => true,
             RequestStatus::Finalized => {
-                let unlock = if a.request.round > 0 {
-                    a.request.finalized_slot
-                } else {
-                    a.request.finalized_slot.checked_add(a.config.params.dispute_window).ok_or(VerityError::MathOverflow)?
-                };
-                now > unlock.checked_add(CALLBACK_WINDOW).ok_or(VerityError::MathOverflow)?
+                now > a.request.unlock_slot().checked_add(CALLBACK_WINDOW).ok_or(VerityError::MathOverflow)?
             }
             _ => false,
         };

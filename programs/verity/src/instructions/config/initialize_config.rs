@@ -27,13 +27,24 @@ pub struct InitializeConfig<'info> {
     pub stake_vault: Box<Account<'info, TokenAccount>>,
     /// CHECK: any account; receives protocol fees in lamports (must stay rent-exempt: fund it first).
     pub treasury: UncheckedAccount<'info>,
-    #[account(constraint = treasury_stake.mint == stake_mint.key() @ VerityError::InvalidTreasuryStakeAccount)]
-    pub treasury_stake: Box<Account<'info, TokenAccount>>,
+    /// CHECK: a token account of the stake mint other than the vault (created in this instruction, so it is
+    /// checked in `validate`, after the vault exists: `InvalidTreasuryStakeAccount`).
+    pub treasury_stake: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
 impl InitializeConfig<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require_keys_neq!(self.treasury_stake.key(), self.stake_vault.key(), VerityError::InvalidTreasuryStakeAccount);
+        let info = self.treasury_stake.to_account_info();
+        require_keys_eq!(*info.owner, self.token_program.key(), VerityError::InvalidTreasuryStakeAccount);
+        let data = info.try_borrow_data()?;
+        let ts = TokenAccount::try_deserialize(&mut &data[..]).map_err(|_| error!(VerityError::InvalidTreasuryStakeAccount))?;
+        require_keys_eq!(ts.mint, self.stake_mint.key(), VerityError::InvalidTreasuryStakeAccount);
+        Ok(())
+    }
+
     pub fn handler(ctx: Context<Self>, params: ConfigParams) -> Result<()> {
         params.validate()?;
         let a = &mut *ctx.accounts;
@@ -49,6 +60,8 @@ impl InitializeConfig<'_> {
             request_count: 0,
             bump: ctx.bumps.config,
             vault_bump: ctx.bumps.stake_vault,
+            removal_floor: params.min_stake,
+            removal_floor_until: 0,
         });
         a.registry.set_inner(OperatorRegistry { entries: Vec::new(), bump: ctx.bumps.registry });
         crate::emit_event!(ConfigInitialized {

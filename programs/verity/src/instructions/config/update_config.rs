@@ -1,5 +1,6 @@
 //! `update_config`: the authority replaces the parameters, the treasury and the treasury stake account.
-//! In-flight requests keep the fee shares and committee size they were submitted with.
+//! In-flight requests keep the terms they were submitted with (fee shares, committee size, slash shares,
+//! windows, min stake: `RequestTerms`); `assign_window` is fixed at `initialize_config` (`ParameterImmutable`).
 use {
     crate::{constants::*, errors::VerityError, events::ConfigUpdated, state::*},
     anchor_lang::prelude::*,
@@ -22,9 +23,9 @@ pub struct UpdateConfig<'info> {
 
 impl UpdateConfig<'_> {
     pub fn handler(ctx: Context<Self>, params: ConfigParams) -> Result<()> {
-        params.validate()?;
         let a = &mut *ctx.accounts;
-        a.config.params = params;
+        params.validate_update(&a.config.params)?;
+        a.config.set_params(params, Clock::get()?.slot)?;
         a.config.treasury = a.treasury.key();
         a.config.treasury_stake = a.treasury_stake.key();
         crate::emit_event!(ConfigUpdated { treasury: a.config.treasury, treasury_stake: a.config.treasury_stake, params });

@@ -42,7 +42,7 @@ impl AssignDispute<'_> {
             &a.registry.entries,
             a.dispute.open_slot,
             model_bit,
-            a.config.params.min_stake,
+            a.dispute.terms.min_stake,
             a.dispute.committee_size,
             &seed,
             &first,
@@ -50,7 +50,8 @@ impl AssignDispute<'_> {
         for member in &committee {
             a.registry.adjust_open(member, true)?;
         }
-        a.dispute.assign(&committee, now, a.config.params.commit_window)?;
+        let window = a.dispute.terms.commit_window;
+        a.dispute.assign(&committee, now, window)?;
         a.dispute.seed_slot = seed_slot;
         a.dispute.seed = seed;
         crate::emit_event!(DisputeCommitteeAssigned {

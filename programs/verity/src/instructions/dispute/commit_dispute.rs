@@ -20,7 +20,8 @@ impl CommitDispute<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let i = a.dispute.member_index(&a.operator.key())?;
-        a.dispute.commit(i, commitment, now, a.config.params.reveal_window)?;
+        let window = a.dispute.terms.reveal_window;
+        a.dispute.commit(i, commitment, now, window)?;
         crate::emit_event!(DisputeResultCommitted {
             dispute: a.dispute.key(),
             operator: a.operator.key(),

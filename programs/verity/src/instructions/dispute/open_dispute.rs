@@ -54,15 +54,17 @@ impl OpenDispute<'_> {
         let (kind, bond, original_hash) = match a.request.status {
             RequestStatus::Escalated => (DisputeKind::Escalation, 0, [0; 32]),
             _ => {
-                a.request.check_challengeable(now, p.dispute_window)?;
+                a.request.check_challengeable(now)?;
                 (DisputeKind::Challenge, p.dispute_bond, a.request.winning_hash)
             }
         };
         // A challenge holds the first majority's open assignments, so they cannot withdraw before the verdict.
+        // Every Agreed member is still in the registry: finalize locked its entry until the dispute window ends,
+        // and a locked entry is never removed (`RegistryEntry::removable`).
         let mut locked_first: u16 = 0;
         if kind == DisputeKind::Challenge {
             for (i, m) in a.request.members.iter().enumerate() {
-                if m.outcome == Outcome::Agreed && a.registry.find(&m.operator).is_some() {
+                if m.outcome == Outcome::Agreed {
                     a.registry.adjust_open(&m.operator, true)?;
                     locked_first |= 1u16.checked_shl(u32::try_from(i).map_err(|_| VerityError::MathOverflow)?).unwrap_or(0);
                 }
@@ -96,6 +98,7 @@ impl OpenDispute<'_> {
             rewards_total: 0,
             rewards_claimed: 0,
             bump: ctx.bumps.dispute,
+            terms: RequestTerms { min_stake: p.min_stake, ..a.request.terms },
         });
         if bond > 0 {
             let cpi = Transfer { from: a.challenger.to_account_info(), to: a.dispute.to_account_info() };

@@ -65,7 +65,8 @@ impl<'info> ResolveDispute<'info> {
         let request_key = a.request.key();
         let dispute_key = a.dispute.key();
         let p = a.config.params;
-        a.dispute.open_reveal_if_due(now, p.reveal_window)?;
+        let window = a.dispute.terms.reveal_window;
+        a.dispute.open_reveal_if_due(now, window)?;
         a.dispute.check_resolvable(now, p.assign_window)?;
         // Operator accounts: this round's members, then the locked first-round members.
         let round: Vec<Pubkey> = a.dispute.members.iter().map(|m| m.operator).collect();
@@ -85,7 +86,10 @@ impl<'info> ResolveDispute<'info> {
         let res = {
             let mut books: Vec<&mut Operator> = ops.iter_mut().map(|o| &mut **o).collect();
             let mut first_books: Vec<&mut Operator> = first.iter_mut().map(|o| &mut **o).collect();
-            a.dispute.resolve(&mut a.request, &mut books, &mut first_books, p.slash_bps, p.slash_treasury_bps, now)?
+            {
+                let t = a.dispute.terms;
+                a.dispute.resolve(&mut a.request, &mut books, &mut first_books, t.slash_bps, t.slash_treasury_bps, now)?
+            }
         };
         let clock = a.config.registry_clock(now);
         for op in ops.iter().chain(first.iter()) {

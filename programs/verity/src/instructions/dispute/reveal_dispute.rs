@@ -19,7 +19,8 @@ impl RevealDispute<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let key = a.dispute.key();
-        a.dispute.open_reveal_if_due(now, a.config.params.reveal_window)?;
+        let window = a.dispute.terms.reveal_window;
+        a.dispute.open_reveal_if_due(now, window)?;
         let i = a.dispute.member_index(&a.operator.key())?;
         a.dispute.reveal(&key, i, args.output_hash, args.salt, (args.tokens_in, args.tokens_out), now)?;
         crate::emit_event!(DisputeResultRevealed {

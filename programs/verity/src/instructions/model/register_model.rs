@@ -1,6 +1,8 @@
-//! `register_model`: anyone registers a model (becoming its owner); it gets the next bitmap index.
+//! `register_model`: anyone registers a model (becoming its owner) with the config authority's approval (its
+//! co-signature); it gets the next bitmap index. Indices are never reused (operators' served-models bitmaps
+//! name them), so only the authority can spend the 64 of them: a stranger cannot fill the table.
 use {
-    crate::{constants::*, events::ModelRegistered, state::*},
+    crate::{constants::*, errors::VerityError, events::ModelRegistered, state::*},
     anchor_lang::prelude::*,
 };
 
@@ -9,7 +11,9 @@ use {
 pub struct RegisterModel<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    /// The config authority, approving the registration.
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = authority @ VerityError::ModelNotApproved)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         init,

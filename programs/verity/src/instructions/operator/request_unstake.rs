@@ -1,5 +1,7 @@
 //! `request_unstake`: moves `amount` of stake into unbonding (still slashable; the operator is no longer
-//! drawn until it withdraws). The release slot restarts at now + unbonding_slots.
+//! drawn until it withdraws). The release slot restarts at now + max(unbonding_slots, 2·assign_window + 2): the
+//! unbonding takes effect in the registry after assign_window + 1 slots and draws may read the values before it
+//! for assign_window more, so withdrawing earlier would be refused (`StakeStillDrawable`).
 use {
     crate::{constants::*, errors::VerityError, events::UnstakeRequested, state::*},
     anchor_lang::prelude::*,
@@ -25,7 +27,9 @@ impl RequestUnstake<'_> {
     pub fn handler(ctx: Context<Self>, amount: u64) -> Result<()> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
-        a.operator.start_unbonding(amount, now, a.config.params.unbonding_slots)?;
+        let p = a.config.params;
+        let registry_wait = p.assign_window.checked_mul(2).and_then(|w| w.checked_add(2)).ok_or(VerityError::MathOverflow)?;
+        a.operator.start_unbonding(amount, now, p.unbonding_slots.max(registry_wait))?;
         let clock = a.config.registry_clock(now);
         a.registry.sync(&a.operator, &clock)?;
         let op = &a.operator;

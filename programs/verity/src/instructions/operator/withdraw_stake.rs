@@ -1,5 +1,7 @@
-//! `withdraw_stake`: after the release slot, with no open assignments, pays all unbonding stake from the
-//! vault (the Config PDA signs) to the operator's token account.
+//! `withdraw_stake`: after the release slot, with no open assignments and no lock (a first-round majority
+//! stays slashable until its dispute window is over), pays all unbonding stake from the vault (the Config PDA
+//! signs) to the operator's token account — once no still-assignable draw can read registry values that would
+//! weigh the operator above the stake it keeps. Never needs a free registry slot.
 use {
     crate::{constants::*, errors::VerityError, events::StakeWithdrawn, state::*},
     anchor_lang::prelude::*,
@@ -34,9 +36,17 @@ impl WithdrawStake<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
-        require!(a.registry.open_assignments(&a.operator.authority) == 0, VerityError::OpenAssignments);
+        let clock = a.config.registry_clock(now);
+        let entry = a.registry.find(&a.operator.authority).and_then(|i| a.registry.entries.get(i)).copied();
+        if let Some(e) = entry {
+            require!(e.open_assignments == 0, VerityError::OpenAssignments);
+            require!(now >= e.locked_until, VerityError::StakeLocked);
+        }
         let amount = a.operator.take_unbonded(now)?;
-        a.registry.sync(&a.operator, &a.config.registry_clock(now))?;
+        if let Some(e) = entry {
+            require!(e.max_drawable_stake(&clock) <= a.operator.stake, VerityError::StakeStillDrawable);
+        }
+        a.registry.sync_if_room(&a.operator, &clock)?;
         let bump = [a.config.bump];
         let seeds: &[&[u8]] = &[CONFIG_SEED, &bump];
         let signer = &[seeds];

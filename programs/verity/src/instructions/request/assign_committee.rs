@@ -40,14 +40,15 @@ impl AssignCommittee<'_> {
             &a.registry.entries,
             a.request.submit_slot,
             model_bit,
-            a.config.params.min_stake,
+            a.request.terms.min_stake,
             a.request.committee_size,
             &seed,
         )?;
         for member in &committee {
             a.registry.adjust_open(member, true)?;
         }
-        a.request.assign(&committee, now, a.config.params.commit_window)?;
+        let window = a.request.terms.commit_window;
+        a.request.assign(&committee, now, window)?;
         a.request.seed_slot = seed_slot;
         a.request.seed = seed;
         crate::emit_event!(CommitteeAssigned {

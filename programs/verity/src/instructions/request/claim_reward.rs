@@ -26,7 +26,7 @@ impl ClaimReward<'_> {
         let now = Clock::get()?.slot;
         require!(a.request.status != RequestStatus::Disputed, VerityError::RewardsLocked);
         require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
-        require!(a.request.rewards_unlocked(now, a.config.params.dispute_window), VerityError::RewardsLocked);
+        require!(a.request.rewards_unlocked(now), VerityError::RewardsLocked);
         let i = a.request.member_index(a.operator.key)?;
         let m = a.request.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
         require!(!m.claimed, VerityError::AlreadyClaimed);

@@ -24,7 +24,8 @@ impl CommitResult<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let i = a.request.member_index(&a.operator.key())?;
-        a.request.commit(i, commitment, now, a.config.params.reveal_window)?;
+        let window = a.request.terms.reveal_window;
+        a.request.commit(i, commitment, now, window)?;
         crate::emit_event!(ResultCommitted {
             request: a.request.key(),
             operator: a.operator.key(),

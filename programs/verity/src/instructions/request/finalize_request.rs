@@ -87,19 +87,25 @@ impl<'info> FinalizeRequest<'info> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let request_key = a.request.key();
-        a.request.open_reveal_if_due(now, a.config.params.reveal_window)?;
+        let window = a.request.terms.reveal_window;
+        a.request.open_reveal_if_due(now, window)?;
         a.request.check_finalizable(now)?;
         let authorities: Vec<Pubkey> = a.request.members.iter().map(|m| m.operator).collect();
         let mut ops = load_operators_for(ctx.remaining_accounts, &authorities)?;
-        let p = a.config.params;
+        let t = a.request.terms;
         let s = {
             let mut books: Vec<&mut Operator> = ops.iter_mut().map(|o| &mut **o).collect();
-            a.request.settle(&mut books, p.slash_bps, p.slash_treasury_bps, now)?
+            a.request.settle(&mut books, t.slash_bps, t.slash_treasury_bps, now)?
         };
         let clock = a.config.registry_clock(now);
+        let unlock = a.request.unlock_slot();
         for (op, m) in ops.iter().zip(a.request.members.iter()) {
             a.registry.sync(op, &clock)?;
             a.registry.adjust_open(&m.operator, false)?;
+            // The majority stays slashable until its dispute window is over, whatever it does meanwhile.
+            if m.outcome == Outcome::Agreed {
+                a.registry.lock_until(&m.operator, unlock)?;
+            }
         }
         for &(i, amount, reason) in &s.slashed {
             let op = ops.get(i).ok_or(VerityError::WrongOperatorAccounts)?;

@@ -35,7 +35,8 @@ impl RevealResult<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let request_key = a.request.key();
-        a.request.open_reveal_if_due(now, a.config.params.reveal_window)?;
+        let window = a.request.terms.reveal_window;
+        a.request.open_reveal_if_due(now, window)?;
         let i = a.request.member_index(&a.operator.key())?;
         a.request.reveal(&request_key, i, args.output_hash, args.salt, (args.tokens_in, args.tokens_out), now)?;
         crate::emit_event!(ResultRevealed {

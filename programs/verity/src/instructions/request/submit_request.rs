@@ -138,6 +138,7 @@ impl SubmitRequest<'_> {
             bump: ctx.bumps.request,
             output_bump: ctx.bumps.output,
             dispute_paid: 0,
+            terms: a.config.params.terms(),
             callback_status: if args.callback_program.is_some() { CallbackStatus::Pending } else { CallbackStatus::None },
         });
         a.output.set_inner(Output {
@@ -146,6 +147,7 @@ impl SubmitRequest<'_> {
             total_len: 0,
             complete: false,
             last_writer: Pubkey::default(),
+            last_write_slot: 0,
             bump: ctx.bumps.output,
             data: Vec::new(),
         });

@@ -47,13 +47,14 @@ impl WriteOutput<'_> {
         };
         require!(allowed, VerityError::NotMajorityMember);
         let complete = a.output.write(
+            a.writer.key,
+            Clock::get()?.slot,
             args.offset,
             args.total_len,
             &args.data,
             &a.request.profile_hash,
             &a.request.winning_hash,
         )?;
-        a.output.last_writer = a.writer.key();
         crate::emit_event!(OutputWritten {
             request: a.request.key(),
             writer: a.writer.key(),
