@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/build.sh
 if [ "${1:-}" = deps ]; then verity_deps; exit 0; fi
-verity_build -q
+verity_build
 ARGS=("$@")
 case " $* " in *" --dir "*) ;; *) ARGS=(--dir .localnet "${ARGS[@]}") ;; esac
 exec "$VERITY_TARGET/debug/verity-localnet" "${ARGS[@]}"

@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# The project's test command (README): installs what the tests need, then runs every suite.
+# The project's test command (README): installs what the tests need, then runs every suite. Pass or fail, it ends
+# with scripts/leftovers.sh: no process the suites started may outlive them (so the next run finds free ports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/build.sh   # VERITY_TARGET, VERITY_CARGO_SEL, verity_build (one shared workspace build)
 export VERITY_MODELS_DIR=${VERITY_MODELS_DIR:-$CACHE/verity/models}
 export RUST_LOG=${RUST_LOG:-error}
+export VERITY_RUN=test-$$-$(date +%s)   # inherited by every process the suites start (see scripts/leftovers.sh)
 
 step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+finish() {
+  local rc=$?
+  trap - EXIT
+  step "no process left behind (scripts/leftovers.sh)"
+  bash scripts/leftovers.sh || rc=1
+  step "done (exit status $rc)"
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
 
 step "toolchain"
 cargo --version; rustc --version; python3 --version; node --version; npm --version
@@ -26,5 +38,3 @@ cargo test "${VERITY_CARGO_SEL[@]}"
 
 step "TypeScript: app build + unit tests, IDL-client integration tests and browser e2e against verity localnet"
 VERITY_TS_SKIP_BUILD=1 bash scripts/ts-test.sh
-
-step "done"

@@ -3,8 +3,10 @@
 # production build, then `verity localnet --nodes 3` in the background (test validator + program + 3 staked
 # operators AND their 3 real oracle nodes running SmolLM2, which assign, infer, commit, reveal, finalize and write
 # every request themselves), the IDL-client integration tests, the browser e2e (screenshots in
-# test-results/e2e/), and the localnet is stopped.
+# test-results/e2e/), and the localnet is stopped. Pass or fail, it ends with scripts/leftovers.sh: no process it
+# started may survive it and the ports it used must be free (so a second run passes too).
 #   VERITY_TS_RPC_PORT   localnet RPC port (default 18899; websocket = port + 1)
+#   E2E_PORT             vite preview port of the browser e2e (default 4173)
 #   VERITY_TS_STATE      localnet state dir (default $TMPDIR/verity-ts-localnet; log: <dir>.log)
 #   VERITY_MODELS_DIR    model files (default ~/.cache/verity/models; fetched if missing)
 #   VERITY_TS_SKIP_BUILD=1  do not run scripts/build.sh (the binaries must exist)
@@ -20,7 +22,35 @@ LOG=$STATE.log
 CACHE=${VERITY_CACHE:-$HOME/.cache}
 export VERITY_MODELS_DIR=${VERITY_MODELS_DIR:-$CACHE/verity/models}
 export RUST_LOG=${RUST_LOG:-warn}
+export VERITY_RUN=${VERITY_RUN:-ts-test-$$-$START}   # inherited by every process started here (leftovers.sh)
+E2E_PORT=${E2E_PORT:-4173}
+PORTS=("$PORT" "$((PORT + 1))" "$E2E_PORT")
 step() { printf '\n=== %s (%s, +%ss)\n' "$1" "$(date -u +%H:%M:%S)" "$(( $(date +%s) - START ))"; }
+# The background processes (localnet, stand-in driver) get their own process group (setsid) and are stopped as a
+# whole, so a signal also reaches anything they started; on any exit the leftover check runs.
+LOCALNET_PID= DRIVER_PID=
+stop_group() {  # stop_group PID SIGNAL: signal the group, wait up to 30 s, then SIGKILL it; reap
+  kill "-$2" -- "-$1" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 -- "-$1" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL -- "-$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+stop_localnet() {
+  [ -z "$DRIVER_PID" ] || stop_group "$DRIVER_PID" TERM
+  [ -z "$LOCALNET_PID" ] || stop_group "$LOCALNET_PID" INT
+  DRIVER_PID= LOCALNET_PID=
+}
+finish() {
+  local rc=$?
+  trap - EXIT
+  stop_localnet
+  step "no process left behind (scripts/leftovers.sh, ports ${PORTS[*]})"
+  bash scripts/leftovers.sh "${PORTS[@]}" || rc=1
+  step "done in $(( $(date +%s) - START )) s (exit status $rc)"
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
 
 step "node deps (npm ci)"
 node --version; npm --version
@@ -38,7 +68,7 @@ npm run test:unit -w app
 npx tsc -p tests/ts/tsconfig.json
 
 step "verity binaries (scripts/build.sh: the one shared Rust build; a no-op when fresh) and the model"
-if [ "${VERITY_TS_SKIP_BUILD:-}" != 1 ]; then bash scripts/build.sh -q; fi
+if [ "${VERITY_TS_SKIP_BUILD:-}" != 1 ]; then bash scripts/build.sh; fi
 BIN_DIR=${VERITY_TARGET:-$CACHE/verity-node-target}/debug
 NODES=${VERITY_TS_NODES:-real}
 if [ "$NODES" = real ]; then
@@ -52,20 +82,16 @@ else
   fi
 fi
 
+for p in "${PORTS[@]}"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "port $p is already in use (a leftover of an earlier run?):"; ss -ltnp "sport = :$p" 2>/dev/null || true; exit 1
+  fi
+done
+
 step "${CMD[*]} (background; log $LOG)"
 rm -rf "$STATE"; mkdir -p "$STATE"
-"${CMD[@]}" >"$LOG" 2>&1 &
+setsid "${CMD[@]}" >"$LOG" 2>&1 &
 LOCALNET_PID=$!
-DRIVER_PID=
-stop_localnet() {
-  [ -z "$DRIVER_PID" ] || kill -TERM "$DRIVER_PID" 2>/dev/null || true
-  if kill -0 "$LOCALNET_PID" 2>/dev/null; then
-    kill -INT "$LOCALNET_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$LOCALNET_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$LOCALNET_PID" 2>/dev/null || true
-  fi
-}
-trap stop_localnet EXIT
 # Loading the model and starting the validator take ~10-30 s.
 for _ in $(seq 1 600); do
   [ -s "$STATE/localnet.json" ] && break
@@ -76,7 +102,7 @@ done
 head -4 "$STATE/localnet.json"
 export VERITY_LOCALNET=$STATE/localnet.json
 if [ "$NODES" != real ]; then
-  node --import tsx tests/ts/lib/operator-driver.ts >"$STATE.driver.log" 2>&1 &
+  setsid node --import tsx tests/ts/lib/operator-driver.ts >"$STATE.driver.log" 2>&1 &
   DRIVER_PID=$!
   echo "stand-in nodes: pid $DRIVER_PID, log $STATE.driver.log"
 fi
@@ -85,8 +111,9 @@ step "integration tests (IDL client; requests answered by the $NODES nodes)"
 npm test -w tests/ts
 
 step "browser e2e (playwright-core + /usr/bin/chromium, burner wallet, $NODES nodes)"
-npm run e2e -w tests/ts
+E2E_PORT=$E2E_PORT npm run e2e -w tests/ts
 echo "screenshots: $ROOT/test-results/e2e/"
 ls -1 test-results/e2e/
 
-step "done in $(( $(date +%s) - START )) s"
+step "stopping the localnet"
+stop_localnet

@@ -1,5 +1,7 @@
 //! `Localnet`: a real Agave test validator (JSON-RPC + websocket + faucet) with the Verity program registered as
-//! a native builtin.
+//! a native builtin. Stopping it is quiet: Agave's service threads report their own orderly exit at ERROR level
+//! (`agave_bls_sigverify::bls_sigverifier: packet_receiver disconnected: Exiting.`), so `log` records are muted
+//! while the validator closes ([`QuietClose`]); everything logged before shutdown, errors included, still shows.
 use {
     crate::{
         builtin::{install_syscall_stubs, program_account, register_builtin},
@@ -11,7 +13,7 @@ use {
     solana_net_utils::SocketAddrSpace,
     solana_rpc::rpc::JsonRpcConfig,
     solana_test_validator::{TestValidator, TestValidatorGenesis},
-    std::{net::SocketAddr, path::PathBuf},
+    std::{net::SocketAddr, path::PathBuf, sync::Mutex},
 };
 
 /// How to start the validator.
@@ -25,7 +27,7 @@ pub struct LocalnetOptions {
 
 /// A running validator. Dropping it (or [`Localnet::shutdown`]) stops it.
 pub struct Localnet {
-    validator: TestValidator,
+    validator: QuietClose,
     /// Holds the genesis lamports (500 M SOL) and funds the faucet.
     pub payer: Keypair,
     /// Address of the faucet serving `requestAirdrop`.
@@ -76,7 +78,7 @@ impl Localnet {
         Ok(Localnet {
             rpc_url: validator.rpc_url(),
             ws_url: validator.rpc_pubsub_url(),
-            validator,
+            validator: QuietClose(Some(validator)),
             payer,
             faucet,
         })
@@ -95,5 +97,39 @@ impl Localnet {
     /// Stops the validator (also done on drop).
     pub fn shutdown(self) {
         drop(self.validator);
+    }
+}
+
+/// The validator, closed (on drop) with the `log` facade muted, which is what Agave logs through; the previous
+/// maximum level comes back once every validator closing at that moment is closed.
+struct QuietClose(Option<TestValidator>);
+
+/// Validators closing right now, and the `log` maximum level to restore when none is.
+static CLOSING: Mutex<(usize, log::LevelFilter)> = Mutex::new((0, log::LevelFilter::Off));
+
+impl Drop for QuietClose {
+    fn drop(&mut self) {
+        let Some(validator) = self.0.take() else { return };
+        {
+            let mut closing = CLOSING.lock().unwrap_or_else(|e| e.into_inner());
+            if closing.0 == 0 {
+                closing.1 = log::max_level();
+                log::set_max_level(log::LevelFilter::Off);
+            }
+            closing.0 += 1;
+        }
+        // Restores the level even if closing panics (TestValidator panics when it cannot remove its ledger).
+        struct Unmute;
+        impl Drop for Unmute {
+            fn drop(&mut self) {
+                let mut closing = CLOSING.lock().unwrap_or_else(|e| e.into_inner());
+                closing.0 -= 1;
+                if closing.0 == 0 {
+                    log::set_max_level(closing.1);
+                }
+            }
+        }
+        let _unmute = Unmute;
+        drop(validator);
     }
 }

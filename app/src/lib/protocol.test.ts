@@ -80,7 +80,7 @@ describe("protocol helpers", () => {
     expect(P.outputSpace(100) - P.outputSpace(0)).toBe(100);
     // Sizes come from the IDL (Anchor InitSpace with empty vecs/strings): Member and Output as the program has them.
     expect(P.MEMBER_SPACE).toBe(147);
-    expect(P.outputSpace(0)).toBe(8 + 78);
+    expect(P.outputSpace(0)).toBe(8 + 86); // request, capacity, total_len, complete, last_writer, last_write_slot, bump, data len
   });
 
   it("variant names Anchor's decoded enums", () => {

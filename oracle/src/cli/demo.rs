@@ -1,7 +1,8 @@
 //! `verity demo` (the README's main command): a localnet with 3 nodes, a wallet submits a few prompts, and each
 //! output is printed with its receipt (committee, agreement, tokens, slots, fee split); exits 0 when every request
 //! finalized with its output on chain. `verity bench e2e` measures requests finalized per minute and the
-//! request→finalized latency (slots and seconds) on the same setup.
+//! request→finalized latency (slots and seconds) on the same setup. Both end with an orderly `Cluster::shutdown` (nodes,
+//! then the validator, which closes quietly), so a good run ends on its summary.
 use {
     super::ModelArgs,
     crate::chain::{pda, wallet},
@@ -88,6 +89,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             t0.elapsed().as_secs_f64(),
             sent as f64 / keys.len() as f64
         );
+        cluster.shutdown().await;
         anyhow::ensure!(ok, "not every request finalized");
         Ok(())
     })
@@ -153,6 +155,7 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
             secs[pick(secs.len(), 0.95)],
             slots[pick(slots.len(), 0.95)]
         )?;
+        cluster.shutdown().await;
         Ok(())
     })
 }

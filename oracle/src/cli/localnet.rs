@@ -63,6 +63,7 @@ pub fn run(a: LocalnetArgs) -> Result<()> {
         println!("Try: verity request --localnet-dir {} \"What is the capital of France?\"", a.dir.display());
         tokio::signal::ctrl_c().await?;
         println!("stopping");
+        cluster.shutdown().await;
         Ok(())
     })
 }

@@ -99,6 +99,14 @@ impl Cluster {
     }
 
     /// Kills node `i` at whatever point it is (its task and every step task are aborted).
+    /// Stops every node first (so none reports the validator going away), then the validator (quietly).
+    pub async fn shutdown(mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i).await;
+        }
+        drop(self);
+    }
+
     pub async fn kill(&mut self, i: usize) {
         if let Some(task) = self.nodes.get_mut(i).and_then(|s| s.task.take()) {
             task.abort();

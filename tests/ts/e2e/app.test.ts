@@ -3,13 +3,15 @@
 //! real oracle nodes answer, and checks the finalized output (equal to the Output account, hash check ✓), the
 //! timeline and the receipt on screen; also a rejected transaction (program error name shown) and the
 //! wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the finalized output).
+//! The app is served by vite's preview server in this process (no child process to leave behind); `after` closes
+//! it and the browser, pass or fail.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { preview, type PreviewServer } from "vite";
 import { PublicKey } from "@solana/web3.js";
 import idlJson from "../../../app/src/idl/verity.json";
 import { minimumFee, modelPda, outputPda, variant } from "../../../app/src/lib/protocol";
@@ -24,7 +26,7 @@ const PORT = Number(process.env.E2E_PORT ?? 4173);
 const SHOTS = join(REPO, "test-results", "e2e");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-let server: ChildProcess;
+let server: PreviewServer | undefined;
 let ctx: BrowserContext;
 let page: Page;
 let profile: string;
@@ -36,15 +38,10 @@ before(async () => {
   rmSync(SHOTS, { recursive: true, force: true }); // only this run's screenshots
   mkdirSync(SHOTS, { recursive: true });
   await waitForOperatorsEffective(program);
-  // The production build (npm run build -w app) served by vite preview.
-  server = spawn("npx", ["vite", "preview", "--port", String(PORT), "--strictPort"], { cwd: join(REPO, "app"), stdio: "pipe" });
-  server.stderr?.on("data", (d) => logs.push(String(d)));
-  for (let i = 0; ; i++) {
-    const up = await fetch(`http://127.0.0.1:${PORT}/`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 100) throw new Error(`vite preview did not start: ${logs.join("")}`);
-    await sleep(200);
-  }
+  // The production build (npm run build -w app) served by vite preview (app/vite.config.ts: 127.0.0.1).
+  server = await preview({ root: join(REPO, "app"), logLevel: "warn", preview: { port: PORT, strictPort: true } });
+  const up = await fetch(`http://127.0.0.1:${PORT}/`).then((r) => r.ok, () => false);
+  assert.ok(up, `vite preview is not serving on port ${PORT}`);
   profile = mkdtempSync(join(tmpdir(), "verity-e2e-chromium-"));
   ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 1000 } });
   page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -53,8 +50,8 @@ before(async () => {
 });
 
 after(async () => {
-  await ctx?.close();
-  server?.kill();
+  await ctx?.close().catch((e) => console.error(`closing the browser: ${e}`));
+  await server?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 

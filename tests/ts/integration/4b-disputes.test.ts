@@ -127,7 +127,18 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
     const ev = await feed.waitFor((e) => e.name === "disputeRewardClaimed" && e.data.dispute.equals(dispute) && e.data.operator.equals(m.operator));
     assert.equal(ev.data.amount.toString(), m.reward.toString());
   }
-  await program.methods.closeDispute().accountsPartial({ dispute, opener: wallet.publicKey }).rpc();
+  // The Dispute account stays while the round's majority has not written the overturned output (it writes through
+  // it); then anyone closes it.
+  const close = () => program.methods.closeDispute().accountsPartial({ dispute, opener: wallet.publicKey, request }).rpc();
+  await rejectsWith(close(), "ResultStillNeeded");
+  const bytes = Buffer.from(answer);
+  await plan[0].p.methods
+    .writeOutput({ offset: 0, totalLen: bytes.length, data: bytes })
+    .accountsPartial({ writer: plan[0].kp.publicKey, request, output: outputPda(request) })
+    .remainingAccounts([{ pubkey: dispute, isWritable: false, isSigner: false }])
+    .rpc();
+  assert.equal((await program.account.output.fetch(outputPda(request))).complete, true, "the 2k+1 majority wrote the output");
+  await close();
   assert.equal(await program.account.dispute.fetchNullable(dispute), null);
   for (const n of ["disputeOpened", "disputeCommitteeAssigned", "disputeResultCommitted", "disputeResultRevealed", "disputeClosed"]) {
     await feed.waitFor((e) => e.name === n && (e.data.dispute as PublicKey).equals(dispute));
