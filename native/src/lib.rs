@@ -2,7 +2,7 @@
 //! the example consumer) as a builtin inside Agave's real runtime (program-test 4.2.2 and the JSON-RPC test
 //! validator): shared by `verity-tests` and `verity-localnet`.
 //!
-//! Three gaps are bridged here (see /work/shared/SOLANA-TOOLCHAIN.md):
+//! Three gaps are bridged here (see shared/SOLANA-TOOLCHAIN.md in the steering notes):
 //! 1. Anchor's generated `verity::entry` has tied lifetimes, so [`verity_process_instruction`] re-borrows the
 //!    account slice to fit the runtime's `ProcessInstruction` signature.
 //! 2. Anchor (solana-v3) reads syscall stubs from solana-sysvar 3.x while program-test installs its stubs into
