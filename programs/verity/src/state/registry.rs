@@ -25,6 +25,11 @@ impl DrawValues {
         !self.unbonding && self.stake >= min_stake && self.stake > 0 && self.served_models & model_bit != 0
     }
 
+    /// The draw inputs of `op`'s books (not in force yet: `effective_slot` 0).
+    fn of(op: &Operator) -> DrawValues {
+        DrawValues { stake: op.stake, served_models: op.served_models, unbonding: op.unbonding > 0, effective_slot: 0 }
+    }
+
     /// Not drawable for any model.
     fn idle(&self, min_stake: u64) -> bool {
         self.unbonding || self.stake == 0 || self.stake < min_stake || self.served_models == 0
@@ -109,12 +114,7 @@ impl RegistryEntry {
             self.previous = self.current;
             self.current = latest;
         }
-        let new = DrawValues {
-            stake: op.stake,
-            served_models: op.served_models,
-            unbonding: op.unbonding > 0,
-            effective_slot: 0,
-        };
+        let new = DrawValues::of(op);
         if new.same(&self.current) {
             // Back to the values in force: any pending change is cancelled.
             self.set_latest(self.current);
@@ -210,8 +210,7 @@ impl OperatorRegistry {
         if self.find(&op.authority).is_some() {
             return self.entry_mut(&op.authority)?.schedule(op, clock);
         }
-        let books = DrawValues { stake: op.stake, served_models: op.served_models, unbonding: op.unbonding > 0, effective_slot: 0 };
-        if books.idle(clock.min_stake) {
+        if DrawValues::of(op).idle(clock.min_stake) {
             return Ok(());
         }
         let room = self.entries.len() < MAX_OPERATORS || self.entries.iter().any(|e| e.removable(clock));
