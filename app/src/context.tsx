@@ -5,9 +5,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { AnchorProvider, type Program } from "@coral-xyz/anchor";
 import { useAnchorWallet, useConnection } from "@solana/wallet-adapter-react";
 import type { PublicKey } from "@solana/web3.js";
-import { checkCluster, type ClusterConfig, type ClusterHealth } from "./lib/cluster";
-import { configPda, readOnlyProvider, verityProgram, type Verity } from "./lib/protocol";
-import { explainError, type ExplainedError } from "./lib/errors";
+import type { ClusterConfig } from "./lib/cluster";
+import { checkCluster, type ClusterHealth, configPda, readOnlyProvider, verityProgram, type Verity, explainError, type ExplainedError } from "@verity/sdk";
 
 export interface Notice {
   ok: boolean;

@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import type { IdlAccounts } from "@coral-xyz/anchor";
 import type { PublicKey } from "@solana/web3.js";
 import { useVerity } from "./context";
-import type { Verity } from "./lib/protocol";
+import type { Verity } from "@verity/sdk";
 
 export type ModelAccount = IdlAccounts<Verity>["model"];
 export type OperatorAccount = IdlAccounts<Verity>["operator"];

@@ -1,15 +1,16 @@
 //! Bootstrap of a fresh network (what `verity localnet` does before nodes start): config, stake mint, treasury,
-//! the SmolLM2 model and N staked operators, all through the program's own instruction builders.
+//! the SmolLM2 model and N staked operators, all through the client crate's instruction builders.
 use {
     crate::{chain::Chain, pda},
-    anchor_lang::{prelude::Pubkey, InstructionData, ToAccountMetas},
-    anchor_spl::token::spl_token,
+    anchor_lang::prelude::Pubkey,
     anyhow::{ensure, Context},
-    solana_instruction::Instruction,
     solana_keypair::Keypair,
     solana_signer::Signer,
     verity::state::{ConfigParams, Model, ModelParams},
+    verity_client::{ix as vix, models},
 };
+
+pub use verity_client::ix::ix;
 
 /// Lamports per SOL.
 pub const SOL: u64 = 1_000_000_000;
@@ -17,11 +18,6 @@ pub const SOL: u64 = 1_000_000_000;
 pub const STAKE_DECIMALS: u8 = 6;
 /// One whole stake token in base units.
 pub const STAKE_TOKEN: u64 = 1_000_000;
-
-/// Builds a Verity instruction from Anchor's generated accounts struct and instruction data.
-pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction { program_id: verity::ID, accounts: accounts.to_account_metas(None), data: data.data() }
-}
 
 /// Protocol parameters for CPU inference on a 400 ms-slot localnet: k = 3 (fewer with fewer operators),
 /// ~60 s windows.
@@ -132,36 +128,15 @@ pub async fn bootstrap(chain: &Chain, opts: &BootstrapOptions) -> anyhow::Result
     let stake_mint = chain.create_mint(&mint_authority.pubkey(), STAKE_DECIMALS).await?;
     let treasury_stake = chain.create_token_account(&stake_mint, &treasury.pubkey()).await?;
 
-    let init = ix(
-        verity::accounts::InitializeConfig {
-            authority: authority.pubkey(),
-            config: pda::config(),
-            registry: pda::registry(),
-            stake_mint,
-            stake_vault: pda::stake_vault(),
-            treasury: treasury.pubkey(),
-            treasury_stake,
-            token_program: spl_token::ID,
-            system_program: anchor_lang::system_program::ID,
-        },
-        verity::instruction::InitializeConfig { params: opts.config },
-    );
+    let init =
+        vix::initialize_config(&authority.pubkey(), &stake_mint, &treasury.pubkey(), &treasury_stake, opts.config);
     chain.send(&[init], &[&authority]).await.context("initialize_config")?;
 
     let model = pda::model(opts.model_id);
-    let register = ix(
-        verity::accounts::RegisterModel {
-            owner: model_owner.pubkey(),
-            authority: authority.pubkey(),
-            config: pda::config(),
-            model,
-            system_program: anchor_lang::system_program::ID,
-        },
-        verity::instruction::RegisterModel { model_id: opts.model_id, params: opts.model.clone() },
-    );
+    let register = vix::register_model(&model_owner.pubkey(), &authority.pubkey(), opts.model_id, opts.model.clone());
     chain.send(&[register], &[&model_owner, &authority]).await.context("register_model")?;
     let model_index = chain.account::<Model>(&model).await?.index;
-    let served = 1u64.checked_shl(u32::from(model_index)).context("model index out of range")?;
+    let served = models::bit(model_index).context("model index out of range")?;
 
     let adds = operator_keys.into_iter().map(|k| add_operator(chain, opts, k, &stake_mint, &mint_authority, served));
     let operators = futures_util::future::try_join_all(adds).await?;
@@ -195,31 +170,9 @@ async fn add_operator(
     let owner = authority.pubkey();
     let stake_account = chain.create_funded_token_account(mint, &owner, Some((mint_authority, opts.minted))).await?;
     let operator = pda::operator(&owner);
-    let register = ix(
-        verity::accounts::RegisterOperator {
-            authority: owner,
-            config: pda::config(),
-            registry: pda::registry(),
-            operator,
-            system_program: anchor_lang::system_program::ID,
-        },
-        verity::instruction::RegisterOperator { served_models: served },
-    );
-    let mut ixs = vec![register];
+    let mut ixs = vec![vix::register_operator(&owner, served)];
     if opts.stake > 0 {
-        ixs.push(ix(
-            verity::accounts::Stake {
-                authority: owner,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator,
-                stake_mint: *mint,
-                source: stake_account,
-                stake_vault: pda::stake_vault(),
-                token_program: spl_token::ID,
-            },
-            verity::instruction::Stake { amount: opts.stake },
-        ));
+        ixs.push(vix::stake(&owner, mint, &stake_account, opts.stake));
     }
     chain.send(&ixs, &[&authority]).await.context("register_operator + stake")?;
     Ok(OperatorKeys { authority, stake_account, pda: operator })

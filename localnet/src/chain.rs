@@ -5,22 +5,18 @@ use {
     anchor_spl::token::spl_token,
     anyhow::{anyhow, Context},
     solana_commitment_config::CommitmentConfig,
-    solana_instruction::{error::InstructionError, Instruction},
+    solana_instruction::Instruction,
     solana_keypair::Keypair,
     solana_rpc_client::nonblocking::rpc_client::RpcClient,
     solana_rpc_client_api::client_error::Error as ClientError,
     solana_signature::Signature,
     solana_signer::Signer,
     solana_transaction::Transaction,
-    solana_transaction_error::TransactionError,
 };
 
 /// The custom program error code (`ProgramError::Custom`, e.g. a `VerityError`) a failed transaction returned.
 pub fn custom_code(err: &ClientError) -> Option<u32> {
-    match err.get_transaction_error()? {
-        TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(code),
-        _ => None,
-    }
+    verity_client::tx_error_code(&err.get_transaction_error()?)
 }
 
 /// An RPC connection plus the fee payer used for setup transactions.
@@ -63,7 +59,9 @@ impl Chain {
         for chunk in targets.chunks(8) {
             let ixs: Vec<_> = chunk
                 .iter()
-                .map(|(to, lamports)| solana_system_interface::instruction::transfer(&self.payer.pubkey(), to, *lamports))
+                .map(|(to, lamports)| {
+                    solana_system_interface::instruction::transfer(&self.payer.pubkey(), to, *lamports)
+                })
                 .collect();
             self.send(&ixs, &[]).await.context("funding accounts")?;
         }
@@ -72,8 +70,13 @@ impl Chain {
 
     /// Creates `signers[0]`'s account with `len` bytes owned by `owner`, rent-exempt, then runs `init` in the same
     /// transaction (signed by all of `signers`).
-    async fn create_owned(&self, signers: &[&Keypair], len: usize, owner: &Pubkey, init: Vec<Instruction>)
-        -> anyhow::Result<Pubkey> {
+    async fn create_owned(
+        &self,
+        signers: &[&Keypair],
+        len: usize,
+        owner: &Pubkey,
+        init: Vec<Instruction>,
+    ) -> anyhow::Result<Pubkey> {
         let account = signers.first().context("no account keypair")?.pubkey();
         let rent = self.rpc.get_minimum_balance_for_rent_exemption(len).await.context("rent")?;
         let create = solana_system_interface::instruction::create_account(
@@ -94,7 +97,9 @@ impl Chain {
         let mint = Keypair::new();
         let init = spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), authority, None, decimals)
             .map_err(|e| anyhow!("initialize_mint2: {e}"))?;
-        self.create_owned(&[&mint], spl_token::state::Mint::LEN, &spl_token::ID, vec![init]).await.context("creating a mint")
+        self.create_owned(&[&mint], spl_token::state::Mint::LEN, &spl_token::ID, vec![init])
+            .await
+            .context("creating a mint")
     }
 
     /// Creates a token account of `mint` owned by `owner`.
@@ -104,16 +109,27 @@ impl Chain {
 
     /// Creates a token account of `mint` owned by `owner` and, with `Some((authority, amount))`, mints `amount`
     /// into it in the same transaction.
-    pub async fn create_funded_token_account(&self, mint: &Pubkey, owner: &Pubkey, mint_to: Option<(&Keypair, u64)>)
-        -> anyhow::Result<Pubkey> {
+    pub async fn create_funded_token_account(
+        &self,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        mint_to: Option<(&Keypair, u64)>,
+    ) -> anyhow::Result<Pubkey> {
         let account = Keypair::new();
         let mut ixs = vec![spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), mint, owner)
             .map_err(|e| anyhow!("initialize_account3: {e}"))?];
         let mut signers = vec![&account];
         if let Some((authority, amount)) = mint_to {
             ixs.push(
-                spl_token::instruction::mint_to(&spl_token::ID, mint, &account.pubkey(), &authority.pubkey(), &[], amount)
-                    .map_err(|e| anyhow!("mint_to: {e}"))?,
+                spl_token::instruction::mint_to(
+                    &spl_token::ID,
+                    mint,
+                    &account.pubkey(),
+                    &authority.pubkey(),
+                    &[],
+                    amount,
+                )
+                .map_err(|e| anyhow!("mint_to: {e}"))?,
             );
             signers.push(authority);
         }
@@ -123,8 +139,7 @@ impl Chain {
     }
 
     /// Mints `amount` of `mint` into `dest`, signed by the mint authority.
-    pub async fn mint_to(&self, mint: &Pubkey, authority: &Keypair, dest: &Pubkey, amount: u64)
-        -> anyhow::Result<()> {
+    pub async fn mint_to(&self, mint: &Pubkey, authority: &Keypair, dest: &Pubkey, amount: u64) -> anyhow::Result<()> {
         let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, dest, &authority.pubkey(), &[], amount)
             .map_err(|e| anyhow!("mint_to: {e}"))?;
         self.send(&[ix], &[authority]).await.map(drop)

@@ -3,18 +3,19 @@
 //! model, staked operators) and the `localnet.json` state file clients read.
 //!
 //! Modules: `builtin` (program account, builtin on every bank, syscall stubs), `validator` ([`Localnet`]),
-//! `chain` (RPC setup client), `bootstrap` (protocol setup), `info` (state directory), `pda` (addresses).
+//! `chain` (RPC setup client), `bootstrap` (protocol setup), `info` (state directory); PDAs, instruction
+//! builders and the `localnet.json` types come from `verity-client`.
 pub mod bootstrap;
 pub mod builtin;
 pub mod chain;
 pub mod info;
-pub mod pda;
 pub mod validator;
 
+pub use verity_client::{pda, LocalnetInfo, INFO_FILE};
 pub use {
     bootstrap::{bootstrap, BootstrapOptions, Deployment, OperatorKeys, SOL, STAKE_TOKEN},
     chain::Chain,
-    info::{LocalnetInfo, INFO_FILE},
+    info::write_info,
     validator::{Localnet, LocalnetOptions},
 };
 
@@ -34,6 +35,6 @@ pub async fn launch(dir: &Path, validator: LocalnetOptions, boot: &BootstrapOpti
     let opts = LocalnetOptions { ledger_dir: Some(dir.join("ledger")), ..validator };
     let localnet = Localnet::start(opts).await?;
     let deployment = bootstrap(&localnet.chain(), boot).await?;
-    let info = LocalnetInfo::write(dir, &localnet.rpc_url, &localnet.ws_url, &localnet.faucet.to_string(), &deployment)?;
+    let info = write_info(dir, &localnet.rpc_url, &localnet.ws_url, &localnet.faucet.to_string(), &deployment)?;
     Ok(Network { localnet, deployment, info })
 }

@@ -4,7 +4,8 @@ use {
     anyhow::{bail, Context},
     sha2::{Digest, Sha256},
     std::path::PathBuf,
-    verity_localnet::{info::hex, launch, BootstrapOptions, LocalnetOptions, INFO_FILE},
+    verity_client::hash::hex,
+    verity_localnet::{launch, BootstrapOptions, LocalnetOptions, INFO_FILE},
 };
 
 const USAGE: &str = "usage: verity-localnet --dir <state dir> [--operators N (3)] [--rpc-port P (8899)] \

@@ -25,8 +25,8 @@ use {
         SubmitRequestArgs, VerityError,
     },
     verity_localnet::{
-        bootstrap::ix, chain::custom_code, info::read_keypair, launch, pda, BootstrapOptions, Chain,
-        LocalnetInfo, LocalnetOptions, Network, STAKE_TOKEN,
+        bootstrap::ix, chain::custom_code, info::read_keypair, launch, pda, BootstrapOptions, Chain, LocalnetInfo,
+        LocalnetOptions, Network, STAKE_TOKEN,
     },
 };
 
@@ -73,7 +73,11 @@ fn submit_args(fee: u64) -> SubmitRequestArgs {
     }
 }
 
-fn submit_ix(requester: &Keypair, model: anchor_lang::prelude::Pubkey, args: SubmitRequestArgs) -> solana_instruction::Instruction {
+fn submit_ix(
+    requester: &Keypair,
+    model: anchor_lang::prelude::Pubkey,
+    args: SubmitRequestArgs,
+) -> solana_instruction::Instruction {
     let request = pda::request(&requester.pubkey(), args.nonce);
     ix(
         verity::accounts::SubmitRequest {

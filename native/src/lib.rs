@@ -17,8 +17,7 @@ use {
     },
     solana_program_runtime::{solana_sbpf::vm::ContextObject, stable_log},
     solana_program_test::{
-        invoke_builtin_function, BuiltinFunctionDefinition, EbpfError, EncryptedHostAddressToEbpfVm,
-        InvokeContext,
+        invoke_builtin_function, BuiltinFunctionDefinition, EbpfError, EncryptedHostAddressToEbpfVm, InvokeContext,
     },
     solana_sysvar_v3::program_stubs::SyscallStubs as SyscallStubsV3,
     solana_sysvar_v4::program_stubs as stubs_v4,
@@ -26,11 +25,7 @@ use {
 };
 
 /// The `ProcessInstruction`-shaped entry point of the Verity program.
-pub fn verity_process_instruction(
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
-    data: &[u8],
-) -> ProgramResult {
+pub fn verity_process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     // SAFETY: `verity::entry` ties the slice lifetime to the `AccountInfo` lifetime parameter. The account infos
     // live in the runtime's parameter buffer for the whole instruction, which outlives this call.
     let accounts: &[AccountInfo<'_>] = unsafe { std::mem::transmute(accounts) };

@@ -4,13 +4,16 @@
 //! `inference` holds everything that turns a prompt into a reproducible output hash (model fetch, GGUF
 //! loading, tokenizer, reproducibility profile, batched engine); `chain` (RPC with failover, idempotent sender,
 //! websocket watch, wallet), `store` (redb), `node` (state machine, executor, in-process cluster), `config`
-//! (TOML + env), `metrics` (Prometheus); `cli` holds the `verity` subcommands.
+//! (TOML + env), `defaults` (every timing and default), `metrics` (Prometheus); `cli` holds the `verity`
+//! subcommands.
 
 #[cfg(feature = "node")]
 pub mod chain;
 pub mod cli;
 #[cfg(feature = "node")]
 pub mod config;
+#[cfg(feature = "node")]
+pub mod defaults;
 pub mod inference;
 #[cfg(feature = "node")]
 pub mod metrics;

@@ -68,9 +68,8 @@ fn control_tokens_typed_by_the_user_are_plain_text() {
 #[test]
 fn missing_model_file_says_how_to_fetch() {
     let tmp = tempfile::tempdir().unwrap();
-    let err = load(&SMOLLM2_135M, &tmp.path().join("absent.gguf"), Dtype::F32, &candle_core::Device::Cpu)
-        .err()
-        .unwrap();
+    let err =
+        load(&SMOLLM2_135M, &tmp.path().join("absent.gguf"), Dtype::F32, &candle_core::Device::Cpu).err().unwrap();
     assert!(matches!(err, LoadError::Missing { .. }));
     assert!(err.to_string().contains("verity models fetch"), "{err}");
 }

@@ -100,7 +100,7 @@ fn not_a_zip_is_an_error() {
 #[test]
 fn missing_wheel_file_is_an_io_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let err = fetch(&spec(leak(sha256_hex(PAYLOAD))), &tmp.path().join("m"), Some(&tmp.path().join("nope.whl")))
-        .unwrap_err();
+    let err =
+        fetch(&spec(leak(sha256_hex(PAYLOAD))), &tmp.path().join("m"), Some(&tmp.path().join("nope.whl"))).unwrap_err();
     assert!(matches!(err, FetchError::Io { .. }), "{err:?}");
 }

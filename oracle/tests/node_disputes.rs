@@ -3,7 +3,7 @@
 //! resolve the escalation round, whose majority finalizes the request and writes the honest output; a wallet's
 //! challenge of an honest result is upheld by the fresh committee, which shares the bond; the nodes claim their
 //! second-round rewards and close the Dispute account (rent back to its opener).
-#![cfg(feature = "node")]
+#![cfg(feature = "localnet")]
 mod node_support;
 
 use {
@@ -19,7 +19,7 @@ use {
     verity::state::{Dispute, DisputeKind, DisputePhase, MemberState, Outcome, Request, RequestStatus, Verdict},
     verity_oracle::{
         chain::{ix, pda, wallet, ChainClient},
-        node::engine::{InferFuture, Infer},
+        node::engine::{Infer, InferFuture},
     },
 };
 
@@ -96,7 +96,8 @@ fn nodes_run_escalation_and_challenge_rounds() {
         // 1. Escalation: the first committee splits 1-1-1, the nodes run the 2k+1 round, its majority decides.
         let prompt = format!("{SPLIT} What is 2+2?");
         let key = submit(&chain, &c, &prompt).await;
-        let (r, _) = wait_for(&chain, &key, "escalation", |r, _| r.status == RequestStatus::Escalated || r.round > 0).await;
+        let (r, _) =
+            wait_for(&chain, &key, "escalation", |r, _| r.status == RequestStatus::Escalated || r.round > 0).await;
         eprintln!("escalated:\n{}", wallet::describe(&key, &r, None));
         let (r, d) = wait_for(&chain, &key, "escalation decided", |r, d| {
             r.status == RequestStatus::Finalized && d.is_some_and(|d| d.phase == DisputePhase::Resolved)
@@ -106,13 +107,17 @@ fn nodes_run_escalation_and_challenge_rounds() {
         eprintln!("decided:\n{}\n{d:?}", wallet::describe(&key, &r, None));
         assert_eq!(d.kind, DisputeKind::Escalation);
         assert_eq!(d.verdict, Verdict::Decided);
-        assert_eq!(d.members.len(), 7, "2k+1 second committee");
-        let first: Vec<_> = r.members.iter().map(|m| m.operator).collect();
-        assert!(d.members.iter().all(|m| !first.contains(&m.operator)), "second committee excludes the first");
-        assert!(r.members.iter().all(|m| m.outcome == Outcome::Inconclusive), "{:?}", r.members);
+        assert_eq!(d.committee.members.len(), 7, "2k+1 second committee");
+        let first: Vec<_> = r.committee.members.iter().map(|m| m.operator).collect();
+        assert!(
+            d.committee.members.iter().all(|m| !first.contains(&m.operator)),
+            "second committee excludes the first"
+        );
+        assert!(r.committee.members.iter().all(|m| m.outcome == Outcome::Inconclusive), "{:?}", r.committee.members);
         let honest_text = expected_text(&honest, &prompt).await;
         assert_eq!(r.winning_hash, verity::logic::output_hash(&r.profile_hash, honest_text.as_bytes()));
-        let agreeing = d.members.iter().filter(|m| m.state == MemberState::Revealed && m.output_hash == d.winning_hash);
+        let agreeing =
+            d.committee.members.iter().filter(|m| m.state == MemberState::Revealed && m.output_hash == d.winning_hash);
         assert_eq!(agreeing.count(), 7);
         // A member of the second round's majority writes the output; the nodes claim and close the round.
         let text = wallet::wait_output(&chain, &key, Duration::from_secs(120)).await.unwrap();
@@ -127,7 +132,10 @@ fn nodes_run_escalation_and_challenge_rounds() {
         let r = wallet::wait_final(&chain, &key, Duration::from_secs(300)).await.unwrap();
         assert_eq!(r.status, RequestStatus::Finalized, "{}", wallet::describe(&key, &r, None));
         let bond = c.net.deployment.config.dispute_bond;
-        chain.send("open_dispute", &[ix::open_dispute(&w.pubkey(), &key)], &w).await.expect("challenge opened in the window");
+        chain
+            .send("open_dispute", &[ix::open_dispute(&w.pubkey(), &key)], &w)
+            .await
+            .expect("challenge opened in the window");
         let (r, d) = wait_for(&chain, &key, "challenge resolved", |r, d| {
             r.status != RequestStatus::Disputed && d.is_some_and(|d| d.phase == DisputePhase::Resolved)
         })
@@ -138,9 +146,13 @@ fn nodes_run_escalation_and_challenge_rounds() {
         assert_eq!(d.verdict, Verdict::Upheld);
         assert_eq!(d.opener, w.pubkey());
         assert_eq!(r.status, RequestStatus::Finalized);
-        assert!(r.members.iter().all(|m| m.outcome == Outcome::Agreed && m.slashed == 0));
+        assert!(r.committee.members.iter().all(|m| m.outcome == Outcome::Agreed && m.slashed == 0));
         // The bond is shared by the 7 upholding members (the division's remainder goes to the treasury).
-        assert!(d.members.iter().all(|m| m.outcome == Outcome::Agreed && m.reward == bond / 7), "{:?}", d.members);
+        assert!(
+            d.committee.members.iter().all(|m| m.outcome == Outcome::Agreed && m.reward == bond / 7),
+            "{:?}",
+            d.committee.members
+        );
         assert_eq!(d.rewards_total, bond / 7 * 7);
         // The nodes claim the bond shares; the opener's Dispute account can then be closed (anyone may crank).
         let (_, d) = wait_for(&chain, &key, "bond shares claimed", |_, d| {
@@ -152,7 +164,8 @@ fn nodes_run_escalation_and_challenge_rounds() {
         }
         assert!(dispute_of(&chain, &key).await.is_none());
         // First-round rewards were locked during the challenge and are claimed after it.
-        wait_for(&chain, &key, "first-round rewards claimed", |r, _| r.members.iter().all(|m| m.claimed)).await;
+        wait_for(&chain, &key, "first-round rewards claimed", |r, _| r.committee.members.iter().all(|m| m.claimed))
+            .await;
         for n in &c.nodes {
             assert_eq!(n.metrics.counter("tx_failed"), 0, "{}", n.metrics.render());
         }

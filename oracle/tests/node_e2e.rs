@@ -1,11 +1,12 @@
 //! Over real JSON-RPC against the in-process validator with 3 real-inference nodes: several concurrent requests
 //! all finalize with the engine's output and the protocol's payouts; bad input gets clear errors (client side and
 //! the program's own codes).
-#![cfg(feature = "node")]
+#![cfg(feature = "localnet")]
 mod node_support;
 
 use {
     node_support::*,
+    solana_signer::Signer,
     std::{sync::OnceLock, time::Duration},
     verity::{
         state::{Outcome, Request, RequestStatus},
@@ -15,7 +16,6 @@ use {
         chain::{decode, ix, pda, wallet, ChainError},
         node::{cluster::Cluster, engine::Infer},
     },
-    solana_signer::Signer,
 };
 
 struct Shared {
@@ -55,7 +55,11 @@ fn three_nodes_finalize_concurrent_requests_with_identical_outputs_and_payouts()
             let text = wallet::wait_output(&chain, key, Duration::from_secs(60)).await.unwrap();
             assert_eq!(text, expected_text(&s.engine, prompt).await, "on-chain output = the engine's output");
             assert_eq!(r.winning_hash, verity::logic::output_hash(&r.profile_hash, text.as_bytes()));
-            assert!(r.members.iter().all(|m| m.outcome == Outcome::Agreed && m.output_hash == r.winning_hash));
+            assert!(r
+                .committee
+                .members
+                .iter()
+                .all(|m| m.outcome == Outcome::Agreed && m.output_hash == r.winning_hash));
             assert_eq!(r.receipt.agreement_count, 3);
             // Fee split: royalty and protocol fee by bps, the rest equally to the 3 agreed members.
             let royalty = r.fee * u64::from(r.royalty_bps) / 10_000;
@@ -66,7 +70,11 @@ fn three_nodes_finalize_concurrent_requests_with_identical_outputs_and_payouts()
             // protocol fee + the split's remainder go to the treasury.
             assert!(r.protocol_fee_paid == protocol || r.protocol_fee_paid == protocol + rest % 3, "{r:?}");
             assert_eq!(r.rewards_total, each * 3);
-            assert!(r.members.iter().all(|m| m.reward == each && m.slashed == 0), "{}", wallet::describe(key, &r, None));
+            assert!(
+                r.committee.members.iter().all(|m| m.reward == each && m.slashed == 0),
+                "{}",
+                wallet::describe(key, &r, None)
+            );
             eprintln!("{}", wallet::describe(key, &r, None));
         }
         eprintln!("3 requests finalized in {:.1}s", t.elapsed().as_secs_f64());
@@ -75,12 +83,16 @@ fn three_nodes_finalize_concurrent_requests_with_identical_outputs_and_payouts()
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
             loop {
                 let r: Request = chain.account(key, "Request").await.unwrap();
-                if r.members.iter().all(|m| m.claimed) {
+                if r.committee.members.iter().all(|m| m.claimed) {
                     assert_eq!(r.rewards_claimed, r.rewards_total);
                     assert!(r.rewards_claimed > 0);
                     break;
                 }
-                assert!(tokio::time::Instant::now() < deadline, "rewards not claimed: {}", wallet::describe(key, &r, None));
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "rewards not claimed: {}",
+                    wallet::describe(key, &r, None)
+                );
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
@@ -127,7 +139,11 @@ fn bad_input_gets_clear_errors() {
         let err = chain.send("submit", &[ix::submit(&w.pubkey(), &s.cluster.net.deployment.model, args)], &w).await;
         assert!(matches!(&err, Err(e) if e.is(VerityError::PromptTooLarge)), "{err:?}");
         // Empty prompt and zero max_tokens.
-        assert!(wallet::submit(&chain, &w, &ask(&s.cluster, "")).await.unwrap_err().to_string().contains("empty prompt"));
+        assert!(wallet::submit(&chain, &w, &ask(&s.cluster, ""))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("empty prompt"));
         let mut a = ask(&s.cluster, "hi");
         a.max_tokens = 0;
         assert!(wallet::submit(&chain, &w, &a).await.unwrap_err().to_string().contains("max_tokens"));
@@ -150,7 +166,11 @@ async fn verity_cli(args: Vec<String>) -> (bool, String, String) {
             .env("RUST_LOG", "error")
             .output()
             .expect("verity runs");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     })
     .await
     .unwrap()
@@ -164,7 +184,11 @@ fn wallet_and_operator_cli_against_the_network() {
         // `verity request "prompt"`: submits as the localnet wallet, waits, prints the output; receipt on stderr.
         let prompt = "What color is the sky?";
         let (ok, stdout, stderr) = verity_cli(vec![
-            "request".into(), "--localnet-dir".into(), dir.clone(), "--max-tokens".into(), MAX_TOKENS.to_string(),
+            "request".into(),
+            "--localnet-dir".into(),
+            dir.clone(),
+            "--max-tokens".into(),
+            MAX_TOKENS.to_string(),
             prompt.into(),
         ])
         .await;
@@ -173,22 +197,32 @@ fn wallet_and_operator_cli_against_the_network() {
         assert!(stderr.contains("status Finalized") && stderr.contains("agreement 3/3"), "{stderr}");
         let key = stderr.split_whitespace().skip_while(|w| *w != "request").nth(1).unwrap().trim_end_matches(';');
         // `verity request show <pubkey>`: timeline + receipt + output.
-        let (ok, show, err) = verity_cli(vec!["request".into(), "show".into(), key.into(), "--localnet-dir".into(), dir.clone()]).await;
+        let (ok, show, err) =
+            verity_cli(vec!["request".into(), "show".into(), key.into(), "--localnet-dir".into(), dir.clone()]).await;
         assert!(ok, "{err}");
-        assert!(show.contains("status Finalized") && show.contains("receipt") && show.contains("complete true"), "{show}");
+        assert!(
+            show.contains("status Finalized") && show.contains("receipt") && show.contains("complete true"),
+            "{show}"
+        );
         // A missing account is a clear error, not a panic.
         let missing = anchor_lang::prelude::Pubkey::new_unique().to_string();
-        let (ok, _, err) = verity_cli(vec!["request".into(), "show".into(), missing, "--localnet-dir".into(), dir.clone()]).await;
+        let (ok, _, err) =
+            verity_cli(vec!["request".into(), "show".into(), missing, "--localnet-dir".into(), dir.clone()]).await;
         assert!(!ok && err.contains("not found"), "{err}");
         // `verity operator status|stake` as operator 0 (its keypair and token account from localnet.json).
-        let (ok, before, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
+        let (ok, before, err) =
+            verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
         assert!(ok && before.contains("stake 100000000 "), "{before}{err}");
-        let (ok, out, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "stake".into(), "5".into()]).await;
+        let (ok, out, err) =
+            verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "stake".into(), "5".into()]).await;
         assert!(ok, "{out}{err}");
-        let (ok, after, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
+        let (ok, after, err) =
+            verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
         assert!(ok && after.contains("stake 100000005 "), "{after}{err}");
         // Unstaking more than staked is refused by the program with its own error.
-        let (ok, _, err) = verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir, "unstake".into(), "999999999999".into()]).await;
+        let (ok, _, err) =
+            verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir, "unstake".into(), "999999999999".into()])
+                .await;
         assert!(!ok && err.contains("program error 60"), "{err}");
     });
 }

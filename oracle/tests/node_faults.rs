@@ -2,18 +2,18 @@
 //! windows): a dishonest node is slashed as Minority, a silent node as NoCommit, while each request finalizes; a
 //! node killed after its commit and restarted from its store reveals in time; one whose store was deleted cannot
 //! reveal and is slashed as NoReveal, the request still finalizing with the other two.
-#![cfg(feature = "node")]
+#![cfg(feature = "localnet")]
 mod node_support;
 
 use {
     node_support::*,
+    solana_signer::Signer,
     std::{sync::Arc, time::Duration},
     verity::state::{MemberState, Outcome, Request, RequestStatus},
     verity_oracle::{
         chain::{wallet, ChainClient},
         node::engine::{Corrupt, Infer},
     },
-    solana_signer::Signer,
 };
 
 async fn finalized(chain: &ChainClient, key: &anchor_lang::prelude::Pubkey) -> Request {
@@ -24,7 +24,7 @@ async fn finalized(chain: &ChainClient, key: &anchor_lang::prelude::Pubkey) -> R
 }
 
 fn outcome_of(r: &Request, who: &anchor_lang::prelude::Pubkey) -> (Outcome, u64) {
-    let m = r.members.iter().find(|m| m.operator == *who).expect("member");
+    let m = r.committee.members.iter().find(|m| m.operator == *who).expect("member");
     (m.outcome, m.slashed)
 }
 
@@ -33,7 +33,7 @@ async fn committed(chain: &ChainClient, key: &anchor_lang::prelude::Pubkey, who:
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     loop {
         let r: Request = chain.account(key, "Request").await.unwrap();
-        if r.members.iter().any(|m| m.operator == *who && m.state != MemberState::Assigned) {
+        if r.committee.members.iter().any(|m| m.operator == *who && m.state != MemberState::Assigned) {
             return;
         }
         assert!(tokio::time::Instant::now() < deadline, "no commit: {}", wallet::describe(key, &r, None));

@@ -2,7 +2,7 @@
 //! 503, drop the connection before or after forwarding, or delay a share of calls; one node's first endpoint is
 //! dead. Websockets are off, so the polling fallback drives the nodes. Rounds still finalize, each member
 //! committed and revealed exactly once, and no commit/reveal/claim was executed twice (no double sends landed).
-#![cfg(feature = "node")]
+#![cfg(feature = "localnet")]
 mod node_support;
 
 use {
@@ -46,7 +46,8 @@ async fn faulty_proxy(upstream: String, counts: Arc<Counts>) -> String {
                     }
                     match kind {
                         0 => {
-                            let _ = sock.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n").await;
+                            let _ =
+                                sock.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n").await;
                             continue;
                         }
                         1 => return, // dropped before forwarding
@@ -130,20 +131,28 @@ fn rounds_complete_through_faulty_rpc_without_double_sends() {
             eprintln!("{}", wallet::describe(key, &r, None));
             assert_eq!(r.status, RequestStatus::Finalized);
             assert_eq!(r.receipt.agreement_count, 3);
-            assert!(r.members.iter().all(|m| m.state == MemberState::Revealed && m.outcome == Outcome::Agreed));
+            assert!(r
+                .committee
+                .members
+                .iter()
+                .all(|m| m.state == MemberState::Revealed && m.outcome == Outcome::Agreed));
             wallet::wait_output(&chain, key, Duration::from_secs(120)).await.unwrap();
         }
         let calls = counts.calls.load(Ordering::SeqCst);
         let faults = counts.faults.load(Ordering::SeqCst);
         eprintln!("proxied calls {calls}, faults injected {faults}");
         assert!(faults >= 10, "the proxies must actually have injected faults ({faults} of {calls})");
-        let retries: u64 = c.nodes.iter().map(|n| n.metrics.counter("tx_retries") + n.metrics.counter("rpc_errors")).sum();
+        let retries: u64 =
+            c.nodes.iter().map(|n| n.metrics.counter("tx_retries") + n.metrics.counter("rpc_errors")).sum();
         assert!(retries > 0, "faults must have been retried");
         // No commit or reveal executed twice: a resend of a landed commit/reveal would fail on chain with
         // AlreadyCommitted/AlreadyRevealed (racing cranks of assign/finalize by several nodes may fail harmlessly).
         let rpc = solana_rpc_client::nonblocking::rpc_client::RpcClient::new(upstream);
-        let doubles = [verity::VerityError::AlreadyCommitted, verity::VerityError::AlreadyRevealed,
-            verity::VerityError::AlreadyClaimed];
+        let doubles = [
+            verity::VerityError::AlreadyCommitted,
+            verity::VerityError::AlreadyRevealed,
+            verity::VerityError::AlreadyClaimed,
+        ];
         for n in &c.nodes {
             let sigs = rpc.get_signatures_for_address(&n.keypair.pubkey()).await.unwrap();
             for s in sigs.iter().filter(|s| s.err.is_some()) {

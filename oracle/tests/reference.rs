@@ -38,6 +38,10 @@ fn q4_1_profile_matches_candle_transformers_reference() {
         let l = loaded.model.decode(&[last], &mut [&mut cache]).unwrap();
         got.push(argmax_first(&l[0]).unwrap());
     }
-    eprintln!("reference: {:?}\n     ours: {:?}", loaded.tokenizer.decode(&want, false), loaded.tokenizer.decode(&got, false));
+    eprintln!(
+        "reference: {:?}\n     ours: {:?}",
+        loaded.tokenizer.decode(&want, false),
+        loaded.tokenizer.decode(&got, false)
+    );
     assert_eq!(got, want);
 }

@@ -152,7 +152,8 @@ impl Ledger {
         let mut books = 0u128;
         let mut live_ops = 0;
         for auth in &self.operators {
-            let Some(acct) = snap.get(&pda::operator(auth)).filter(|a| a.owner == verity::ID && !a.data.is_empty()) else {
+            let Some(acct) = snap.get(&pda::operator(auth)).filter(|a| a.owner == verity::ID && !a.data.is_empty())
+            else {
                 if registry.entries.iter().any(|e| e.authority == *auth) {
                     return Err(format!("registry keeps deregistered operator {auth}"));
                 }
@@ -183,9 +184,10 @@ impl Ledger {
             let rent = self.rent(env, acct.data.len()).await;
             let held = acct.lamports.checked_sub(rent).ok_or(format!("request {key} below rent"))?;
             let owed = match r.status {
-                RequestStatus::Pending | RequestStatus::Committing | RequestStatus::Revealing | RequestStatus::Escalated => {
-                    r.fee
-                }
+                RequestStatus::Pending
+                | RequestStatus::Committing
+                | RequestStatus::Revealing
+                | RequestStatus::Escalated => r.fee,
                 RequestStatus::Finalized | RequestStatus::Disputed => {
                     if r.royalty_paid + r.protocol_fee_paid + r.rewards_total + r.dispute_paid != r.fee {
                         return Err(format!("request {key}: fee split {r:?} does not add up"));
@@ -198,7 +200,7 @@ impl Ledger {
                 return Err(format!("request {key} ({:?}) escrows {held}, owes {owed}", r.status));
             }
             if matches!(r.status, RequestStatus::Committing | RequestStatus::Revealing) {
-                for m in &r.members {
+                for m in &r.committee.members {
                     *open.entry(m.operator).or_default() += 1;
                 }
             }
@@ -211,15 +213,18 @@ impl Ledger {
                 let bond = if d.phase == DisputePhase::Resolved { 0 } else { d.bond };
                 let downed = bond + d.rewards_total - d.rewards_claimed;
                 if dheld != downed {
-                    return Err(format!("dispute of {key} ({:?}, {:?}) escrows {dheld}, owes {downed}", d.phase, d.verdict));
+                    return Err(format!(
+                        "dispute of {key} ({:?}, {:?}) escrows {dheld}, owes {downed}",
+                        d.phase, d.verdict
+                    ));
                 }
                 if matches!(d.phase, DisputePhase::Committing | DisputePhase::Revealing) {
-                    for m in &d.members {
+                    for m in &d.committee.members {
                         *open.entry(m.operator).or_default() += 1;
                     }
                 }
                 if d.phase != DisputePhase::Resolved {
-                    for (i, m) in r.members.iter().enumerate() {
+                    for (i, m) in r.committee.members.iter().enumerate() {
                         if d.locked_first & (1u16 << i) != 0 {
                             *open.entry(m.operator).or_default() += 1;
                         }
@@ -238,7 +243,10 @@ impl Ledger {
         for e in &registry.entries {
             let want = open.get(&e.authority).copied().unwrap_or(0);
             if e.open_assignments != want {
-                return Err(format!("{}: open_assignments {} but {want} open committees", e.authority, e.open_assignments));
+                return Err(format!(
+                    "{}: open_assignments {} but {want} open committees",
+                    e.authority, e.open_assignments
+                ));
             }
         }
         if let Some(params) = self.params {

@@ -19,7 +19,17 @@ pub fn answer(request: &Pubkey) -> Pubkey {
 
 impl Protocol {
     /// `verity_consumer::ask`: the user funds a Verity request made by the agent PDA through CPI.
-    pub fn ix_consumer_ask(&self, user: &Pubkey, model: usize, nonce: u64, prompt: &str, max_tokens: u32, fee: u64, capacity: u32) -> Instruction {
+    #[allow(clippy::too_many_arguments)]
+    pub fn ix_consumer_ask(
+        &self,
+        user: &Pubkey,
+        model: usize,
+        nonce: u64,
+        prompt: &str,
+        max_tokens: u32,
+        fee: u64,
+        capacity: u32,
+    ) -> Instruction {
         let request = pda::request(&agent(), nonce);
         Instruction {
             program_id: verity_consumer::ID,

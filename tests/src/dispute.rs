@@ -2,7 +2,7 @@
 //! resolve, claim, close a dispute; deliver/expire a callback) and helpers that drive the 2k+1 round.
 use {
     crate::{
-        fixture::{ix, ix_with, Protocol},
+        fixture::{ix_with, Protocol},
         flow::salt,
         pda,
     },
@@ -14,55 +14,31 @@ use {
         state::{Dispute, Request},
         RevealArgs,
     },
+    verity_client::ix as vix,
 };
 
 impl Protocol {
     pub fn ix_open_dispute(&self, challenger: &Pubkey, request: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::OpenDispute {
-                challenger: *challenger,
-                config: pda::config(),
-                registry: pda::registry(),
-                request: *request,
-                dispute: pda::dispute(request),
-                system_program: anchor_lang::system_program::ID,
-            },
-            verity::instruction::OpenDispute {},
-        )
+        vix::open_dispute(challenger, request)
     }
 
     pub fn ix_assign_dispute(&self, request: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::AssignDispute {
-                config: pda::config(),
-                registry: pda::registry(),
-                request: *request,
-                dispute: pda::dispute(request),
-                slot_hashes: solana_sdk_ids::sysvar::slot_hashes::ID,
-            },
-            verity::instruction::AssignDispute {},
-        )
+        vix::assign_dispute(request)
     }
 
     pub fn ix_commit_dispute(&self, operator: &Pubkey, request: &Pubkey, commitment: [u8; 32]) -> Instruction {
-        ix(
-            verity::accounts::CommitDispute { operator: *operator, config: pda::config(), dispute: pda::dispute(request) },
-            verity::instruction::CommitDispute { commitment },
-        )
+        vix::commit_dispute(operator, request, commitment)
     }
 
     pub fn ix_reveal_dispute(&self, operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruction {
-        ix(
-            verity::accounts::RevealDispute { operator: *operator, config: pda::config(), dispute: pda::dispute(request) },
-            verity::instruction::RevealDispute { args },
-        )
+        vix::reveal_dispute(operator, request, args)
     }
 
     /// The Operator PDAs `resolve_dispute` needs: the round's members, then the locked first-round members.
     pub fn resolve_remaining(r: &Request, d: &Dispute) -> Vec<AccountMeta> {
         let mut extra: Vec<AccountMeta> =
-            d.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
-        for (i, m) in r.members.iter().enumerate() {
+            d.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
+        for (i, m) in r.committee.members.iter().enumerate() {
             if d.locked_first & (1u16 << i) != 0 {
                 extra.push(AccountMeta::new(pda::operator(&m.operator), false));
             }
@@ -70,7 +46,13 @@ impl Protocol {
         extra
     }
 
-    pub fn ix_resolve_dispute_with(&self, request: &Pubkey, r: &Request, d: &Dispute, extra: Vec<AccountMeta>) -> Instruction {
+    pub fn ix_resolve_dispute_with(
+        &self,
+        request: &Pubkey,
+        r: &Request,
+        d: &Dispute,
+        extra: Vec<AccountMeta>,
+    ) -> Instruction {
         ix_with(
             verity::accounts::ResolveDispute {
                 config: pda::config(),
@@ -97,50 +79,33 @@ impl Protocol {
     }
 
     pub fn ix_claim_dispute_reward(&self, request: &Pubkey, operator: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::ClaimDisputeReward { dispute: pda::dispute(request), operator: *operator },
-            verity::instruction::ClaimDisputeReward {},
-        )
+        vix::claim_dispute_reward(request, operator)
     }
 
     pub fn ix_close_dispute(&self, request: &Pubkey, opener: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::CloseDispute {
-                dispute: pda::dispute(request),
-                opener: *opener,
-                request: *request,
-                output: pda::output(request),
-            },
-            verity::instruction::CloseDispute {},
-        )
+        vix::close_dispute(request, opener)
     }
 
     /// `write_output` by a member of the dispute/escalation majority (the Dispute PDA as remaining account).
-    pub fn ix_write_output_dispute(&self, writer: &Pubkey, request: &Pubkey, offset: u32, total_len: u32, data: &[u8]) -> Instruction {
+    pub fn ix_write_output_dispute(
+        &self,
+        writer: &Pubkey,
+        request: &Pubkey,
+        offset: u32,
+        total_len: u32,
+        data: &[u8],
+    ) -> Instruction {
         let mut i = self.ix_write_output(writer, request, offset, total_len, data);
         i.accounts.push(AccountMeta::new_readonly(pda::dispute(request), false));
         i
     }
 
     pub fn ix_deliver_callback(&self, request: &Pubkey, program: &Pubkey, extra: Vec<AccountMeta>) -> Instruction {
-        ix_with(
-            verity::accounts::DeliverCallback {
-                config: pda::config(),
-                request: *request,
-                output: pda::output(request),
-                callback_authority: pda::callback_authority(request),
-                callback_program: *program,
-            },
-            verity::instruction::DeliverCallback {},
-            extra,
-        )
+        vix::deliver_callback(request, program, extra)
     }
 
     pub fn ix_expire_callback(&self, request: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::ExpireCallback { config: pda::config(), request: *request },
-            verity::instruction::ExpireCallback {},
-        )
+        vix::expire_callback(request)
     }
 
     /// The on-chain Dispute of `request`.
@@ -155,7 +120,8 @@ impl Protocol {
         let assign = self.ix_assign_dispute(request);
         self.env.ok(&[assign], &[]).await;
         let d = self.dispute(request).await;
-        d.members
+        d.committee
+            .members
             .iter()
             .map(|m| self.operators.iter().position(|o| o.authority.pubkey() == m.operator).expect("fixture operator"))
             .collect()
@@ -170,7 +136,8 @@ impl Protocol {
 
     pub fn ix_reveal_dispute_text(&self, request: &Pubkey, op: usize, model: usize, text: &str) -> Instruction {
         let auth = self.operators[op].authority.pubkey();
-        let args = RevealArgs { output_hash: self.output_hash(model, text), salt: salt(op), tokens_in: 4, tokens_out: 9 };
+        let args =
+            RevealArgs { output_hash: self.output_hash(model, text), salt: salt(op), tokens_in: 4, tokens_out: 9 };
         self.ix_reveal_dispute(&auth, request, args)
     }
 
@@ -197,7 +164,11 @@ impl Protocol {
     /// Moves past the dispute round's reveal deadline (or commit deadline + reveal window).
     pub async fn pass_dispute_reveal_deadline(&mut self, request: &Pubkey) {
         let d = self.dispute(request).await;
-        let end = if d.reveal_deadline > 0 { d.reveal_deadline } else { d.commit_deadline + self.params.reveal_window };
+        let end = if d.committee.reveal_deadline > 0 {
+            d.committee.reveal_deadline
+        } else {
+            d.committee.commit_deadline + self.params.reveal_window
+        };
         self.env.warp_to(end + 1).await;
     }
 
@@ -212,7 +183,7 @@ impl Protocol {
         }
         let r = self.request(&request).await;
         if r.status == verity::RequestStatus::Committing {
-            self.env.warp_to(r.commit_deadline + 1).await;
+            self.env.warp_to(r.committee.commit_deadline + 1).await;
         }
         for (j, &op) in c.iter().enumerate() {
             if let Some(t) = texts.get(j).copied().flatten() {
@@ -220,7 +191,7 @@ impl Protocol {
             }
         }
         let r = self.request(&request).await;
-        if r.revealed_count != r.committed_count {
+        if r.committee.revealed_count != r.committee.committed_count {
             self.pass_reveal_deadline(&request).await;
         }
         self.finalize(&request).await;
@@ -236,7 +207,7 @@ impl Protocol {
         }
         let dd = self.dispute(request).await;
         if dd.phase == verity::DisputePhase::Committing {
-            self.env.warp_to(dd.commit_deadline + 1).await;
+            self.env.warp_to(dd.committee.commit_deadline + 1).await;
         }
         for (j, &op) in d.iter().enumerate() {
             if let Some(t) = plan.get(j).copied().flatten() {
@@ -244,7 +215,7 @@ impl Protocol {
             }
         }
         let dd = self.dispute(request).await;
-        if dd.revealed_count != dd.committed_count {
+        if dd.committee.revealed_count != dd.committee.committed_count {
             self.pass_dispute_reveal_deadline(request).await;
         }
     }

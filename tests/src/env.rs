@@ -116,10 +116,9 @@ impl Env {
     {
         let want: u32 = expected.into();
         match self.send(ixs, signers).await {
-            Ok(ok) => panic!(
-                "expected {expected:?} ({want}), but the transaction succeeded\nlogs:\n{}",
-                ok.logs.join("\n")
-            ),
+            Ok(ok) => {
+                panic!("expected {expected:?} ({want}), but the transaction succeeded\nlogs:\n{}", ok.logs.join("\n"))
+            }
             Err(e) => assert_eq!(
                 e.custom_code(),
                 Some(want),
@@ -262,7 +261,6 @@ impl Env {
         self.warp_to(now + n.max(1)).await;
     }
 }
-
 
 /// Decodes the events of type `T` in `logs` ("Program data: <base64>" lines, reaching the log collector through
 /// the bridge's `sol_log_data`).

@@ -3,17 +3,15 @@
 use {
     crate::{env::Env, pda},
     anchor_lang::{prelude::Pubkey, InstructionData, ToAccountMetas},
-    anchor_spl::token::spl_token,
     solana_instruction::{AccountMeta, Instruction},
     solana_keypair::Keypair,
     solana_signer::Signer,
     verity::state::{ConfigParams, ModelParams},
+    verity_client::ix as vix,
 };
 
-/// Builds a Verity instruction from Anchor's generated accounts struct and instruction data.
-pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction { program_id: verity::ID, accounts: accounts.to_account_metas(None), data: data.data() }
-}
+/// Builds a Verity instruction from Anchor's generated accounts struct and instruction data (the client crate's).
+pub use verity_client::ix::ix;
 
 /// Same as [`ix`] with extra (remaining) accounts appended.
 pub fn ix_with(accounts: impl ToAccountMetas, data: impl InstructionData, extra: Vec<AccountMeta>) -> Instruction {
@@ -132,115 +130,36 @@ impl Protocol {
     }
 
     pub fn ix_initialize_config(&self, params: ConfigParams) -> Instruction {
-        ix(
-            verity::accounts::InitializeConfig {
-                authority: self.authority.pubkey(),
-                config: pda::config(),
-                registry: pda::registry(),
-                stake_mint: self.stake_mint,
-                stake_vault: pda::stake_vault(),
-                treasury: self.treasury,
-                treasury_stake: self.treasury_stake,
-                token_program: spl_token::ID,
-                system_program: anchor_lang::system_program::ID,
-            },
-            verity::instruction::InitializeConfig { params },
-        )
+        vix::initialize_config(&self.authority.pubkey(), &self.stake_mint, &self.treasury, &self.treasury_stake, params)
     }
 
     /// `register_model` by `owner`, approved by the config authority (who must co-sign).
     pub fn ix_register_model(&self, owner: &Pubkey, model_id: u64, params: ModelParams) -> Instruction {
-        ix(
-            verity::accounts::RegisterModel {
-                owner: *owner,
-                authority: self.authority.pubkey(),
-                config: pda::config(),
-                model: pda::model(model_id),
-                system_program: anchor_lang::system_program::ID,
-            },
-            verity::instruction::RegisterModel { model_id, params },
-        )
+        vix::register_model(owner, &self.authority.pubkey(), model_id, params)
     }
 
     pub fn ix_register_operator(&self, authority: &Pubkey, served_models: u64) -> Instruction {
-        ix(
-            verity::accounts::RegisterOperator {
-                authority: *authority,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator: pda::operator(authority),
-                system_program: anchor_lang::system_program::ID,
-            },
-            verity::instruction::RegisterOperator { served_models },
-        )
+        vix::register_operator(authority, served_models)
     }
 
     pub fn ix_stake(&self, authority: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
-        ix(
-            verity::accounts::Stake {
-                authority: *authority,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator: pda::operator(authority),
-                stake_mint: self.stake_mint,
-                source: *source,
-                stake_vault: pda::stake_vault(),
-                token_program: spl_token::ID,
-            },
-            verity::instruction::Stake { amount },
-        )
+        vix::stake(authority, &self.stake_mint, source, amount)
     }
 
     pub fn ix_request_unstake(&self, authority: &Pubkey, amount: u64) -> Instruction {
-        ix(
-            verity::accounts::RequestUnstake {
-                authority: *authority,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator: pda::operator(authority),
-            },
-            verity::instruction::RequestUnstake { amount },
-        )
+        vix::request_unstake(authority, amount)
     }
 
     pub fn ix_withdraw_stake(&self, authority: &Pubkey, destination: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::WithdrawStake {
-                authority: *authority,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator: pda::operator(authority),
-                stake_mint: self.stake_mint,
-                destination: *destination,
-                stake_vault: pda::stake_vault(),
-                token_program: spl_token::ID,
-            },
-            verity::instruction::WithdrawStake {},
-        )
+        vix::withdraw(authority, &self.stake_mint, destination)
     }
 
     pub fn ix_set_served_models(&self, authority: &Pubkey, served_models: u64) -> Instruction {
-        ix(
-            verity::accounts::SetServedModels {
-                authority: *authority,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator: pda::operator(authority),
-            },
-            verity::instruction::SetServedModels { served_models },
-        )
+        vix::set_served_models(authority, served_models)
     }
 
     pub fn ix_deregister_operator(&self, authority: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::DeregisterOperator {
-                authority: *authority,
-                config: pda::config(),
-                registry: pda::registry(),
-                operator: pda::operator(authority),
-            },
-            verity::instruction::DeregisterOperator {},
-        )
+        vix::deregister_operator(authority)
     }
 
     /// Registers a model with the next free id, owned by a fresh funded keypair. Returns its index in `models`.

@@ -1,8 +1,9 @@
 //! Request lifecycle on a [`Protocol`]: instruction builders for submit → assign → commit → reveal → finalize →
-//! write output → claim → close / expire, and helpers that drive a request through them.
+//! write output → claim → close / expire (the client crate's, PDAs checked against the spec in tests/client.rs),
+//! and helpers that drive a request through them.
 use {
     crate::{
-        fixture::{ix, ix_with, Protocol},
+        fixture::{ix_with, Protocol},
         pda,
     },
     anchor_lang::prelude::Pubkey,
@@ -11,6 +12,7 @@ use {
     solana_keypair::Keypair,
     solana_signer::Signer,
     verity::{state::Request, RevealArgs, SubmitRequestArgs, WriteOutputArgs},
+    verity_client::ix as vix,
 };
 
 /// Default output capacity reserved by test requests.
@@ -42,49 +44,24 @@ pub fn salt(i: usize) -> [u8; 32] {
 
 impl Protocol {
     pub fn ix_submit(&self, requester: &Pubkey, model: &Pubkey, args: SubmitRequestArgs) -> Instruction {
-        let request = pda::request(requester, args.nonce);
-        ix(
-            verity::accounts::SubmitRequest {
-                requester: *requester,
-                config: pda::config(),
-                model: *model,
-                request,
-                output: pda::output(&request),
-                system_program: anchor_lang::system_program::ID,
-            },
-            verity::instruction::SubmitRequest { args },
-        )
+        vix::submit(requester, model, args)
     }
 
     pub fn ix_assign(&self, request: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::AssignCommittee {
-                config: pda::config(),
-                registry: pda::registry(),
-                request: *request,
-                slot_hashes: solana_sdk_ids::sysvar::slot_hashes::ID,
-            },
-            verity::instruction::AssignCommittee {},
-        )
+        vix::assign(request)
     }
 
     pub fn ix_commit(&self, operator: &Pubkey, request: &Pubkey, commitment: [u8; 32]) -> Instruction {
-        ix(
-            verity::accounts::CommitResult { operator: *operator, config: pda::config(), request: *request },
-            verity::instruction::CommitResult { commitment },
-        )
+        vix::commit(operator, request, commitment)
     }
 
     pub fn ix_reveal(&self, operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruction {
-        ix(
-            verity::accounts::RevealResult { operator: *operator, config: pda::config(), request: *request },
-            verity::instruction::RevealResult { args },
-        )
+        vix::reveal(operator, request, args)
     }
 
     /// `finalize_request` with the committee's Operator PDAs (in `members` order) as remaining accounts.
     pub fn ix_finalize(&self, request: &Pubkey, r: &Request) -> Instruction {
-        let extra = r.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
+        let extra = r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
         self.ix_finalize_with(request, r, extra)
     }
 
@@ -108,38 +85,27 @@ impl Protocol {
         )
     }
 
-    pub fn ix_write_output(&self, writer: &Pubkey, request: &Pubkey, offset: u32, total_len: u32, data: &[u8]) -> Instruction {
-        ix(
-            verity::accounts::WriteOutput { writer: *writer, request: *request, output: pda::output(request) },
-            verity::instruction::WriteOutput { args: WriteOutputArgs { offset, total_len, data: data.to_vec() } },
-        )
+    pub fn ix_write_output(
+        &self,
+        writer: &Pubkey,
+        request: &Pubkey,
+        offset: u32,
+        total_len: u32,
+        data: &[u8],
+    ) -> Instruction {
+        vix::write_output(writer, request, WriteOutputArgs { offset, total_len, data: data.to_vec() })
     }
 
     pub fn ix_claim(&self, request: &Pubkey, operator: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::ClaimReward { config: pda::config(), request: *request, operator: *operator },
-            verity::instruction::ClaimReward {},
-        )
+        vix::claim(request, operator)
     }
 
     pub fn ix_close(&self, requester: &Pubkey, request: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::CloseRequest {
-                requester: *requester,
-                config: pda::config(),
-                request: *request,
-                output: pda::output(request),
-                dispute: pda::dispute(request),
-            },
-            verity::instruction::CloseRequest {},
-        )
+        vix::close_request(requester, request)
     }
 
     pub fn ix_expire(&self, request: &Pubkey, requester: &Pubkey) -> Instruction {
-        ix(
-            verity::accounts::ExpireRequest { config: pda::config(), request: *request, requester: *requester },
-            verity::instruction::ExpireRequest {},
-        )
+        vix::expire(request, requester)
     }
 
     /// The on-chain request.
@@ -177,7 +143,8 @@ impl Protocol {
     /// The committee of `request` as indices into `operators` (panics if a member is unknown to the fixture).
     pub async fn committee(&mut self, request: &Pubkey) -> Vec<usize> {
         let r = self.request(request).await;
-        r.members
+        r.committee
+            .members
             .iter()
             .map(|m| {
                 self.operators
@@ -208,7 +175,14 @@ impl Protocol {
     }
 
     /// The reveal instruction of operator `op` for `text` (salt `salt(op)`), reporting (tokens_in, tokens_out).
-    pub fn ix_reveal_text(&self, request: &Pubkey, op: usize, model: usize, text: &str, tokens: (u32, u32)) -> Instruction {
+    pub fn ix_reveal_text(
+        &self,
+        request: &Pubkey,
+        op: usize,
+        model: usize,
+        text: &str,
+        tokens: (u32, u32),
+    ) -> Instruction {
         let auth = self.operators[op].authority.pubkey();
         let args = RevealArgs {
             output_hash: self.output_hash(model, text),
@@ -248,7 +222,11 @@ impl Protocol {
     /// Moves past the reveal deadline of `request` (or its commit deadline + reveal window if still committing).
     pub async fn pass_reveal_deadline(&mut self, request: &Pubkey) {
         let r = self.request(request).await;
-        let end = if r.reveal_deadline > 0 { r.reveal_deadline } else { r.commit_deadline + self.params.reveal_window };
+        let end = if r.committee.reveal_deadline > 0 {
+            r.committee.reveal_deadline
+        } else {
+            r.committee.commit_deadline + self.params.reveal_window
+        };
         self.env.warp_to(end + 1).await;
     }
 

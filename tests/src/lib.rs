@@ -1,14 +1,14 @@
 //! Native-runtime glue and test harness for running the Verity program inside solana-program-test:
 //! `native` (builtin + syscall bridge), `env` (bank + helpers), `pda` (addresses, hashes), `fixture` (setups).
 pub mod admin;
+pub mod attack;
 pub mod conservation;
 pub mod consumer;
 pub mod dispute;
-pub mod attack;
 pub mod env;
 pub mod fixture;
-pub mod model_check;
 pub mod flow;
+pub mod model_check;
 pub mod native;
 pub mod pda;
 pub mod prop_dispute;

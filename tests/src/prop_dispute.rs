@@ -35,7 +35,7 @@ impl World {
         self.pin_seed(d.open_slot, d.phase == DisputePhase::Open).await;
         let ix = self.p.ix_assign_dispute(&self.live[i].key);
         if self.send("assign_dispute", &[ix], &[]).await {
-            let k = self.dispute_of(i).await.map_or(0, |d| d.members.len());
+            let k = self.dispute_of(i).await.map_or(0, |d| d.committee.members.len());
             self.live[i].dplan = self.behaviours(k);
         }
     }
@@ -45,20 +45,28 @@ impl World {
         let Some(d) = self.dispute_of(i).await else { return };
         let r = self.request(i).await;
         let dkey = pda::dispute(&self.live[i].key);
-        for j in 0..d.members.len() {
-            if d.members[j].state != MemberState::Assigned || !self.rng.chance(70) {
+        for j in 0..d.committee.members.len() {
+            if d.committee.members[j].state != MemberState::Assigned || !self.rng.chance(70) {
                 continue;
             }
             let b = self.live[i].dplan.get(j).copied().unwrap_or(Behaviour::Honest);
-            let who = d.members[j].operator;
-            let own = |text: &str| pda::commitment(&dkey, &who, &pda::output_hash(&r.profile_hash, text), &Self::salt(&dkey, j));
+            let who = d.committee.members[j].operator;
+            let own = |text: &str| {
+                pda::commitment(&dkey, &who, &pda::output_hash(&r.profile_hash, text), &Self::salt(&dkey, j))
+            };
             let commitment = match b {
                 Behaviour::Silent => continue,
-                Behaviour::Copier => d.members.iter().find(|m| m.state != MemberState::Assigned).map_or(own(ANSWER), |m| m.commitment),
+                Behaviour::Copier => d
+                    .committee
+                    .members
+                    .iter()
+                    .find(|m| m.state != MemberState::Assigned)
+                    .map_or(own(ANSWER), |m| m.commitment),
                 _ => own(Self::text(b)),
             };
             let signer = self.member_key(&who);
-            self.send("commit_dispute", &[self.p.ix_commit_dispute(&who, &self.live[i].key, commitment)], &[&signer]).await;
+            self.send("commit_dispute", &[self.p.ix_commit_dispute(&who, &self.live[i].key, commitment)], &[&signer])
+                .await;
         }
     }
 
@@ -67,18 +75,19 @@ impl World {
         let Some(d) = self.dispute_of(i).await else { return };
         let r = self.request(i).await;
         let dkey = pda::dispute(&self.live[i].key);
-        for j in 0..d.members.len() {
-            if d.members[j].state != MemberState::Committed || !self.rng.chance(70) {
+        for j in 0..d.committee.members.len() {
+            if d.committee.members[j].state != MemberState::Committed || !self.rng.chance(70) {
                 continue;
             }
             let b = self.live[i].dplan.get(j).copied().unwrap_or(Behaviour::Honest);
             let (text, salt) = match b {
                 Behaviour::NoReveal => continue,
-                Behaviour::Copier => (ANSWER, Self::salt(&dkey, (j + 1) % d.members.len())),
+                Behaviour::Copier => (ANSWER, Self::salt(&dkey, (j + 1) % d.committee.members.len())),
                 _ => (Self::text(b), Self::salt(&dkey, j)),
             };
-            let args = RevealArgs { output_hash: pda::output_hash(&r.profile_hash, text), salt, tokens_in: 3, tokens_out: 1 };
-            let who = d.members[j].operator;
+            let args =
+                RevealArgs { output_hash: pda::output_hash(&r.profile_hash, text), salt, tokens_in: 3, tokens_out: 1 };
+            let who = d.committee.members[j].operator;
             let signer = self.member_key(&who);
             self.send("reveal_dispute", &[self.p.ix_reveal_dispute(&who, &self.live[i].key, args)], &[&signer]).await;
         }
@@ -101,7 +110,7 @@ impl World {
     /// Claims the reward of a random member of the second round (possibly nothing owed / unresolved / claimed).
     pub async fn claim_dispute(&mut self, i: usize) {
         let Some(d) = self.dispute_of(i).await else { return };
-        let Some(m) = self.rng.pick(&d.members).copied() else { return };
+        let Some(m) = self.rng.pick(&d.committee.members).copied() else { return };
         let ix = self.p.ix_claim_dispute_reward(&self.live[i].key, &m.operator);
         self.send("claim_dispute", &[ix], &[]).await;
     }
@@ -141,7 +150,9 @@ impl World {
                 // Lies are challenged mostly; after the window the attempt is refused (DisputeWindowClosed).
                 (RequestStatus::Finalized, 0) => self.rng.chance(if lie { 90 } else { 40 }),
                 // A second dispute of the same request is refused (AlreadyDisputed).
-                (RequestStatus::Finalized | RequestStatus::Disputed | RequestStatus::Escalated, _) => self.rng.chance(10),
+                (RequestStatus::Finalized | RequestStatus::Disputed | RequestStatus::Escalated, _) => {
+                    self.rng.chance(10)
+                }
                 _ => false,
             };
             if open {
@@ -164,7 +175,7 @@ impl World {
         let mut target = now;
         for i in 0..self.live.len() {
             if let Some(d) = self.dispute_of(i).await.filter(|d| d.phase == DisputePhase::Committing) {
-                target = target.max(d.commit_deadline + 1);
+                target = target.max(d.committee.commit_deadline + 1);
             }
         }
         if target > now && self.rng.chance(70) {
@@ -173,7 +184,11 @@ impl World {
         }
         for _ in 0..3 {
             for i in 0..self.live.len() {
-                if self.dispute_of(i).await.is_some_and(|d| d.phase != DisputePhase::Open && d.phase != DisputePhase::Resolved) {
+                if self
+                    .dispute_of(i)
+                    .await
+                    .is_some_and(|d| d.phase != DisputePhase::Open && d.phase != DisputePhase::Resolved)
+                {
                     self.reveal_dispute(i).await;
                 }
             }
@@ -192,8 +207,12 @@ impl World {
                 (RequestStatus::Escalated, None) => r.finalized_slot + prm.assign_window + 1,
                 (_, Some(d)) => match d.phase {
                     DisputePhase::Open => d.open_slot + prm.assign_window + 1,
-                    DisputePhase::Committing | DisputePhase::Revealing if d.reveal_deadline > 0 => d.reveal_deadline + 1,
-                    DisputePhase::Committing | DisputePhase::Revealing => d.commit_deadline + prm.reveal_window + 1,
+                    DisputePhase::Committing | DisputePhase::Revealing if d.committee.reveal_deadline > 0 => {
+                        d.committee.reveal_deadline + 1
+                    }
+                    DisputePhase::Committing | DisputePhase::Revealing => {
+                        d.committee.commit_deadline + prm.reveal_window + 1
+                    }
                     DisputePhase::Resolved => 0,
                 },
                 _ => 0,
@@ -225,7 +244,7 @@ impl World {
                 self.write_output(i).await;
             }
             let Some(d) = self.dispute_of(i).await else { continue };
-            for m in d.members.iter().filter(|m| m.reward > 0 && !m.claimed) {
+            for m in d.committee.members.iter().filter(|m| m.reward > 0 && !m.claimed) {
                 let ix = self.p.ix_claim_dispute_reward(&self.live[i].key, &m.operator);
                 let ok = self.send("claim_dispute", &[ix], &[]).await;
                 self.must("claim_dispute", ok).await;

@@ -15,7 +15,7 @@ impl World {
     /// Claims the reward of a random member of live request `i` (possibly nothing owed / locked / claimed).
     pub async fn claim(&mut self, i: usize) {
         let r = self.request(i).await;
-        let Some(m) = self.rng.pick(&r.members).copied() else { return };
+        let Some(m) = self.rng.pick(&r.committee.members).copied() else { return };
         let ix = self.p.ix_claim(&self.live[i].key, &m.operator);
         self.send("claim", &[ix], &[]).await;
     }
@@ -24,10 +24,13 @@ impl World {
     /// when that round decided the result, passing the Dispute account).
     pub async fn write_output(&mut self, i: usize) {
         let r = self.request(i).await;
-        let first = r.members.iter().find(|m| m.outcome == Outcome::Agreed).map(|m| m.operator);
+        let first = r.committee.members.iter().find(|m| m.outcome == Outcome::Agreed).map(|m| m.operator);
         let second = match first {
             Some(_) => None,
-            None => self.dispute_of(i).await.and_then(|d| d.members.iter().find(|m| m.outcome == Outcome::Agreed).map(|m| m.operator)),
+            None => self
+                .dispute_of(i)
+                .await
+                .and_then(|d| d.committee.members.iter().find(|m| m.outcome == Outcome::Agreed).map(|m| m.operator)),
         };
         let Some(who) = first.or(second) else { return };
         let text = if r.winning_hash == pda::output_hash(&r.profile_hash, LIE) { LIE } else { ANSWER };
@@ -96,7 +99,9 @@ impl World {
             0..=29 => ("stake", self.p.ix_stake(&me, &tokens, 1 + self.rng.below(60_000))),
             30..=35 => ("unstake", self.p.ix_request_unstake(&me, self.rng.below(op.stake.saturating_add(1)))),
             36..=59 => ("withdraw", self.p.ix_withdraw_stake(&me, &tokens)),
-            60..=65 => ("served", self.p.ix_set_served_models(&me, [0b01, 0b10, 0b11, 0b11, 0][self.rng.below(5) as usize])),
+            60..=65 => {
+                ("served", self.p.ix_set_served_models(&me, [0b01, 0b10, 0b11, 0b11, 0][self.rng.below(5) as usize]))
+            }
             66..=89 => ("deregister", self.p.ix_deregister_operator(&me)),
             // Leaving, one step at a time: unbond everything, withdraw it, deregister.
             _ if op.stake > 0 => ("unstake_all", self.p.ix_request_unstake(&me, op.stake)),
@@ -208,7 +213,8 @@ impl World {
     /// every watched account instead of trusting the per-transaction refresh).
     pub async fn verify_with(&mut self, full: bool) {
         let t = std::time::Instant::now();
-        let res = if full { self.ledger.check_full(&mut self.p.env).await } else { self.ledger.check(&mut self.p.env).await };
+        let res =
+            if full { self.ledger.check_full(&mut self.p.env).await } else { self.ledger.check(&mut self.p.env).await };
         self.check_time += t.elapsed();
         if let Err(e) = res {
             panic!("{}: {e}\nsteps of this sequence: {:#?}", self.repro(), self.log);
@@ -233,8 +239,12 @@ impl World {
             let r = self.request(i).await;
             let end = match r.status {
                 RequestStatus::Pending => r.submit_slot + prm.assign_window + 1,
-                RequestStatus::Committing | RequestStatus::Revealing if r.reveal_deadline > 0 => r.reveal_deadline + 1,
-                RequestStatus::Committing | RequestStatus::Revealing => r.commit_deadline + prm.reveal_window + 1,
+                RequestStatus::Committing | RequestStatus::Revealing if r.committee.reveal_deadline > 0 => {
+                    r.committee.reveal_deadline + 1
+                }
+                RequestStatus::Committing | RequestStatus::Revealing => {
+                    r.committee.commit_deadline + prm.reveal_window + 1
+                }
                 _ => 0,
             };
             target = target.max(end);
@@ -271,7 +281,7 @@ impl World {
         }
         for i in 0..self.live.len() {
             let r = self.request(i).await;
-            for m in r.members.iter().filter(|m| m.reward > 0 && !m.claimed) {
+            for m in r.committee.members.iter().filter(|m| m.reward > 0 && !m.claimed) {
                 let ix = self.p.ix_claim(&self.live[i].key, &m.operator);
                 let ok = self.send("claim", &[ix], &[]).await;
                 self.must("claim", ok).await;

@@ -14,7 +14,10 @@ use {
     solana_keypair::Keypair,
     solana_signer::Signer,
     std::collections::BTreeMap,
-    verity::{state::{MemberState, Request, RequestStatus}, ConfigParams, ModelParams, RevealArgs},
+    verity::{
+        state::{MemberState, Request, RequestStatus},
+        ConfigParams, ModelParams, RevealArgs,
+    },
 };
 
 pub const ANSWER: &str = "The agreed answer.";
@@ -142,7 +145,24 @@ impl World {
         ledger.lamport_keys.extend([p.treasury, p.treasury_stake, pda::config(), pda::registry(), pda::stake_vault()]);
         ledger.token_keys.extend([p.treasury_stake, pda::stake_vault()]);
         ledger.baseline(&mut p.env).await;
-        World { p, rng, master, requesters, challengers, nonce: 1, live: Vec::new(), ledger, stats: BTreeMap::new(), log: Vec::new(), seq: 0, check_time: Default::default(), warp_time: Default::default(), send_time: Default::default(), warps: 0, seed_waits: 0 }
+        World {
+            p,
+            rng,
+            master,
+            requesters,
+            challengers,
+            nonce: 1,
+            live: Vec::new(),
+            ledger,
+            stats: BTreeMap::new(),
+            log: Vec::new(),
+            seq: 0,
+            check_time: Default::default(),
+            warp_time: Default::default(),
+            send_time: Default::default(),
+            warps: 0,
+            seed_waits: 0,
+        }
     }
 
     /// Sends `ixs`; records the outcome. A failure must be one of Verity's own errors (a rejected bad action),
@@ -151,7 +171,8 @@ impl World {
         let t = std::time::Instant::now();
         let res = self.p.env.send(ixs, signers).await;
         self.send_time += t.elapsed();
-        let touched: Vec<Pubkey> = ixs.iter().flat_map(|ix| ix.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey)).collect();
+        let touched: Vec<Pubkey> =
+            ixs.iter().flat_map(|ix| ix.accounts.iter().filter(|m| m.is_writable).map(|m| m.pubkey)).collect();
         self.ledger.refresh(&mut self.p.env, touched).await;
         let outcome = match &res {
             Ok(_) => format!("{action} ok"),
@@ -182,7 +203,12 @@ impl World {
 
     /// How to rerun the failing case.
     pub fn repro(&self) -> String {
-        format!("property failure in sequence {} (reproduce: VERITY_PROP_SEED={} VERITY_PROP_SEQS={})", self.seq, self.master, self.seq + 1)
+        format!(
+            "property failure in sequence {} (reproduce: VERITY_PROP_SEED={} VERITY_PROP_SEQS={})",
+            self.seq,
+            self.master,
+            self.seq + 1
+        )
     }
 
     /// The on-chain request of live entry `i`.
@@ -192,7 +218,11 @@ impl World {
     }
 
     pub(crate) fn text(b: Behaviour) -> &'static str {
-        if b == Behaviour::Liar { LIE } else { ANSWER }
+        if b == Behaviour::Liar {
+            LIE
+        } else {
+            ANSWER
+        }
     }
 
     pub(crate) fn salt(key: &Pubkey, member: usize) -> [u8; 32] {
@@ -201,7 +231,13 @@ impl World {
 
     /// Authority keypair of the member with authority `who`.
     pub(crate) fn member_key(&self, who: &Pubkey) -> Keypair {
-        self.p.operators.iter().find(|o| o.authority.pubkey() == *who).expect("member is a world operator").authority.insecure_clone()
+        self.p
+            .operators
+            .iter()
+            .find(|o| o.authority.pubkey() == *who)
+            .expect("member is a world operator")
+            .authority
+            .insecure_clone()
     }
 
     pub async fn submit(&mut self) {
@@ -219,7 +255,11 @@ impl World {
         let requester = self.requesters[r].insecure_clone();
         let key = pda::request(&requester.pubkey(), nonce);
         self.ledger.watch_request(key);
-        let ix = self.p.ix_submit(&requester.pubkey(), &self.p.models[model].key, submit_args(nonce, "prompt", max_tokens, fee));
+        let ix = self.p.ix_submit(
+            &requester.pubkey(),
+            &self.p.models[model].key,
+            submit_args(nonce, "prompt", max_tokens, fee),
+        );
         if self.send("submit", &[ix], &[&requester]).await {
             self.live.push(Live { key, requester: r, plan: Vec::new(), dplan: Vec::new() });
         } else {
@@ -233,7 +273,9 @@ impl World {
         let r = self.request(i).await;
         // The cranker waits until SlotHashes holds a slot after the submit slot (one jump of two slots does).
         for _ in 0..2 {
-            if r.status != RequestStatus::Pending || mc::seed_entry(&self.p.env.slot_hashes().await, r.submit_slot).is_some() {
+            if r.status != RequestStatus::Pending
+                || mc::seed_entry(&self.p.env.slot_hashes().await, r.submit_slot).is_some()
+            {
                 break;
             }
             self.log.push("warp +2 (seed)".into());
@@ -247,7 +289,7 @@ impl World {
         }
         let ix = self.p.ix_assign(&self.live[i].key);
         if self.send("assign", &[ix], &[]).await {
-            let k = self.request(i).await.members.len();
+            let k = self.request(i).await.committee.members.len();
             self.live[i].plan = self.behaviours(k);
         }
     }
@@ -286,18 +328,25 @@ impl World {
     /// Each member of live request `i` that has not committed does so (per its behaviour) with chance 70 %.
     pub async fn commit(&mut self, i: usize) {
         let r = self.request(i).await;
-        for j in 0..r.members.len() {
-            if r.members[j].state != MemberState::Assigned || !self.rng.chance(70) {
+        for j in 0..r.committee.members.len() {
+            if r.committee.members[j].state != MemberState::Assigned || !self.rng.chance(70) {
                 continue;
             }
             let b = self.live[i].plan.get(j).copied().unwrap_or(Behaviour::Honest);
             let key = self.live[i].key;
-            let who = r.members[j].operator;
-            let own = |text: &str| pda::commitment(&key, &who, &pda::output_hash(&r.profile_hash, text), &Self::salt(&key, j));
+            let who = r.committee.members[j].operator;
+            let own = |text: &str| {
+                pda::commitment(&key, &who, &pda::output_hash(&r.profile_hash, text), &Self::salt(&key, j))
+            };
             let commitment = match b {
                 Behaviour::Silent => continue,
                 // Copies the bytes of a member that committed already (as of the last read).
-                Behaviour::Copier => r.members.iter().find(|m| m.state != MemberState::Assigned).map_or(own(ANSWER), |m| m.commitment),
+                Behaviour::Copier => r
+                    .committee
+                    .members
+                    .iter()
+                    .find(|m| m.state != MemberState::Assigned)
+                    .map_or(own(ANSWER), |m| m.commitment),
                 _ => own(Self::text(b)),
             };
             let signer = self.member_key(&who);
@@ -309,20 +358,21 @@ impl World {
     /// member's opening (refused), one in twenty a botched salt (refused), withholders never.
     pub async fn reveal(&mut self, i: usize) {
         let r = self.request(i).await;
-        for j in 0..r.members.len() {
-            if r.members[j].state != MemberState::Committed || !self.rng.chance(70) {
+        for j in 0..r.committee.members.len() {
+            if r.committee.members[j].state != MemberState::Committed || !self.rng.chance(70) {
                 continue;
             }
             let b = self.live[i].plan.get(j).copied().unwrap_or(Behaviour::Honest);
             let key = self.live[i].key;
             let (text, salt) = match b {
                 Behaviour::NoReveal => continue,
-                Behaviour::Copier => (ANSWER, Self::salt(&key, (j + 1) % r.members.len())),
+                Behaviour::Copier => (ANSWER, Self::salt(&key, (j + 1) % r.committee.members.len())),
                 _ if self.rng.chance(5) => (ANSWER, [0xEE; 32]),
                 _ => (Self::text(b), Self::salt(&key, j)),
             };
-            let args = RevealArgs { output_hash: pda::output_hash(&r.profile_hash, text), salt, tokens_in: 3, tokens_out: 1 };
-            let who = r.members[j].operator;
+            let args =
+                RevealArgs { output_hash: pda::output_hash(&r.profile_hash, text), salt, tokens_in: 3, tokens_out: 1 };
+            let who = r.committee.members[j].operator;
             let signer = self.member_key(&who);
             self.send("reveal", &[self.p.ix_reveal(&who, &key, args)], &[&signer]).await;
         }

@@ -82,7 +82,12 @@ impl RegistryModel {
     }
 
     /// Starts `authority`'s timeline from values in force since `effective_slot` (the state at the baseline).
-    pub fn seed(&mut self, authority: Pubkey, effective_slot: u64, (stake, served_models, unbonding): (u64, u64, bool)) {
+    pub fn seed(
+        &mut self,
+        authority: Pubkey,
+        effective_slot: u64,
+        (stake, served_models, unbonding): (u64, u64, bool),
+    ) {
         let b = Books { stake, served_models, unbonding };
         self.ops.insert(authority, Timeline { in_force: vec![(effective_slot, b)], pending: None, last: b });
     }

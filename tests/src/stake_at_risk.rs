@@ -33,7 +33,10 @@ pub fn check(
             let want = model.at(&e.authority, s);
             let got = values_at(e, s);
             if got != (want.stake, want.served_models, want.unbonding) {
-                return Err(format!("{}: registry values at slot {s} (read at {now}) are {got:?}, reference {want:?}", e.authority));
+                return Err(format!(
+                    "{}: registry values at slot {s} (read at {now}) are {got:?}, reference {want:?}",
+                    e.authority
+                ));
             }
         }
     }
@@ -44,7 +47,10 @@ pub fn check(
         for s in oldest..=now {
             let b = model.at(auth, s);
             if !b.unbonding && b.stake > 0 && b.served_models != 0 {
-                return Err(format!("{auth} is drawable at slot {s} (weight {}) but missing from the registry", b.stake));
+                return Err(format!(
+                    "{auth} is drawable at slot {s} (weight {}) but missing from the registry",
+                    b.stake
+                ));
             }
         }
     }
@@ -53,27 +59,35 @@ pub fn check(
     };
     for key in requests {
         let Some(r) = snap.get(key).filter(|a| a.owner == verity::ID).and_then(decode::<Request>) else { continue };
-        let d = snap.get(&pda::dispute(key)).filter(|a| a.owner == verity::ID && a.lamports > 0).and_then(decode::<Dispute>);
+        let d = snap
+            .get(&pda::dispute(key))
+            .filter(|a| a.owner == verity::ID && a.lamports > 0)
+            .and_then(decode::<Dispute>);
         let mut open: Vec<Pubkey> = Vec::new();
         if matches!(r.status, RequestStatus::Committing | RequestStatus::Revealing) {
-            open.extend(r.members.iter().map(|m| m.operator));
+            open.extend(r.committee.members.iter().map(|m| m.operator));
         }
         if let Some(d) = d.as_ref().filter(|d| matches!(d.phase, DisputePhase::Committing | DisputePhase::Revealing)) {
-            open.extend(d.members.iter().map(|m| m.operator));
+            open.extend(d.committee.members.iter().map(|m| m.operator));
         }
         for m in &open {
             let held = holding(m);
             if held < r.terms.min_stake {
-                return Err(format!("{m} sits on an open committee of {key} holding {held} < min stake {}", r.terms.min_stake));
+                return Err(format!(
+                    "{m} sits on an open committee of {key} holding {held} < min stake {}",
+                    r.terms.min_stake
+                ));
             }
         }
         let in_window = r.round == 0
             && matches!(r.status, RequestStatus::Finalized | RequestStatus::Disputed)
             && now < r.finalized_slot + r.terms.dispute_window;
         if in_window {
-            for m in r.members.iter().filter(|m| matches!(m.outcome, Outcome::Agreed)) {
+            for m in r.committee.members.iter().filter(|m| matches!(m.outcome, Outcome::Agreed)) {
                 let e = registry.entries.iter().find(|e| e.authority == m.operator);
-                let held = e.is_some_and(|e| e.open_assignments > 0 || e.locked_until >= r.finalized_slot + r.terms.dispute_window);
+                let held = e.is_some_and(|e| {
+                    e.open_assignments > 0 || e.locked_until >= r.finalized_slot + r.terms.dispute_window
+                });
                 if !held {
                     return Err(format!("{} (majority of {key}) could withdraw inside its dispute window", m.operator));
                 }

@@ -13,7 +13,10 @@ async fn initialize_config_validates_params_and_runs_once() {
         (ConfigParams { protocol_fee_bps: 5_001, ..default_params() }, VerityError::InvalidBps),
         (ConfigParams { slash_bps: 10_001, ..default_params() }, VerityError::InvalidBps),
         (ConfigParams { committee_size: 0, ..default_params() }, VerityError::InvalidCommitteeSize),
-        (ConfigParams { committee_size: verity::MAX_COMMITTEE_SIZE + 1, ..default_params() }, VerityError::InvalidCommitteeSize),
+        (
+            ConfigParams { committee_size: verity::MAX_COMMITTEE_SIZE + 1, ..default_params() },
+            VerityError::InvalidCommitteeSize,
+        ),
         (ConfigParams { min_stake: 0, ..default_params() }, VerityError::InvalidWindow),
     ];
     for (params, err) in cases {
@@ -23,9 +26,12 @@ async fn initialize_config_validates_params_and_runs_once() {
     assert!(!p.env.exists(&pda::config()).await);
 
     let init = p.ix_initialize_config(default_params());
-    p.env.ok(&[init.clone()], &[&auth]).await;
+    p.env.ok(std::slice::from_ref(&init), &[&auth]).await;
     let c = p.config().await;
-    assert_eq!((c.authority, c.stake_mint, c.treasury, c.treasury_stake), (auth.pubkey(), p.stake_mint, p.treasury, p.treasury_stake));
+    assert_eq!(
+        (c.authority, c.stake_mint, c.treasury, c.treasury_stake),
+        (auth.pubkey(), p.stake_mint, p.treasury, p.treasury_stake)
+    );
     assert_eq!((c.params, c.paused, c.model_count, c.stake_vault), (default_params(), false, 0, pda::stake_vault()));
     let vault = p.env.get_account(&pda::stake_vault()).await.expect("vault exists");
     assert_eq!(vault.owner, anchor_spl::token::ID, "the vault is a real SPL token account");
@@ -70,8 +76,14 @@ async fn register_model_validates_its_params() {
         (ModelParams { name: String::new(), ..default_model_params() }, VerityError::InvalidModelName),
         (ModelParams { name: "n".repeat(33), ..default_model_params() }, VerityError::InvalidModelName),
         (ModelParams { max_input_bytes: 0, ..default_model_params() }, VerityError::InvalidModelLimits),
-        (ModelParams { max_input_bytes: verity::MAX_PROMPT_BYTES + 1, ..default_model_params() }, VerityError::InvalidModelLimits),
-        (ModelParams { max_output_tokens: verity::MAX_OUTPUT_TOKENS + 1, ..default_model_params() }, VerityError::InvalidModelLimits),
+        (
+            ModelParams { max_input_bytes: verity::MAX_PROMPT_BYTES + 1, ..default_model_params() },
+            VerityError::InvalidModelLimits,
+        ),
+        (
+            ModelParams { max_output_tokens: verity::MAX_OUTPUT_TOKENS + 1, ..default_model_params() },
+            VerityError::InvalidModelLimits,
+        ),
         (ModelParams { royalty_bps: 5_001, ..default_model_params() }, VerityError::InvalidBps),
     ];
     let auth = p.authority.insecure_clone();
@@ -82,8 +94,14 @@ async fn register_model_validates_its_params() {
     let i = p.add_model(default_model_params()).await;
     let m: verity::Model = p.env.account(&p.models[i].key).await;
     let want = default_model_params();
-    assert_eq!((m.owner, m.index, m.active, m.name.as_str()), (p.models[i].owner.pubkey(), 0, true, want.name.as_str()));
-    assert_eq!((m.profile_hash, m.price_per_token, m.royalty_bps), (want.profile_hash, want.price_per_token, want.royalty_bps));
+    assert_eq!(
+        (m.owner, m.index, m.active, m.name.as_str()),
+        (p.models[i].owner.pubkey(), 0, true, want.name.as_str())
+    );
+    assert_eq!(
+        (m.profile_hash, m.price_per_token, m.royalty_bps),
+        (want.profile_hash, want.price_per_token, want.royalty_bps)
+    );
     let j = p.add_model(default_model_params()).await;
     let m2: verity::Model = p.env.account(&p.models[j].key).await;
     assert_eq!((m2.index, p.config().await.model_count), (1, 2), "each model gets the next bitmap index");

@@ -35,7 +35,10 @@ async fn consumer_program_round_trip_through_the_callback() {
     let ask = p.ix_consumer_ask(&user.pubkey(), 0, 7, PROMPT, 20, DEFAULT_FEE, 64);
     p.env.ok(&[ask], &[&user]).await;
     let r = p.request(&request).await;
-    assert_eq!((r.requester, r.callback_program, r.callback_status), (agent, Some(verity_consumer::ID), CallbackStatus::Pending));
+    assert_eq!(
+        (r.requester, r.callback_program, r.callback_status),
+        (agent, Some(verity_consumer::ID), CallbackStatus::Pending)
+    );
     assert_eq!((r.status, r.fee, r.prompt.as_slice()), (RequestStatus::Pending, DEFAULT_FEE, PROMPT.as_bytes()));
     let request_rent = p.env.lamports(&request).await - DEFAULT_FEE;
     let output_rent = p.env.lamports(&pda::output(&request)).await;
@@ -50,19 +53,25 @@ async fn consumer_program_round_trip_through_the_callback() {
     // The callback's own account (the agent's Answer) is passed as the one extra account.
     let answer_meta = AccountMeta::new(consumer::answer(&request), false);
     let deliver = p.ix_deliver_callback(&request, &verity_consumer::ID, vec![answer_meta.clone()]);
-    p.env.expect_err(&[deliver.clone()], &[], VerityError::CallbackNotReady).await;
+    p.env.expect_err(std::slice::from_ref(&deliver), &[], VerityError::CallbackNotReady).await;
     let c = p.committee(&request).await;
     let writer = p.operators[c[0]].authority.insecure_clone();
     let w = p.ix_write_output(&writer.pubkey(), &request, 0, ANSWER.len() as u32, ANSWER.as_bytes());
     p.env.ok(&[w], &[&writer]).await;
-    p.env.expect_err(&[deliver.clone()], &[], VerityError::CallbackNotReady).await;
+    p.env.expect_err(std::slice::from_ref(&deliver), &[], VerityError::CallbackNotReady).await;
     p.pass_dispute_window(&request).await;
     p.env.expect_err(&[p.ix_expire_callback(&request)], &[], VerityError::CallbackWindowOpen).await;
     // Wrong program, too many accounts.
     let wrong = p.ix_deliver_callback(&request, &spl_token::ID, vec![]);
     p.env.expect_err(&[wrong], &[], VerityError::WrongCallbackProgram).await;
     let five = (0..5).map(|_| AccountMeta::new_readonly(Pubkey::new_unique(), false)).collect();
-    p.env.expect_err(&[p.ix_deliver_callback(&request, &verity_consumer::ID, five)], &[], VerityError::TooManyCallbackAccounts).await;
+    p.env
+        .expect_err(
+            &[p.ix_deliver_callback(&request, &verity_consumer::ID, five)],
+            &[],
+            VerityError::TooManyCallbackAccounts,
+        )
+        .await;
     // Nobody but Verity can call the consumer's callback (its callback PDA must sign).
     let fake = p.env.funded_keypair(SOL).await;
     let direct = p.ix_consumer_on_result(&fake.pubkey(), &request, p.output_hash(0, ANSWER));
@@ -73,7 +82,7 @@ async fn consumer_program_round_trip_through_the_callback() {
     assert_eq!(p.request(&request).await.callback_status, CallbackStatus::Pending);
 
     // ── delivered: the agent stores the answer ──
-    let ok = p.env.ok(&[deliver.clone()], &[]).await;
+    let ok = p.env.ok(std::slice::from_ref(&deliver), &[]).await;
     let ev = verity_tests::events::<verity::CallbackDelivered>(&ok.logs);
     assert_eq!(ev.len(), 1);
     assert_eq!((ev[0].program, ev[0].status), (verity_consumer::ID, CallbackStatus::Delivered));

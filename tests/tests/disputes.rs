@@ -55,7 +55,10 @@ async fn dispute_that_overturns_slashes_the_first_majority_and_replaces_the_outp
     p.env.ok(&[open], &[&challenger]).await;
     let d = p.dispute(&request).await;
     let dispute_rent = p.env.rent_exempt(8 + <verity::Dispute as anchor_lang::Space>::INIT_SPACE).await;
-    assert_eq!((d.kind, d.phase, d.verdict, d.bond, d.opener), (DisputeKind::Challenge, DisputePhase::Open, Verdict::Pending, 1_000_000, challenger.pubkey()));
+    assert_eq!(
+        (d.kind, d.phase, d.verdict, d.bond, d.opener),
+        (DisputeKind::Challenge, DisputePhase::Open, Verdict::Pending, 1_000_000, challenger.pubkey())
+    );
     assert_eq!((d.committee_size, d.original_hash, d.locked_first), (7, p.output_hash(0, LIE), 0b011));
     assert_eq!(p.env.lamports(&pda::dispute(&request)).await, dispute_rent + 1_000_000);
     assert_eq!(p.env.lamports(&challenger.pubkey()).await, ch0 - dispute_rent - 1_000_000);
@@ -83,12 +86,21 @@ async fn dispute_that_overturns_slashes_the_first_majority_and_replaces_the_outp
     let to_challenger = forfeited / 2;
     let per_member = (forfeited - to_challenger) / 7;
     let remainder = forfeited - to_challenger - 7 * per_member;
-    assert_eq!((d.verdict, d.phase, d.winning_hash, d.challenger_reward), (Verdict::Overturned, DisputePhase::Resolved, p.output_hash(0, ANSWER), to_challenger));
-    assert_eq!((r.status, r.winning_hash, r.rewards_total, r.dispute_paid), (RequestStatus::Finalized, p.output_hash(0, ANSWER), 0, forfeited));
+    assert_eq!(
+        (d.verdict, d.phase, d.winning_hash, d.challenger_reward),
+        (Verdict::Overturned, DisputePhase::Resolved, p.output_hash(0, ANSWER), to_challenger)
+    );
+    assert_eq!(
+        (r.status, r.winning_hash, r.rewards_total, r.dispute_paid),
+        (RequestStatus::Finalized, p.output_hash(0, ANSWER), 0, forfeited)
+    );
     assert_eq!(r.royalty_paid + r.protocol_fee_paid + r.rewards_total + r.dispute_paid, DEFAULT_FEE);
     assert_eq!((r.receipt.agreement_count, r.receipt.committee_size), (7, 7));
-    assert_eq!([r.members[0].outcome, r.members[1].outcome, r.members[2].outcome], [Outcome::Overturned, Outcome::Overturned, Outcome::Minority]);
-    assert!(d.members.iter().all(|m| m.outcome == Outcome::Agreed && m.reward == per_member));
+    assert_eq!(
+        [r.committee.members[0].outcome, r.committee.members[1].outcome, r.committee.members[2].outcome],
+        [Outcome::Overturned, Outcome::Overturned, Outcome::Minority]
+    );
+    assert!(d.committee.members.iter().all(|m| m.outcome == Outcome::Agreed && m.reward == per_member));
     assert_eq!(d.rewards_total, 7 * per_member);
     // Challenger: bond back + half of the forfeited rewards (it paid the dispute rent, returned at close).
     assert_eq!(p.env.lamports(&challenger.pubkey()).await, ch0 - dispute_rent + to_challenger);
@@ -99,7 +111,7 @@ async fn dispute_that_overturns_slashes_the_first_majority_and_replaces_the_outp
     let per_honest = (slash * 2 - slash * 2 / 2) / 7;
     for &op in &c[..2] {
         let o = p.operator(op).await;
-        assert_eq!((o.stake, o.slashed_total), (liar_stake - slash, slash + 0));
+        assert_eq!((o.stake, o.slashed_total), (liar_stake - slash, slash));
     }
     for &op in &dc {
         let o = p.operator(op).await;
@@ -125,7 +137,7 @@ async fn dispute_that_overturns_slashes_the_first_majority_and_replaces_the_outp
     for &op in &dc {
         let before = p.operator_lamports(op).await;
         let claim = p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey());
-        p.env.ok(&[claim.clone()], &[]).await;
+        p.env.ok(std::slice::from_ref(&claim), &[]).await;
         assert_eq!(p.operator_lamports(op).await, before + per_member);
         p.env.expect_err(&[claim], &[], VerityError::AlreadyClaimed).await;
     }
@@ -158,12 +170,15 @@ async fn dispute_that_upholds_shares_the_bond_among_the_upholding_members() {
     p.resolve_dispute(&request).await;
     let d = p.dispute(&request).await;
     let r = p.request(&request).await;
-    assert_eq!((d.verdict, r.status, r.winning_hash), (Verdict::Upheld, RequestStatus::Finalized, p.output_hash(0, ANSWER)));
+    assert_eq!(
+        (d.verdict, r.status, r.winning_hash),
+        (Verdict::Upheld, RequestStatus::Finalized, p.output_hash(0, ANSWER))
+    );
     let per = 1_000_000 / 5;
     let slash = STAKE / 10;
     let per_honest = slash / 5; // 2 × slash, half to the treasury, the rest over 5
     for (j, &op) in dc.iter().enumerate() {
-        let (m, o) = (d.members[j], p.operator(op).await);
+        let (m, o) = (d.committee.members[j], p.operator(op).await);
         match plan[j] {
             Some(ANSWER) => assert_eq!((m.outcome, m.reward, o.stake), (Outcome::Agreed, per, STAKE + per_honest)),
             Some(_) => assert_eq!((m.outcome, m.reward, o.stake, o.minority), (Outcome::Minority, 0, STAKE - slash, 1)),
@@ -171,7 +186,10 @@ async fn dispute_that_upholds_shares_the_bond_among_the_upholding_members() {
         }
     }
     assert_eq!(tokens(&mut p).await, (vault0 - slash, ts0 + slash));
-    assert_eq!(p.env.lamports(&challenger.pubkey()).await, ch0 - 1_000_000 - p.env.rent_exempt(8 + <verity::Dispute as anchor_lang::Space>::INIT_SPACE).await);
+    assert_eq!(
+        p.env.lamports(&challenger.pubkey()).await,
+        ch0 - 1_000_000 - p.env.rent_exempt(8 + <verity::Dispute as anchor_lang::Space>::INIT_SPACE).await
+    );
     // The dispute ended: the first committee's rewards unlock at once; the upholders claim the bond.
     for &op in &c {
         let claim = p.ix_claim(&request, &p.operators[op].authority.pubkey());
@@ -197,7 +215,7 @@ async fn dispute_after_the_window_or_before_finalize_is_rejected() {
     let challenger = p.env.funded_keypair(10 * SOL).await;
     let (_req, request, c) = p.assigned().await;
     let open = p.ix_open_dispute(&challenger.pubkey(), &request);
-    p.env.expect_err(&[open.clone()], &[&challenger], VerityError::NotDisputable).await;
+    p.env.expect_err(std::slice::from_ref(&open), &[&challenger], VerityError::NotDisputable).await;
     for &op in &c {
         p.commit(&request, op, 0, ANSWER).await;
     }
@@ -237,13 +255,13 @@ async fn double_dispute_is_rejected_while_open_and_after_resolution() {
     let (_req, request, _c) = p.first_round(&[Some(ANSWER); 3]).await;
     p.env.ok(&[p.ix_open_dispute(&a.pubkey(), &request)], &[&a]).await;
     let again = p.ix_open_dispute(&b.pubkey(), &request);
-    p.env.expect_err(&[again.clone()], &[&b], VerityError::AlreadyDisputed).await;
+    p.env.expect_err(std::slice::from_ref(&again), &[&b], VerityError::AlreadyDisputed).await;
     let same = p.ix_open_dispute(&a.pubkey(), &request);
     p.env.expect_err(&[same], &[&a], VerityError::AlreadyDisputed).await;
     let dc = p.assign_dispute(&request).await;
     p.dispute_round(&request, &dc, &[Some(ANSWER); 7]).await;
     p.resolve_dispute(&request).await;
-    p.env.expect_err(&[again.clone()], &[&b], VerityError::AlreadyDisputed).await;
+    p.env.expect_err(std::slice::from_ref(&again), &[&b], VerityError::AlreadyDisputed).await;
     // Even after the Dispute account is closed, the request stays disputed once.
     for &op in &dc {
         p.env.ok(&[p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())], &[]).await;
@@ -259,7 +277,7 @@ async fn escalation_from_a_1_1_1_split_decides_with_a_fresh_2k_plus_1_committee(
     let (req, request, c) = p.first_round(&[Some(ANSWER), Some(LIE), Some(OTHER)]).await;
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Escalated);
-    assert!(r.members.iter().all(|m| m.outcome == Outcome::Inconclusive && m.slashed == 0));
+    assert!(r.committee.members.iter().all(|m| m.outcome == Outcome::Inconclusive && m.slashed == 0));
     let request_rent = p.env.rent_exempt(verity::Request::space(10, 0, 3)).await;
     assert_eq!(p.env.lamports(&request).await, request_rent + DEFAULT_FEE, "fee still escrowed");
     let keys = watched(&p, &req, &request, &cranker.pubkey());
@@ -288,9 +306,15 @@ async fn escalation_from_a_1_1_1_split_decides_with_a_fresh_2k_plus_1_committee(
     let r = p.request(&request).await;
     let (royalty, protocol) = (DEFAULT_FEE / 10, DEFAULT_FEE / 20);
     let per = (DEFAULT_FEE - royalty - protocol) / 4;
-    assert_eq!((d.verdict, r.status, r.winning_hash, r.round), (Verdict::Decided, RequestStatus::Finalized, p.output_hash(0, ANSWER), 1));
+    assert_eq!(
+        (d.verdict, r.status, r.winning_hash, r.round),
+        (Verdict::Decided, RequestStatus::Finalized, p.output_hash(0, ANSWER), 1)
+    );
     assert_eq!((r.royalty_paid, r.protocol_fee_paid, r.rewards_total, r.dispute_paid), (royalty, protocol, 0, 4 * per));
-    assert_eq!((r.receipt.fee_paid, r.receipt.agreement_count, r.receipt.committee_size, r.receipt.tokens_out), (DEFAULT_FEE, 4, 7, 9));
+    assert_eq!(
+        (r.receipt.fee_paid, r.receipt.agreement_count, r.receipt.committee_size, r.receipt.tokens_out),
+        (DEFAULT_FEE, 4, 7, 9)
+    );
     assert_eq!(p.env.lamports(&p.models[0].owner.pubkey()).await, owner0 + royalty);
     assert_eq!(p.env.lamports(&p.treasury).await, treasury0 + protocol);
     assert_eq!(p.env.lamports(&request).await, request_rent, "the rest moved to the dispute escrow");
@@ -303,16 +327,18 @@ async fn escalation_from_a_1_1_1_split_decides_with_a_fresh_2k_plus_1_committee(
     for (j, &op) in dc.iter().enumerate() {
         let o = p.operator(op).await;
         if plan[j] == Some(ANSWER) {
-            assert_eq!((d.members[j].reward, o.stake), (per, STAKE + per_honest));
+            assert_eq!((d.committee.members[j].reward, o.stake), (per, STAKE + per_honest));
         } else {
-            assert_eq!((d.members[j].reward, o.stake), (0, STAKE - slash));
+            assert_eq!((d.committee.members[j].reward, o.stake), (0, STAKE - slash));
         }
     }
     // The escalation majority writes the output; rewards are claimable at once (no further dispute).
     let writer = p.operators[dc[0]].authority.insecure_clone();
     let w = p.ix_write_output_dispute(&writer.pubkey(), &request, 0, ANSWER.len() as u32, ANSWER.as_bytes());
     p.env.ok(&[w], &[&writer]).await;
-    p.env.expect_err(&[p.ix_open_dispute(&cranker.pubkey(), &request)], &[&cranker], VerityError::AlreadyDisputed).await;
+    p.env
+        .expect_err(&[p.ix_open_dispute(&cranker.pubkey(), &request)], &[&cranker], VerityError::AlreadyDisputed)
+        .await;
     for (j, &op) in dc.iter().enumerate() {
         if plan[j] == Some(ANSWER) {
             p.env.ok(&[p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())], &[]).await;
@@ -337,10 +363,10 @@ async fn escalation_without_enough_operators_or_majority_refunds() {
     let r = p.request(&request).await;
     let d = p.dispute(&request).await;
     let resolve = p.ix_resolve_dispute(&request, &r, &d);
-    p.env.expect_err(&[resolve.clone()], &[], VerityError::DisputeRoundRunning).await;
+    p.env.expect_err(std::slice::from_ref(&resolve), &[], VerityError::DisputeRoundRunning).await;
     p.env.warp_to(d.open_slot + p.params.assign_window + 1).await;
     p.env.expect_err(&[p.ix_assign_dispute(&request)], &[], VerityError::AssignWindowClosed).await;
-    p.env.ok(&[resolve.clone()], &[]).await;
+    p.env.ok(std::slice::from_ref(&resolve), &[]).await;
     let (r, d) = (p.request(&request).await, p.dispute(&request).await);
     assert_eq!((r.status, d.verdict), (RequestStatus::NoConsensus, Verdict::NoCommittee));
     assert_eq!(p.env.lamports(&req.pubkey()).await, req0 + DEFAULT_FEE, "fee refunded");
@@ -356,11 +382,16 @@ async fn escalation_without_enough_operators_or_majority_refunds() {
     p.env.ok(&[p.ix_open_dispute(&cranker.pubkey(), &request)], &[&cranker]).await;
     let dc = p.assign_dispute(&request).await;
     let (_, ts0) = tokens(&mut p).await;
-    p.dispute_round(&request, &dc, &[Some(ANSWER), Some(ANSWER), Some(ANSWER), Some(LIE), Some(LIE), Some(OTHER), None]).await;
+    p.dispute_round(
+        &request,
+        &dc,
+        &[Some(ANSWER), Some(ANSWER), Some(ANSWER), Some(LIE), Some(LIE), Some(OTHER), None],
+    )
+    .await;
     p.resolve_dispute(&request).await;
     let (r, d) = (p.request(&request).await, p.dispute(&request).await);
     assert_eq!((r.status, d.verdict), (RequestStatus::NoConsensus, Verdict::NoMajority));
-    assert!(d.members[..6].iter().all(|m| m.outcome == Outcome::Inconclusive));
+    assert!(d.committee.members[..6].iter().all(|m| m.outcome == Outcome::Inconclusive));
     assert_eq!(p.env.lamports(&req.pubkey()).await, req0 + DEFAULT_FEE);
     assert_eq!(tokens(&mut p).await.1, ts0 + STAKE / 10, "the silent member's slash, all to the treasury");
     p.env.ok(&[p.ix_close_dispute(&request, &cranker.pubkey())], &[]).await;
@@ -379,7 +410,7 @@ async fn dispute_round_instructions_reject_out_of_turn_and_foreign_callers() {
     // Before the assignment: no commits; the seed slot's hash is not known yet.
     let first_member_commit = p.ix_commit_dispute_text(&request, c[0], 0, ANSWER);
     let auth0 = p.operators[c[0]].authority.insecure_clone();
-    p.env.expect_err(&[first_member_commit.clone()], &[&auth0], VerityError::NotCommitteeMember).await;
+    p.env.expect_err(std::slice::from_ref(&first_member_commit), &[&auth0], VerityError::NotCommitteeMember).await;
     p.env.expect_err(&[p.ix_assign_dispute(&request)], &[], VerityError::SlotHashNotYetAvailable).await;
     let r = p.request(&request).await;
     let d = p.dispute(&request).await;
@@ -392,40 +423,57 @@ async fn dispute_round_instructions_reject_out_of_turn_and_foreign_callers() {
     // A commitment bound to the request (first-round form) instead of the Dispute does not open.
     let wrong = pda::commitment(&request, &m0.pubkey(), &p.output_hash(0, ANSWER), &verity_tests::salt(dc[0]));
     p.env.ok(&[p.ix_commit_dispute(&m0.pubkey(), &request, wrong)], &[&m0]).await;
-    p.env.expect_err(&[p.ix_commit_dispute_text(&request, dc[0], 0, ANSWER)], &[&m0], VerityError::AlreadyCommitted).await;
+    p.env
+        .expect_err(&[p.ix_commit_dispute_text(&request, dc[0], 0, ANSWER)], &[&m0], VerityError::AlreadyCommitted)
+        .await;
     p.commit_dispute(&request, dc[1], 0, ANSWER).await;
-    p.env.expect_err(&[p.ix_reveal_dispute_text(&request, dc[1], 0, ANSWER)], &[&m1], VerityError::RevealWindowNotOpen).await;
+    p.env
+        .expect_err(&[p.ix_reveal_dispute_text(&request, dc[1], 0, ANSWER)], &[&m1], VerityError::RevealWindowNotOpen)
+        .await;
     let d = p.dispute(&request).await;
-    p.env.warp_to(d.commit_deadline + 1).await;
+    p.env.warp_to(d.committee.commit_deadline + 1).await;
     let late = p.ix_commit_dispute_text(&request, dc[2], 0, ANSWER);
     let m2 = p.operators[dc[2]].authority.insecure_clone();
     p.env.expect_err(&[late], &[&m2], VerityError::CommitWindowClosed).await;
-    p.env.expect_err(&[p.ix_reveal_dispute_text(&request, dc[0], 0, ANSWER)], &[&m0], VerityError::CommitmentMismatch).await;
+    p.env
+        .expect_err(&[p.ix_reveal_dispute_text(&request, dc[0], 0, ANSWER)], &[&m0], VerityError::CommitmentMismatch)
+        .await;
     p.env.expect_err(&[p.ix_reveal_dispute_text(&request, dc[2], 0, ANSWER)], &[&m2], VerityError::NotCommitted).await;
     p.reveal_dispute(&request, dc[1], 0, ANSWER).await;
-    p.env.expect_err(&[p.ix_reveal_dispute_text(&request, dc[1], 0, ANSWER)], &[&m1], VerityError::AlreadyRevealed).await;
+    p.env
+        .expect_err(&[p.ix_reveal_dispute_text(&request, dc[1], 0, ANSWER)], &[&m1], VerityError::AlreadyRevealed)
+        .await;
     // Resolve: still running until the reveal deadline (one committed member has not revealed).
     let (r, d) = (p.request(&request).await, p.dispute(&request).await);
     p.env.expect_err(&[p.ix_resolve_dispute(&request, &r, &d)], &[], VerityError::DisputeRoundRunning).await;
     p.pass_dispute_reveal_deadline(&request).await;
-    p.env.expect_err(&[p.ix_reveal_dispute_text(&request, dc[1], 0, ANSWER)], &[&m1], VerityError::RevealWindowClosed).await;
+    p.env
+        .expect_err(&[p.ix_reveal_dispute_text(&request, dc[1], 0, ANSWER)], &[&m1], VerityError::RevealWindowClosed)
+        .await;
     let claim = p.ix_claim_dispute_reward(&request, &m1.pubkey());
-    p.env.expect_err(&[claim.clone()], &[], VerityError::DisputeNotResolved).await;
+    p.env.expect_err(std::slice::from_ref(&claim), &[], VerityError::DisputeNotResolved).await;
     p.env.expect_err(&[p.ix_close_dispute(&request, &ch.pubkey())], &[], VerityError::DisputeNotResolved).await;
     // Wrong remaining accounts, wrong opener.
     let mut short = Protocol::resolve_remaining(&r, &d);
     short.pop();
-    p.env.expect_err(&[p.ix_resolve_dispute_with(&request, &r, &d, short)], &[], VerityError::WrongOperatorAccounts).await;
+    p.env
+        .expect_err(&[p.ix_resolve_dispute_with(&request, &r, &d, short)], &[], VerityError::WrongOperatorAccounts)
+        .await;
     let mut swapped = Protocol::resolve_remaining(&r, &d);
     swapped.swap(0, 1);
-    p.env.expect_err(&[p.ix_resolve_dispute_with(&request, &r, &d, swapped)], &[], VerityError::WrongOperatorAccounts).await;
+    p.env
+        .expect_err(&[p.ix_resolve_dispute_with(&request, &r, &d, swapped)], &[], VerityError::WrongOperatorAccounts)
+        .await;
     let mut fake = d.clone();
     fake.opener = m1.pubkey();
     p.env.expect_err(&[p.ix_resolve_dispute(&request, &r, &fake)], &[], VerityError::AccountMismatch).await;
     // 1 Agreed of 7: no majority → the result stands, the bond goes back.
     p.resolve_dispute(&request).await;
     let (r, d) = (p.request(&request).await, p.dispute(&request).await);
-    assert_eq!((d.verdict, r.status, r.winning_hash), (Verdict::NoMajority, RequestStatus::Finalized, p.output_hash(0, ANSWER)));
+    assert_eq!(
+        (d.verdict, r.status, r.winning_hash),
+        (Verdict::NoMajority, RequestStatus::Finalized, p.output_hash(0, ANSWER))
+    );
     p.env.expect_err(&[claim], &[], VerityError::NothingToClaim).await;
     p.env.ok(&[p.ix_close_dispute(&request, &ch.pubkey())], &[]).await;
     p.assert_vault_matches_books().await;
@@ -466,7 +514,7 @@ async fn the_second_round_committee_is_the_spec_draw_without_the_first_committee
         let expected = mc::spec_draw(&pool, 7, &seed).expect("enough operators");
         p.env.ok(&[p.ix_assign_dispute(&request)], &[]).await;
         let d = p.dispute(&request).await;
-        assert_eq!((d.seed_slot, d.seed), (slot, seed));
-        assert_eq!(d.members.iter().map(|m| m.operator).collect::<Vec<_>>(), expected, "request {nonce}");
+        assert_eq!((d.committee.seed_slot, d.committee.seed), (slot, seed));
+        assert_eq!(d.committee.members.iter().map(|m| m.operator).collect::<Vec<_>>(), expected, "request {nonce}");
     }
 }

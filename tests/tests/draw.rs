@@ -78,15 +78,15 @@ async fn k5_two_liars_share_their_slash_with_three_honest_members() {
     for (n, &op) in c.iter().enumerate() {
         let o = p.operator(op).await;
         if n < 3 {
-            assert_eq!((r.members[n].outcome, o.stake), (Outcome::Agreed, 103_333));
+            assert_eq!((r.committee.members[n].outcome, o.stake), (Outcome::Agreed, 103_333));
         } else {
-            assert_eq!((r.members[n].outcome, o.stake), (Outcome::Minority, 90_000));
+            assert_eq!((r.committee.members[n].outcome, o.stake), (Outcome::Minority, 90_000));
         }
     }
     assert_eq!(p.env.token_balance(&ts).await, ts0 + 10_001);
     assert_eq!(p.vault_balance().await, vault0 - 10_001);
     let fee = verity_tests::DEFAULT_FEE;
     let rest = fee - fee / 10 - fee / 20;
-    assert_eq!((r.members[0].reward, r.protocol_fee_paid), (rest / 3, fee / 20 + rest % 3));
+    assert_eq!((r.committee.members[0].reward, r.protocol_fee_paid), (rest / 3, fee / 20 + rest % 3));
     p.assert_vault_matches_books().await;
 }

@@ -20,18 +20,22 @@ async fn unassignable_request_expires_with_a_full_refund() {
     let r = p.request(&request).await;
     let expire = p.ix_expire(&request, &req.pubkey());
     p.env.warp_to(r.submit_slot + p.params.assign_window).await;
-    p.env.expect_err(&[expire.clone()], &[], VerityError::ExpireTooEarly).await;
+    p.env.expect_err(std::slice::from_ref(&expire), &[], VerityError::ExpireTooEarly).await;
     p.env.warp_to(r.submit_slot + p.params.assign_window + 1).await;
     let mut wrong = expire.clone();
     wrong.accounts[2].pubkey = p.treasury;
     p.env.expect_err(&[wrong], &[], VerityError::AccountMismatch).await;
 
     let before = p.env.lamports(&req.pubkey()).await;
-    p.env.ok(&[expire.clone()], &[]).await; // anyone may crank it
+    p.env.ok(std::slice::from_ref(&expire), &[]).await; // anyone may crank it
     assert_eq!(p.env.lamports(&req.pubkey()).await, before + DEFAULT_FEE);
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Expired);
-    assert_eq!(p.env.lamports(&request).await, p.env.rent_exempt(verity::Request::space(6, 0, 3)).await, "only rent left");
+    assert_eq!(
+        p.env.lamports(&request).await,
+        p.env.rent_exempt(verity::Request::space(6, 0, 3)).await,
+        "only rent left"
+    );
     p.env.expect_err(&[expire], &[], VerityError::RequestNotPending).await;
 
     let close = p.ix_close(&req.pubkey(), &request);

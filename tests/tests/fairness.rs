@@ -32,8 +32,12 @@ async fn assign_checked(p: &mut Protocol, request: &Pubkey) -> Vec<Pubkey> {
     let expected = mc::spec_draw(&pool, usize::from(r.committee_size), &mc::spec_seed(&hash, request, 0)).unwrap();
     p.env.ok(&[p.ix_assign(request)], &[]).await;
     let r = p.request(request).await;
-    assert_eq!((r.seed_slot, r.seed), (seed_slot, mc::spec_seed(&hash, request, 0)), "seed per spec");
-    let got: Vec<Pubkey> = r.members.iter().map(|m| m.operator).collect();
+    assert_eq!(
+        (r.committee.seed_slot, r.committee.seed),
+        (seed_slot, mc::spec_seed(&hash, request, 0)),
+        "seed per spec"
+    );
+    let got: Vec<Pubkey> = r.committee.members.iter().map(|m| m.operator).collect();
     assert_eq!(got, expected, "on-chain committee == spec draw for {request}");
     got
 }
@@ -61,7 +65,7 @@ async fn onchain_committees_equal_the_spec_draw() {
         p.make_seed_available().await;
         for k in &keys {
             let c = assign_checked(&mut p, k).await;
-            let seed_slot = p.request(k).await.seed_slot;
+            let seed_slot = p.request(k).await.committee.seed_slot;
             assert!(seed_slot > submit_slot, "seed slot after submit");
             assert!(known.iter().all(|(s, _)| *s != seed_slot), "seed hash unknown when the request was signed");
             let forbidden = [p.operators[6].authority.pubkey(), p.operators[7].authority.pubkey(), ua.pubkey()];
@@ -114,7 +118,12 @@ fn spec_draw_frequencies_match_stake_weights_and_the_program_agrees() {
         let p_incl: f64 = table.iter().filter(|(o, _)| o.contains(&i)).map(|(_, p)| p).sum();
         let sd = (n as f64 * p_incl * (1.0 - p_incl)).sqrt();
         let z = (included[i] as f64 - n as f64 * p_incl) / sd;
-        println!("operator {i}: stake share {:.3}, inclusion {:.4} (exact {:.4}, z = {z:+.2})", shares[i], included[i] as f64 / n as f64, p_incl);
+        println!(
+            "operator {i}: stake share {:.3}, inclusion {:.4} (exact {:.4}, z = {z:+.2})",
+            shares[i],
+            included[i] as f64 / n as f64,
+            p_incl
+        );
         assert!(z.abs() < 5.0, "operator {i} inclusion off by {z:.1} sd");
     }
 }
@@ -143,7 +152,10 @@ async fn onchain_selection_frequency_tracks_stake_share() {
     let n = batches * per;
     let shares: Vec<f64> = stakes.iter().map(|s| *s as f64 / 100_000.0).collect();
     let chi = mc::chi_square(&counts, &shares, n);
-    println!("on-chain k=1 selections {counts:?} of {n}: chi2 = {chi:.2}, critical(1e-6) = {:.1}", mc::chi_square_critical_1e6(3));
+    println!(
+        "on-chain k=1 selections {counts:?} of {n}: chi2 = {chi:.2}, critical(1e-6) = {:.1}",
+        mc::chi_square_critical_1e6(3)
+    );
     assert!(chi < mc::chi_square_critical_1e6(3), "on-chain selection deviates from stake share");
 }
 
@@ -202,7 +214,11 @@ async fn grinding_nonces_at_submit_time_does_not_pick_the_committee() {
     let weights: Vec<u64> = pool.iter().map(|(_, w)| *w).collect();
     let at = |k: &Pubkey| pool.iter().position(|(a, _)| a == k).unwrap();
     let (c0, c1) = (at(&colluders[0]), at(&colluders[1]));
-    let base: f64 = mc::ordered_committee_probabilities(&weights, 3).iter().filter(|(o, _)| o.contains(&c0) && o.contains(&c1)).map(|(_, p)| p).sum();
+    let base: f64 = mc::ordered_committee_probabilities(&weights, 3)
+        .iter()
+        .filter(|(o, _)| o.contains(&c0) && o.contains(&c1))
+        .map(|(_, p)| p)
+        .sum();
     // At submit the requester knows the hashes in SlotHashes; it grinds nonces until the committee predicted
     // from the newest one (what a program seeding from "the latest slot hash at submit" would use) holds both
     // colluders. Were the seed known at submit, every committee would hold them.
@@ -226,7 +242,7 @@ async fn grinding_nonces_at_submit_time_does_not_pick_the_committee() {
     let mut hits = 0;
     for k in &chosen {
         let c = assign_checked(&mut p, k).await;
-        let seed_slot = p.request(k).await.seed_slot;
+        let seed_slot = p.request(k).await.committee.seed_slot;
         assert!(seed_slot > submit_slot && known.iter().all(|(s, _)| *s != seed_slot), "seed unknown at submit");
         hits += u64::from(both(&c));
     }
@@ -234,6 +250,8 @@ async fn grinding_nonces_at_submit_time_does_not_pick_the_committee() {
     while mc::binomial_upper_tail(trials, base, limit) > 1e-6 {
         limit += 1;
     }
-    println!("grinding: {hits}/{trials} committees hold both colluders (chance {base:.3}; ≥ {limit} would be p < 1e-6)");
+    println!(
+        "grinding: {hits}/{trials} committees hold both colluders (chance {base:.3}; ≥ {limit} would be p < 1e-6)"
+    );
     assert!(hits < limit, "a requester grinding nonces picked its committee: {hits}/{trials}");
 }

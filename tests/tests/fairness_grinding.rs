@@ -14,7 +14,14 @@ use {
 };
 
 /// The top-up `δ ∈ 1..=max` of `entries[who]` after which the spec draw holds both `colluders`, if any.
-fn grind(entries: &[RegistryEntry], who: usize, colluders: &[Pubkey; 2], seed: &[u8; 32], min_stake: u64, max: u64) -> Option<u64> {
+fn grind(
+    entries: &[RegistryEntry],
+    who: usize,
+    colluders: &[Pubkey; 2],
+    seed: &[u8; 32],
+    min_stake: u64,
+    max: u64,
+) -> Option<u64> {
     (1..=max).find(|&delta| {
         let mut e = entries.to_vec();
         e[who].stake += delta;
@@ -36,7 +43,11 @@ async fn an_operator_topping_up_stake_after_the_seed_is_public_cannot_pick_the_c
     let colluders = [attacker.pubkey(), p.operators[b].authority.pubkey()];
     let requester = p.requester(100 * SOL).await;
     let weights = [100_000u64; 6];
-    let base: f64 = mc::ordered_committee_probabilities(&weights, 3).iter().filter(|(o, _)| o.contains(&a) && o.contains(&b)).map(|(_, p)| p).sum();
+    let base: f64 = mc::ordered_committee_probabilities(&weights, 3)
+        .iter()
+        .filter(|(o, _)| o.contains(&a) && o.contains(&b))
+        .map(|(_, p)| p)
+        .sum();
     let trials = 20u64;
     let mut hits = 0;
     for nonce in 1..=trials {
@@ -55,7 +66,7 @@ async fn an_operator_topping_up_stake_after_the_seed_is_public_cannot_pick_the_c
         }
         ixs.push(p.ix_assign(&request));
         p.env.ok(&ixs, &[&attacker]).await;
-        let members: Vec<Pubkey> = p.request(&request).await.members.iter().map(|m| m.operator).collect();
+        let members: Vec<Pubkey> = p.request(&request).await.committee.members.iter().map(|m| m.operator).collect();
         hits += u64::from(colluders.iter().all(|x| members.contains(x)));
     }
     let mut limit = 0;
@@ -96,10 +107,13 @@ async fn registry_changes_after_submit_never_change_the_committee() {
         match expected {
             Some(c) => {
                 assert!(res.is_ok(), "request {nonce}: assign failed: {:?}", res.err().map(|e| e.err));
-                let got: Vec<Pubkey> = p.request(&request).await.members.iter().map(|m| m.operator).collect();
+                let got: Vec<Pubkey> = p.request(&request).await.committee.members.iter().map(|m| m.operator).collect();
                 assert_eq!(got, c, "request {nonce}: committee differs from the draw over the registry at submit");
             }
-            None => assert_eq!(res.err().and_then(|e| e.custom_code()), Some(verity::VerityError::NotEnoughOperators.into())),
+            None => assert_eq!(
+                res.err().and_then(|e| e.custom_code()),
+                Some(verity::VerityError::NotEnoughOperators.into())
+            ),
         }
     }
     println!("16 committees unaffected by {churned} registry changes made after their submit");

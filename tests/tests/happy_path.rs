@@ -45,7 +45,7 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
     assert_eq!((r.max_tokens, r.fee, r.committee_size, r.submit_slot), (MAX_TOKENS, FEE, 3, submit_slot));
     assert_eq!(r.profile_hash, p.models[0].params.profile_hash);
     assert_eq!((r.price_per_token, r.royalty_bps, r.protocol_fee_bps), (1_000, 1_000, 500));
-    assert!(r.members.is_empty());
+    assert!(r.committee.members.is_empty());
     assert_eq!(p.config().await.request_count, 1);
     let model: verity::Model = p.env.account(&p.models[0].key).await;
     assert_eq!(model.request_count, 1);
@@ -58,9 +58,12 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
     let mut sorted = committee.clone();
     sorted.sort();
     assert_eq!(sorted, vec![0, 1, 2], "k = 3 of 3 operators: everyone, once");
-    assert_eq!((r.assign_slot, r.commit_deadline), (assign_slot, assign_slot + p.params.commit_window));
-    assert!(r.seed_slot > submit_slot && r.seed != [0; 32]);
-    assert!(r.members.iter().all(|m| m.state == MemberState::Assigned && m.outcome == Outcome::Pending));
+    assert_eq!(
+        (r.committee.assign_slot, r.committee.commit_deadline),
+        (assign_slot, assign_slot + p.params.commit_window)
+    );
+    assert!(r.committee.seed_slot > submit_slot && r.committee.seed != [0; 32]);
+    assert!(r.committee.members.iter().all(|m| m.state == MemberState::Assigned && m.outcome == Outcome::Pending));
     assert!(p.registry().await.entries.iter().all(|e| e.open_assignments == 1));
 
     // ── commits ──
@@ -68,13 +71,13 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
         p.env.warp_by(1).await;
         p.commit(&request, op, 0, ANSWER).await;
         let r = p.request(&request).await;
-        assert_eq!(r.committed_count as usize, n + 1);
+        assert_eq!(r.committee.committed_count as usize, n + 1);
         let expected = if n < 2 { RequestStatus::Committing } else { RequestStatus::Revealing };
         assert_eq!(r.status, expected, "reveal opens when all committed");
     }
     let r = p.request(&request).await;
-    assert_eq!(r.reveal_deadline, p.env.slot().await + p.params.reveal_window);
-    for m in &r.members {
+    assert_eq!(r.committee.reveal_deadline, p.env.slot().await + p.params.reveal_window);
+    for m in &r.committee.members {
         let auth = m.operator;
         let i = ops.iter().position(|k| *k == auth).unwrap();
         let want = pda::commitment(&request, &auth, &p.output_hash(0, ANSWER), &verity_tests::salt(i));
@@ -86,7 +89,7 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
     for (n, &op) in committee.iter().enumerate() {
         p.env.warp_by(1).await;
         p.reveal(&request, op, 0, ANSWER, tokens[n]).await;
-        assert_eq!(p.request(&request).await.revealed_count as usize, n + 1);
+        assert_eq!(p.request(&request).await.committee.revealed_count as usize, n + 1);
     }
 
     // ── finalize (all revealed: no need to wait for the deadline) ──
@@ -103,9 +106,13 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
     assert_eq!(r.winning_hash, p.output_hash(0, ANSWER));
     assert_eq!((r.royalty_paid, r.protocol_fee_paid), (royalty, protocol + remainder));
     assert_eq!((r.rewards_total, r.rewards_claimed), (3 * per_member, 0));
-    assert!(r.members.iter().all(|m| m.outcome == Outcome::Agreed && m.reward == per_member && m.slashed == 0));
+    assert!(r
+        .committee
+        .members
+        .iter()
+        .all(|m| m.outcome == Outcome::Agreed && m.reward == per_member && m.slashed == 0));
     let rc = r.receipt;
-    let mut lat: Vec<u64> = r.members.iter().map(|m| m.reveal_slot - assign_slot).collect();
+    let mut lat: Vec<u64> = r.committee.members.iter().map(|m| m.reveal_slot - assign_slot).collect();
     lat.sort();
     assert_eq!((rc.model, rc.tokens_in, rc.tokens_out, rc.latency_slots), (p.models[0].key, 12, 20, lat[1]));
     assert_eq!((rc.fee_paid, rc.price_per_token, rc.committee_size, rc.agreement_count), (FEE, 1_000, 3, 3));
@@ -144,7 +151,7 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
     }
     let r = p.request(&request).await;
     assert_eq!(r.rewards_claimed, r.rewards_total);
-    assert!(r.members.iter().all(|m| m.claimed));
+    assert!(r.committee.members.iter().all(|m| m.claimed));
     assert_eq!(p.env.lamports(&request).await, request_rent, "escrow empty: only rent left");
 
     // ── close: the requester reclaims both rents ──

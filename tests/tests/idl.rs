@@ -1,4 +1,4 @@
-//! The committed IDL (`app/src/idl/verity.json`, used by the TypeScript client and the app) must equal the IDL
+//! The committed IDL (`sdk/src/idl/verity.json`, used by the TypeScript client and the app) must equal the IDL
 //! built from the program source by `scripts/idl.sh`.
 use std::{path::PathBuf, process::Command};
 
@@ -6,13 +6,13 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
 }
 
-const REGENERATE: &str = "regenerate it with `scripts/idl.sh app/src/idl/verity.json` and commit the result";
+const REGENERATE: &str = "regenerate it with `scripts/idl.sh sdk/src/idl/verity.json` and commit the result";
 
 #[test]
 fn committed_idl_matches_the_program() {
     let root = repo_root();
     let script = root.join("scripts/idl.sh");
-    let committed = root.join("app/src/idl/verity.json");
+    let committed = root.join("sdk/src/idl/verity.json");
     assert!(script.exists(), "{} is missing", script.display());
     assert!(committed.exists(), "{} is missing: {REGENERATE}", committed.display());
 
@@ -44,7 +44,7 @@ fn committed_idl_matches_the_program() {
     assert_eq!(built["address"], serde_json::json!(verity::ID.to_string()), "IDL address is not the program id");
     assert!(built["instructions"].as_array().is_some_and(|a| !a.is_empty()), "built IDL has no instructions");
     if let Some(diff) = idl_diff(&parse(&committed), &built) {
-        panic!("app/src/idl/verity.json is stale (differs from the IDL built from programs/verity in {diff}): {REGENERATE}");
+        panic!("sdk/src/idl/verity.json is stale (differs from the IDL built from programs/verity in {diff}): {REGENERATE}");
     }
     // The comparison itself catches a drift: drop one instruction from a copy.
     let mut tampered = built.clone();

@@ -42,14 +42,43 @@ async fn run_world(offset: u64) {
         return;
     }
     for path in [
-        "submit ok", "assign ok", "commit ok", "reveal ok", "finalize ok", "claim ok", "write_output ok",
-        "expire ok", "close ok", "stake ok", "unstake ok", "withdraw ok", "served ok", "deregister ok",
-        "rejoin ok", "submit err 6016", "reveal err 6040", "assign err 6031", "claim err 6048",
+        "submit ok",
+        "assign ok",
+        "commit ok",
+        "reveal ok",
+        "finalize ok",
+        "claim ok",
+        "write_output ok",
+        "expire ok",
+        "close ok",
+        "stake ok",
+        "unstake ok",
+        "withdraw ok",
+        "served ok",
+        "deregister ok",
+        "rejoin ok",
+        "submit err 6016",
+        "reveal err 6040",
+        "assign err 6031",
+        "claim err 6048",
         // Second rounds: challenges, escalations, their commit-reveal, every verdict, claims and closes.
-        "dispute ok", "escalate ok", "assign_dispute ok", "commit_dispute ok", "reveal_dispute ok",
-        "resolve_dispute ok", "claim_dispute ok", "close_dispute ok", "dispute err 6064", "dispute err 6065",
-        "assign_dispute err 6031", "reveal_dispute err 6040", "verdict Overturned", "verdict Upheld",
-        "verdict Decided", "verdict NoMajority", "verdict NoCommittee",
+        "dispute ok",
+        "escalate ok",
+        "assign_dispute ok",
+        "commit_dispute ok",
+        "reveal_dispute ok",
+        "resolve_dispute ok",
+        "claim_dispute ok",
+        "close_dispute ok",
+        "dispute err 6064",
+        "dispute err 6065",
+        "assign_dispute err 6031",
+        "reveal_dispute err 6040",
+        "verdict Overturned",
+        "verdict Upheld",
+        "verdict Decided",
+        "verdict NoMajority",
+        "verdict NoCommittee",
     ] {
         assert!(w.stats.get(path).copied().unwrap_or(0) > 0, "seed {seed}: path never exercised: {path}");
     }
@@ -68,7 +97,10 @@ async fn conservation_world_b() {
 /// The checker is not vacuous: a single stray lamport, token or escrow unit anywhere it watches is reported.
 #[tokio::test]
 async fn the_ledger_notices_one_stray_unit() {
-    use {solana_account::AccountSharedData, verity_tests::{pda, Signer}};
+    use {
+        solana_account::AccountSharedData,
+        verity_tests::{pda, Signer},
+    };
     let mut w = World::new(42).await;
     for i in 0..5 {
         w.seq = i;

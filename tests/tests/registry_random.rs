@@ -7,7 +7,10 @@
 use {
     verity::{state::ConfigParams, VerityError},
     verity_tests::{
-        default_model_params, default_params, model_check::{spec_draw, Rng}, pda, registry_model::{Books, RegistryModel},
+        default_model_params, default_params,
+        model_check::{spec_draw, Rng},
+        pda,
+        registry_model::{Books, RegistryModel},
         submit_args, Keypair, Protocol, Pubkey, Signer, SOL,
     },
 };
@@ -94,9 +97,9 @@ async fn every_drawn_operator_is_eligible_in_the_reference_model() {
         let mut k = 0;
         while k < assigned.len() {
             let r = p.request(&assigned[k]).await;
-            if now > r.commit_deadline + prm.reveal_window {
+            if now > r.committee.commit_deadline + prm.reveal_window {
                 p.env.ok(&[p.ix_finalize(&assigned[k], &r)], &[]).await;
-                for m in &r.members {
+                for m in &r.committee.members {
                     observe(&mut p, &mut model, &m.operator).await;
                 }
                 assigned.swap_remove(k);
@@ -117,15 +120,22 @@ async fn every_drawn_operator_is_eligible_in_the_reference_model() {
         match p.env.send(&[p.ix_assign(&request)], &[]).await {
             Ok(_) => {
                 let r = p.request(&request).await;
-                let drawn: Vec<Pubkey> = r.members.iter().map(|m| m.operator).collect();
-                let want = spec_draw(&pool, usize::from(prm.committee_size), &r.seed);
-                assert_eq!(Some(drawn), want, "step {step} (seed {seed}): committee differs from the reference draw over {pool:?}");
+                let drawn: Vec<Pubkey> = r.committee.members.iter().map(|m| m.operator).collect();
+                let want = spec_draw(&pool, usize::from(prm.committee_size), &r.committee.seed);
+                assert_eq!(
+                    Some(drawn),
+                    want,
+                    "step {step} (seed {seed}): committee differs from the reference draw over {pool:?}"
+                );
                 draws += 1;
                 assigned.push(request);
             }
             Err(e) => {
                 assert_eq!(e.custom_code(), Some(VerityError::NotEnoughOperators.into()), "step {step}: {:?}", e.err);
-                assert!(pool.len() < usize::from(prm.committee_size), "step {step}: the reference could draw from {pool:?}");
+                assert!(
+                    pool.len() < usize::from(prm.committee_size),
+                    "step {step}: the reference could draw from {pool:?}"
+                );
                 refused += 1;
             }
         }

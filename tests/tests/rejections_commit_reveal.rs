@@ -15,7 +15,7 @@ async fn non_member_cannot_commit_or_reveal() {
     p.env.expect_err(&[ix], &[&a], VerityError::NotCommitteeMember).await;
     let ix = p.ix_reveal_text(&request, outsider, 0, TEXT, (1, 1));
     p.env.expect_err(&[ix], &[&a], VerityError::NotCommitteeMember).await;
-    assert_eq!(p.request(&request).await.committed_count, 0);
+    assert_eq!(p.request(&request).await.committee.committed_count, 0);
 }
 
 #[tokio::test]
@@ -27,9 +27,9 @@ async fn double_commit() {
     let a = p.operators[c[0]].authority.insecure_clone();
     p.env.expect_err(&[again], &[&a], VerityError::AlreadyCommitted).await;
     let r = p.request(&request).await;
-    assert_eq!(r.committed_count, 1);
+    assert_eq!(r.committee.committed_count, 1);
     let want = pda::commitment(&request, &a.pubkey(), &p.output_hash(0, TEXT), &salt(c[0]));
-    assert_eq!(r.members[0].commitment, want, "first commitment kept");
+    assert_eq!(r.committee.members[0].commitment, want, "first commitment kept");
 }
 
 #[tokio::test]
@@ -43,9 +43,9 @@ async fn commit_outside_the_commit_phase() {
 
     let c = p.assign(&request).await;
     let r = p.request(&request).await;
-    p.env.warp_to(r.commit_deadline).await;
+    p.env.warp_to(r.committee.commit_deadline).await;
     p.commit(&request, c[1], 0, TEXT).await; // the deadline slot itself is inside the window
-    p.env.warp_to(r.commit_deadline + 1).await;
+    p.env.warp_to(r.committee.commit_deadline + 1).await;
     let late = p.ix_commit_text(&request, c[0], 0, TEXT);
     let a = p.operators[c[0]].authority.insecure_clone();
     p.env.expect_err(&[late], &[&a], VerityError::CommitWindowClosed).await;
@@ -61,7 +61,7 @@ async fn commit_once_the_reveal_phase_is_open() {
     let again = p.ix_commit_text(&request, c[0], 0, TEXT);
     p.env.expect_err(&[again], &[&a0], VerityError::AlreadyCommitted).await;
     let r = p.request(&request).await;
-    p.env.warp_to(r.commit_deadline + 1).await;
+    p.env.warp_to(r.committee.commit_deadline + 1).await;
     p.reveal(&request, c[0], 0, TEXT, (1, 1)).await; // opens the reveal phase
     assert_eq!(p.request(&request).await.status, RequestStatus::Revealing);
     let late = p.ix_commit_text(&request, c[2], 0, TEXT);
@@ -82,7 +82,7 @@ async fn reveal_must_match_the_commitment() {
     let wrong_salt = RevealArgs { output_hash: p.output_hash(0, TEXT), salt: [9; 32], tokens_in: 1, tokens_out: 1 };
     let ix = p.ix_reveal(&a.pubkey(), &request, wrong_salt);
     p.env.expect_err(&[ix], &[&a], VerityError::CommitmentMismatch).await;
-    assert_eq!(p.request(&request).await.revealed_count, 0);
+    assert_eq!(p.request(&request).await.committee.revealed_count, 0);
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn a_copied_commitment_cannot_be_revealed() {
     let (_r, request, c) = p.assigned().await;
     // Member 0 commits honestly; member 1 copies member 0's commitment bytes.
     p.commit(&request, c[0], 0, TEXT).await;
-    let honest = p.request(&request).await.members[0].commitment;
+    let honest = p.request(&request).await.committee.members[0].commitment;
     let copier = p.operators[c[1]].authority.insecure_clone();
     let copy = p.ix_commit(&copier.pubkey(), &request, honest);
     p.env.ok(&[copy], &[&copier]).await;
@@ -123,9 +123,9 @@ async fn reveal_after_its_window() {
         p.commit(&request, op, 0, TEXT).await;
     }
     let r = p.request(&request).await;
-    p.env.warp_to(r.reveal_deadline).await;
+    p.env.warp_to(r.committee.reveal_deadline).await;
     p.reveal(&request, c[0], 0, TEXT, (1, 1)).await; // the deadline slot itself is inside the window
-    p.env.warp_to(r.reveal_deadline + 1).await;
+    p.env.warp_to(r.committee.reveal_deadline + 1).await;
     let ix = p.ix_reveal_text(&request, c[1], 0, TEXT, (1, 1));
     let a = p.operators[c[1]].authority.insecure_clone();
     p.env.expect_err(&[ix], &[&a], VerityError::RevealWindowClosed).await;
@@ -138,7 +138,7 @@ async fn reveal_twice_without_commit_or_with_bad_counts() {
     p.commit(&request, c[0], 0, TEXT).await;
     p.commit(&request, c[1], 0, TEXT).await;
     let r = p.request(&request).await;
-    p.env.warp_to(r.commit_deadline + 1).await;
+    p.env.warp_to(r.committee.commit_deadline + 1).await;
     let a2 = p.operators[c[2]].authority.insecure_clone();
     let never = p.ix_reveal_text(&request, c[2], 0, TEXT, (1, 1));
     p.env.expect_err(&[never], &[&a2], VerityError::NotCommitted).await;
@@ -156,12 +156,12 @@ async fn assign_crank_rules() {
     let (_r, request) = p.submitted().await;
     let assign = p.ix_assign(&request);
     // No slot after the submit slot in SlotHashes yet.
-    p.env.expect_err(&[assign.clone()], &[], VerityError::SlotHashNotYetAvailable).await;
+    p.env.expect_err(std::slice::from_ref(&assign), &[], VerityError::SlotHashNotYetAvailable).await;
     let mut fake = assign.clone();
     fake.accounts[3].pubkey = solana_sdk_ids::sysvar::clock::ID;
     p.make_seed_available().await;
     p.env.expect_err(&[fake], &[], VerityError::InvalidSlotHashes).await;
-    p.env.ok(&[assign.clone()], &[]).await;
+    p.env.ok(std::slice::from_ref(&assign), &[]).await;
     p.env.expect_err(&[assign], &[], VerityError::RequestNotPending).await;
 
     // Past the assign window a pending request can no longer be assigned (only expired).

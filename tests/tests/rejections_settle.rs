@@ -57,7 +57,8 @@ async fn finalize_checks_the_operator_accounts() {
         p.reveal(&request, op, 0, GOOD, (1, 1)).await;
     }
     let r = p.request(&request).await;
-    let metas: Vec<AccountMeta> = r.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
+    let metas: Vec<AccountMeta> =
+        r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
     let missing = p.ix_finalize_with(&request, &r, metas[..2].to_vec());
     p.env.expect_err(&[missing], &[], VerityError::WrongOperatorAccounts).await;
     let swapped = p.ix_finalize_with(&request, &r, vec![metas[1].clone(), metas[0].clone(), metas[2].clone()]);
@@ -101,7 +102,8 @@ async fn output_chunks_are_checked() {
     let total = bytes.len() as u32;
     let writer = p.operators[c[0]].authority.insecure_clone();
     let minority = p.operators[c[2]].authority.insecure_clone();
-    let w = |p: &Protocol, k: &Keypair, off: u32, tot: u32, d: &[u8]| p.ix_write_output(&k.pubkey(), &request, off, tot, d);
+    let w =
+        |p: &Protocol, k: &Keypair, off: u32, tot: u32, d: &[u8]| p.ix_write_output(&k.pubkey(), &request, off, tot, d);
 
     p.env.expect_err(&[w(&p, &minority, 0, total, bytes)], &[&minority], VerityError::NotMajorityMember).await;
     let cap = verity_tests::OUTPUT_CAPACITY;
@@ -112,7 +114,9 @@ async fn output_chunks_are_checked() {
     p.env.expect_err(&[w(&p, &writer, 10, 12, &bytes[10..])], &[&writer], VerityError::OutputChunkOutOfRange).await;
     // The last chunk must make the bytes hash to the winning hash (the minority's answer does not).
     let lyon = BAD.as_bytes();
-    p.env.expect_err(&[w(&p, &writer, 10, lyon.len() as u32, &lyon[10..])], &[&writer], VerityError::OutputHashMismatch).await;
+    p.env
+        .expect_err(&[w(&p, &writer, 10, lyon.len() as u32, &lyon[10..])], &[&writer], VerityError::OutputHashMismatch)
+        .await;
     let o: verity::Output = p.env.account(&pda::output(&request)).await;
     assert!(!o.complete && o.data == bytes[..10], "rejected writes leave the output untouched");
     p.env.ok(&[w(&p, &writer, 10, total, &bytes[10..])], &[&writer]).await;
@@ -127,11 +131,11 @@ async fn claim_rules() {
     let (_q, request, c) = finalized(&mut p).await;
     let member = p.operators[c[0]].authority.pubkey();
     let claim = p.ix_claim(&request, &member);
-    p.env.expect_err(&[claim.clone()], &[], VerityError::RewardsLocked).await;
+    p.env.expect_err(std::slice::from_ref(&claim), &[], VerityError::RewardsLocked).await;
     p.pass_dispute_window(&request).await;
     let before = p.env.lamports(&member).await;
-    p.env.ok(&[claim.clone()], &[]).await;
-    let reward = p.request(&request).await.members[0].reward;
+    p.env.ok(std::slice::from_ref(&claim), &[]).await;
+    let reward = p.request(&request).await.committee.members[0].reward;
     assert!(reward > 0);
     assert_eq!(p.env.lamports(&member).await, before + reward);
     p.env.expect_err(&[claim], &[], VerityError::AlreadyClaimed).await;
@@ -155,9 +159,9 @@ async fn close_rules() {
     let mut p = Protocol::standard().await;
     let (req, request, c) = finalized(&mut p).await;
     let close = p.ix_close(&req.pubkey(), &request);
-    p.env.expect_err(&[close.clone()], &[&req], VerityError::RewardsLocked).await;
+    p.env.expect_err(std::slice::from_ref(&close), &[&req], VerityError::RewardsLocked).await;
     p.pass_dispute_window(&request).await;
-    p.env.expect_err(&[close.clone()], &[&req], VerityError::RewardsUnclaimed).await;
+    p.env.expect_err(std::slice::from_ref(&close), &[&req], VerityError::RewardsUnclaimed).await;
     let intruder = p.env.funded_keypair(verity_tests::SOL).await;
     let mut stolen = close.clone();
     stolen.accounts[0].pubkey = intruder.pubkey();

@@ -4,7 +4,10 @@ use verity::VerityError;
 use verity_tests::{default_model_params, pda, submit_args, Protocol, Signer, SOL};
 
 /// A submit of `args` by a fresh requester; returns (instruction, requester).
-async fn submit(p: &mut Protocol, args: verity::SubmitRequestArgs) -> (solana_instruction::Instruction, verity_tests::Keypair) {
+async fn submit(
+    p: &mut Protocol,
+    args: verity::SubmitRequestArgs,
+) -> (solana_instruction::Instruction, verity_tests::Keypair) {
     let req = p.requester(10 * SOL).await;
     let ix = p.ix_submit(&req.pubkey(), &p.models[0].key, args);
     (ix, req)
@@ -76,7 +79,7 @@ async fn paused_protocol_refuses_new_business() {
     assert!(p.config().await.paused);
 
     let (ix, req) = submit(&mut p, submit_args(1, "hi", 10, SOL)).await;
-    p.env.expect_err(&[ix.clone()], &[&req], VerityError::ProtocolPaused).await;
+    p.env.expect_err(std::slice::from_ref(&ix), &[&req], VerityError::ProtocolPaused).await;
     let owner = p.env.funded_keypair(SOL).await;
     let reg = p.ix_register_model(&owner.pubkey(), 999, default_model_params());
     p.env.expect_err(&[reg], &[&owner, &auth], VerityError::ProtocolPaused).await;

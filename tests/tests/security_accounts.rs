@@ -51,7 +51,9 @@ async fn accounts_owned_by_another_program_are_refused() {
     let mut forged = p.config().await;
     forged.authority = attacker.pubkey();
     let forged_key = Pubkey::new_unique();
-    p.env.plant_anchor(&forged_key, &attacker_program, &forged, 8 + <verity::Config as anchor_lang::Space>::INIT_SPACE).await;
+    p.env
+        .plant_anchor(&forged_key, &attacker_program, &forged, 8 + <verity::Config as anchor_lang::Space>::INIT_SPACE)
+        .await;
     let pause = swap_account(p.ix_set_paused(&attacker.pubkey(), true), &pda::config(), &forged_key);
     p.env.expect_err(&[pause], &[&attacker], Anchor::AccountOwnedByWrongProgram).await;
     assert!(!p.config().await.paused);
@@ -85,7 +87,8 @@ async fn one_verity_account_type_cannot_pose_as_another() {
     p.make_seed_available().await;
     p.env.ok(&[p.ix_assign(&request)], &[]).await;
     let r = p.request(&request).await;
-    let mut extra: Vec<AccountMeta> = r.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
+    let mut extra: Vec<AccountMeta> =
+        r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
     extra[1] = AccountMeta::new(request, false);
     let fin = p.ix_finalize_with(&request, &r, extra);
     p.pass_reveal_deadline(&request).await;
@@ -166,7 +169,8 @@ async fn duplicate_mutable_accounts_are_refused() {
     p.env.expect_err(&[fin], &[], Anchor::ConstraintDuplicateMutableAccount).await;
     // finalize with one member's Operator account twice (its books would be written twice, the last write
     // wins): the remaining accounts must be exactly the members' PDAs in order → WrongOperatorAccounts.
-    let mut extra: Vec<AccountMeta> = r.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
+    let mut extra: Vec<AccountMeta> =
+        r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
     extra[2] = extra[0].clone();
     let fin = p.ix_finalize_with(&request, &r, extra);
     p.env.expect_err(&[fin], &[], VerityError::WrongOperatorAccounts).await;

@@ -53,7 +53,7 @@ async fn update_config_never_changes_a_request_in_flight() {
         p.commit(&request, op, 0, ANSWER).await;
     }
     let r = p.request(&request).await;
-    p.env.warp_to(r.commit_deadline + 1).await;
+    p.env.warp_to(r.committee.commit_deadline + 1).await;
     for &op in &c[..2] {
         p.reveal(&request, op, 0, ANSWER, (4, 9)).await;
     }
@@ -62,14 +62,14 @@ async fn update_config_never_changes_a_request_in_flight() {
     p.finalize(&request).await;
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Finalized);
-    let silent = &r.members[2];
+    let silent = &r.committee.members[2];
     assert_eq!((silent.outcome, silent.slashed), (Outcome::NoCommit, 10_000), "10 % of 100_000, not 100 %");
     let ts = p.treasury_stake;
     assert_eq!(p.env.token_balance(&ts).await, ts0 + 5_000, "half of the slash to the treasury, not all");
     // The old dispute window (10 slots) still locks the rewards.
-    let claim = p.ix_claim(&request, &r.members[0].operator);
+    let claim = p.ix_claim(&request, &r.committee.members[0].operator);
     p.env.warp_to(r.finalized_slot + 5).await;
-    p.env.expect_err(&[claim.clone()], &[], VerityError::RewardsLocked).await;
+    p.env.expect_err(std::slice::from_ref(&claim), &[], VerityError::RewardsLocked).await;
     p.pass_dispute_window(&request).await;
     p.env.ok(&[claim], &[]).await;
 }

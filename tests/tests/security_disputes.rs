@@ -30,7 +30,7 @@ async fn second_round_instructions_require_their_signers() {
     p.env.expect_err(&[commit], &[], Anchor::AccountNotSigner).await;
     p.commit_dispute(&request, dc[0], 0, ANSWER).await;
     let d = p.dispute(&request).await;
-    p.env.warp_to(d.commit_deadline + 1).await;
+    p.env.warp_to(d.committee.commit_deadline + 1).await;
     let reveal = strip_signer(p.ix_reveal_dispute_text(&request, dc[0], 0, ANSWER), &m);
     p.env.expect_err(&[reveal], &[], Anchor::AccountNotSigner).await;
 }
@@ -73,7 +73,7 @@ async fn a_forged_or_foreign_dispute_account_is_refused() {
     fake.winning_hash = ra.winning_hash;
     let mut member = verity::Member::new(attacker.pubkey());
     member.outcome = Outcome::Agreed;
-    fake.members = vec![member];
+    fake.committee.members = vec![member];
     let forged = Pubkey::new_unique();
     p.env.plant_anchor(&forged, &verity::ID, &fake, 8 + <verity::Dispute as anchor_lang::Space>::INIT_SPACE).await;
     let mut w = p.ix_write_output(&attacker.pubkey(), &a, 0, 4, b"evil");
@@ -93,11 +93,11 @@ async fn a_copied_commitment_in_the_second_round_cannot_be_opened() {
     p.env.ok(&[p.ix_open_dispute(&ch.pubkey(), &request)], &[&ch]).await;
     let dc = p.assign_dispute(&request).await;
     p.commit_dispute(&request, dc[0], 0, ANSWER).await;
-    let honest = p.dispute(&request).await.members[0].commitment;
+    let honest = p.dispute(&request).await.committee.members[0].commitment;
     let (copier, cauth) = (dc[1], p.operators[dc[1]].authority.insecure_clone());
     p.env.ok(&[p.ix_commit_dispute(&cauth.pubkey(), &request, honest)], &[&cauth]).await;
     let d = p.dispute(&request).await;
-    p.env.warp_to(d.commit_deadline + 1).await;
+    p.env.warp_to(d.committee.commit_deadline + 1).await;
     p.reveal_dispute(&request, dc[0], 0, ANSWER).await;
     // The copier learns the honest opening from the reveal and replays it: bound to the other key, it fails.
     let args = RevealArgs { output_hash: p.output_hash(0, ANSWER), salt: salt(dc[0]), tokens_in: 1, tokens_out: 1 };
@@ -117,9 +117,16 @@ async fn the_requester_may_challenge_its_own_request_requester_and_opener_alias(
     p.dispute_round(&request, &dc, &[Some(ANSWER); 7]).await;
     p.resolve_dispute(&request).await;
     let (r, d) = (p.request(&request).await, p.dispute(&request).await);
-    assert_eq!((d.verdict, r.status, d.opener, r.requester), (Verdict::Overturned, RequestStatus::Finalized, req.pubkey(), req.pubkey()));
+    assert_eq!(
+        (d.verdict, r.status, d.opener, r.requester),
+        (Verdict::Overturned, RequestStatus::Finalized, req.pubkey(), req.pubkey())
+    );
     let rent = p.env.rent_exempt(8 + <verity::Dispute as anchor_lang::Space>::INIT_SPACE).await;
     assert_eq!(p.env.lamports(&req.pubkey()).await, before - rent + d.challenger_reward);
-    assert!(c.iter().take(2).all(|&o| r.members.iter().any(|m| m.operator == p.operators[o].authority.pubkey() && m.outcome == Outcome::Overturned)));
+    assert!(c.iter().take(2).all(|&o| r
+        .committee
+        .members
+        .iter()
+        .any(|m| m.operator == p.operators[o].authority.pubkey() && m.outcome == Outcome::Overturned)));
     p.assert_vault_matches_books().await;
 }

@@ -35,10 +35,11 @@ async fn decided_escalation() -> (Protocol, Keypair, Pubkey, Vec<usize>, Keypair
 async fn an_escalated_result_stays_writable_until_written() {
     let (mut p, req, request, dc, cranker) = decided_escalation().await;
     // The attack: claim every reward at once, then close the Dispute account.
-    let claims: Vec<_> = dc.iter().map(|&op| p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())).collect();
+    let claims: Vec<_> =
+        dc.iter().map(|&op| p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())).collect();
     p.env.ok(&claims, &[]).await;
     let close = p.ix_close_dispute(&request, &cranker.pubkey());
-    p.env.expect_err(&[close.clone()], &[], VerityError::ResultStillNeeded).await;
+    p.env.expect_err(std::slice::from_ref(&close), &[], VerityError::ResultStillNeeded).await;
     // Neither can the requester close the request (and its Output) while the Dispute is alive.
     p.env.expect_err(&[p.ix_close(&req.pubkey(), &request)], &[&req], VerityError::DisputeNotClosed).await;
     // The majority writes; then the Dispute and the request close.
@@ -55,12 +56,13 @@ async fn an_escalated_result_stays_writable_until_written() {
 #[tokio::test]
 async fn an_unwritten_result_releases_its_accounts_after_the_keep_window() {
     let (mut p, req, request, dc, cranker) = decided_escalation().await;
-    let claims: Vec<_> = dc.iter().map(|&op| p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())).collect();
+    let claims: Vec<_> =
+        dc.iter().map(|&op| p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())).collect();
     p.env.ok(&claims, &[]).await;
     let close = p.ix_close_dispute(&request, &cranker.pubkey());
     let resolved = p.dispute(&request).await.resolved_slot;
     p.env.warp_to(resolved + RESULT_KEEP_SLOTS).await;
-    p.env.expect_err(&[close.clone()], &[], VerityError::ResultStillNeeded).await;
+    p.env.expect_err(std::slice::from_ref(&close), &[], VerityError::ResultStillNeeded).await;
     p.env.warp_to(resolved + RESULT_KEEP_SLOTS + 1).await;
     p.env.ok(&[close], &[]).await;
     p.env.ok(&[p.ix_close(&req.pubkey(), &request)], &[&req]).await;
@@ -76,7 +78,7 @@ async fn only_the_current_writer_extends_an_output() {
     let len = ANSWER.len() as u32;
     p.env.ok(&[p.ix_write_output(&a.pubkey(), &request, 0, len, &ANSWER.as_bytes()[..6])], &[&a]).await;
     let truncate = p.ix_write_output(&b.pubkey(), &request, 0, len, b"The q");
-    p.env.expect_err(&[truncate.clone()], &[&b], VerityError::OutputWriterBusy).await;
+    p.env.expect_err(std::slice::from_ref(&truncate), &[&b], VerityError::OutputWriterBusy).await;
     p.env.warp_by(OUTPUT_HANDOVER_SLOTS - 1).await;
     p.env.expect_err(&[truncate], &[&b], VerityError::OutputWriterBusy).await;
     let out: verity::Output = p.env.account(&pda::output(&request)).await;
@@ -106,7 +108,8 @@ async fn a_reused_nonce_can_be_challenged_again() {
     for &op in c.iter() {
         p.env.ok(&[p.ix_claim(&request, &p.operators[op].authority.pubkey())], &[]).await;
     }
-    let claims: Vec<_> = dc.iter().map(|&op| p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())).collect();
+    let claims: Vec<_> =
+        dc.iter().map(|&op| p.ix_claim_dispute_reward(&request, &p.operators[op].authority.pubkey())).collect();
     p.env.ok(&claims, &[]).await;
     p.env.expect_err(&[p.ix_close(&req.pubkey(), &request)], &[&req], VerityError::DisputeNotClosed).await;
     p.env.ok(&[p.ix_close_dispute(&request, &ch.pubkey())], &[]).await;

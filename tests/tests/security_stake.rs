@@ -112,7 +112,7 @@ async fn an_overturned_majority_cannot_escape_by_eviction() {
     assert_eq!(p.dispute(&request).await.verdict, Verdict::Overturned);
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Finalized);
-    let m = r.members.iter().find(|m| m.operator == liar.pubkey()).expect("member");
+    let m = r.committee.members.iter().find(|m| m.operator == liar.pubkey()).expect("member");
     assert_eq!(m.outcome, Outcome::Overturned);
     let op = p.operator(0).await;
     assert_eq!(op.slashed_total, 10_000, "the overturned member lost slash_bps of its stake");

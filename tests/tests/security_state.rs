@@ -8,7 +8,9 @@ use {
     verity::{MemberState, Outcome, RequestStatus, RevealArgs, VerityError},
     verity_tests::{
         attack::{non_canonical_pda, swap_account},
-        default_model_params, fixture::ix, pda, salt, submit_args, Keypair, Protocol, Pubkey, Signer, SOL,
+        default_model_params,
+        fixture::ix,
+        pda, salt, submit_args, Keypair, Protocol, Pubkey, Signer, SOL,
     },
 };
 
@@ -39,7 +41,7 @@ async fn finalized(p: &mut Protocol, nonce: u64) -> (Keypair, Pubkey, Vec<usize>
 async fn initialized_accounts_cannot_be_initialized_again() {
     let mut p = Protocol::standard().await;
     p.activate_registry().await; // operators' stake in force before the first request
-    // An attacker re-runs initialize_config with its own mint and treasury to become the authority.
+                                 // An attacker re-runs initialize_config with its own mint and treasury to become the authority.
     let attacker = p.env.funded_keypair(10 * SOL).await;
     let evil_mint = p.env.create_mint(&attacker.pubkey(), 6).await;
     let evil_treasury_stake = p.env.create_token_account(&evil_mint, &attacker.pubkey()).await;
@@ -84,7 +86,7 @@ async fn initialized_accounts_cannot_be_initialized_again() {
     let resubmit = p.ix_submit(&requester.pubkey(), &p.models[0].key, submit_args(1, "Other", 20, 20_000));
     assert_already_in_use(&p.env.expect_fail(&[resubmit], &[&requester]).await);
     let r = p.request(&request).await;
-    assert_eq!((r.status, r.committed_count, r.fee), (RequestStatus::Committing, 1, 1_000_000));
+    assert_eq!((r.status, r.committee.committed_count, r.fee), (RequestStatus::Committing, 1, 1_000_000));
     assert_eq!(r.prompt, b"Hi");
 }
 
@@ -92,7 +94,7 @@ async fn initialized_accounts_cannot_be_initialized_again() {
 async fn pdas_are_bound_to_their_owner_and_canonical_bump() {
     let mut p = Protocol::standard().await;
     p.activate_registry().await; // operators' stake in force before the first request
-    // Every stored bump is the canonical one (so `bump = x.bump` re-derives exactly the canonical address).
+                                 // Every stored bump is the canonical one (so `bump = x.bump` re-derives exactly the canonical address).
     let c = p.config().await;
     assert_eq!(c.bump, Pubkey::find_program_address(&[b"config"], &verity::ID).1);
     assert_eq!(c.vault_bump, Pubkey::find_program_address(&[b"stake_vault"], &verity::ID).1);
@@ -105,7 +107,10 @@ async fn pdas_are_bound_to_their_owner_and_canonical_bump() {
     let (qa, ra) = p.submitted().await;
     let (qb, rb) = p.submitted().await;
     let r = p.request(&ra).await;
-    assert_eq!(r.bump, Pubkey::find_program_address(&[b"request", qa.pubkey().as_ref(), &1u64.to_le_bytes()], &verity::ID).1);
+    assert_eq!(
+        r.bump,
+        Pubkey::find_program_address(&[b"request", qa.pubkey().as_ref(), &1u64.to_le_bytes()], &verity::ID).1
+    );
     assert_eq!(r.output_bump, Pubkey::find_program_address(&[b"output", ra.as_ref()], &verity::ID).1);
 
     // PDA sharing: B's Output passed with A's Request. close_request would pay B's output rent to A; the
@@ -123,7 +128,11 @@ async fn pdas_are_bound_to_their_owner_and_canonical_bump() {
     assert_ne!(bump, p.request(&rf).await.output_bump);
     p.env.plant_copy(&pda::output(&rf), &alt, &verity::ID).await;
     let writer = p.operators[c[0]].authority.insecure_clone();
-    let w = swap_account(p.ix_write_output(&writer.pubkey(), &rf, 0, TEXT.len() as u32, TEXT.as_bytes()), &pda::output(&rf), &alt);
+    let w = swap_account(
+        p.ix_write_output(&writer.pubkey(), &rf, 0, TEXT.len() as u32, TEXT.as_bytes()),
+        &pda::output(&rf),
+        &alt,
+    );
     p.env.expect_err(&[w], &[&writer], Anchor::ConstraintSeeds).await;
     let w = p.ix_write_output(&writer.pubkey(), &rf, 0, TEXT.len() as u32, TEXT.as_bytes());
     p.env.ok(&[w], &[&writer]).await;
@@ -136,7 +145,8 @@ async fn pdas_are_bound_to_their_owner_and_canonical_bump() {
     p.env.plant_copy(&pda::operator(&victim), &alt_op, &verity::ID).await;
     p.pass_reveal_deadline(&rq).await;
     let r = p.request(&rq).await;
-    let mut extra: Vec<AccountMeta> = r.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
+    let mut extra: Vec<AccountMeta> =
+        r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)).collect();
     extra[0] = AccountMeta::new(alt_op, false);
     p.env.expect_err(&[p.ix_finalize_with(&rq, &r, extra)], &[], VerityError::WrongOperatorAccounts).await;
     p.finalize(&rq).await;
@@ -158,12 +168,17 @@ async fn closed_accounts_cannot_be_revived() {
         p.env.ok(&[p.ix_claim(&request, &p.operators[m].authority.pubkey())], &[]).await;
     }
     let last = p.operators[c[2]].authority.pubkey();
-    let rent = p.env.lamports(&request).await - p.request(&request).await.members[2].reward;
+    let rent = p.env.lamports(&request).await - p.request(&request).await.committee.members[2].reward;
     // In one transaction: claim the last reward, close, refund the rent to the closed address ("revive" it)
     // and claim again. Anchor's close hands the account to the system program with no data, so the revived
     // address is a system account: `Account<Request>` refuses it → AccountOwnedByWrongProgram at ix 4.
     let revive = solana_system_interface::instruction::transfer(&p.env.payer(), &request, rent);
-    let ixs = [p.ix_claim(&request, &last), p.ix_close(&requester.pubkey(), &request), revive.clone(), p.ix_claim(&request, &last)];
+    let ixs = [
+        p.ix_claim(&request, &last),
+        p.ix_close(&requester.pubkey(), &request),
+        revive.clone(),
+        p.ix_claim(&request, &last),
+    ];
     let e = p.env.expect_fail(&ixs, &[&requester]).await;
     assert_failed_at(&e, 4, Anchor::AccountOwnedByWrongProgram.into());
     // Across transactions: close, then revive, then try to claim or finalize it again.
@@ -176,7 +191,10 @@ async fn closed_accounts_cannot_be_revived() {
     let again = p.ix_submit(&requester.pubkey(), &p.models[0].key, submit_args(1, "Hi", 20, 1_000_000));
     p.env.ok(&[again], &[&requester]).await;
     let r = p.request(&request).await;
-    assert_eq!((r.status, r.members.len(), r.rewards_total, r.rewards_claimed), (RequestStatus::Pending, 0, 0, 0));
+    assert_eq!(
+        (r.status, r.committee.members.len(), r.rewards_total, r.rewards_claimed),
+        (RequestStatus::Pending, 0, 0, 0)
+    );
     p.env.expect_err(&[p.ix_claim(&request, &last)], &[], VerityError::RequestNotFinalized).await;
 
     // A deregistered Operator revived in the same transaction cannot be used as one.
@@ -203,7 +221,7 @@ async fn a_copied_commitment_is_slashed_not_paid() {
     let copier = p.operators[b].authority.insecure_clone();
     // B submits A's commitment bytes (it cannot know A's output before A reveals).
     p.commit(&request, a, 0, TEXT).await;
-    let copied = p.request(&request).await.members[0].commitment;
+    let copied = p.request(&request).await.committee.members[0].commitment;
     p.env.ok(&[p.ix_commit(&copier.pubkey(), &request, copied)], &[&copier]).await;
     p.commit(&request, c[2], 0, TEXT).await;
     p.reveal(&request, a, 0, TEXT, (1, 1)).await;
@@ -212,17 +230,19 @@ async fn a_copied_commitment_is_slashed_not_paid() {
     let replay = RevealArgs { output_hash: p.output_hash(0, TEXT), salt: salt(a), tokens_in: 1, tokens_out: 1 };
     let own = RevealArgs { salt: salt(b), ..replay };
     for args in [replay, own] {
-        p.env.expect_err(&[p.ix_reveal(&copier.pubkey(), &request, args)], &[&copier], VerityError::CommitmentMismatch).await;
+        p.env
+            .expect_err(&[p.ix_reveal(&copier.pubkey(), &request, args)], &[&copier], VerityError::CommitmentMismatch)
+            .await;
     }
     p.reveal(&request, c[2], 0, TEXT, (1, 1)).await;
     p.pass_reveal_deadline(&request).await;
     let stake_b = p.operator(b).await.stake;
     p.finalize(&request).await;
     let r = p.request(&request).await;
-    assert_eq!(r.members[1].state, MemberState::Committed);
-    assert_eq!((r.members[1].outcome, r.members[1].reward), (Outcome::NoReveal, 0));
+    assert_eq!(r.committee.members[1].state, MemberState::Committed);
+    assert_eq!((r.committee.members[1].outcome, r.committee.members[1].reward), (Outcome::NoReveal, 0));
     assert_eq!(p.operator(b).await.stake, stake_b - stake_b / 10, "the copier is slashed 10 %");
-    assert_eq!((r.members[0].outcome, r.members[2].outcome), (Outcome::Agreed, Outcome::Agreed));
+    assert_eq!((r.committee.members[0].outcome, r.committee.members[2].outcome), (Outcome::Agreed, Outcome::Agreed));
 
     // A commitment replayed from another request by the same operator does not open either (the request key
     // is inside it).

@@ -32,18 +32,24 @@ async fn minority_reveal_is_slashed_and_shared_with_the_majority() {
     assert_eq!(r.winning_hash, p.output_hash(0, GOOD));
     assert_eq!(r.receipt.agreement_count, 2);
     let liar = p.operator(c[2]).await;
-    assert_eq!((liar.stake, liar.slashed_total, liar.minority, liar.missed, liar.agreed), (STAKE - SLASH, SLASH, 1, 0, 0));
-    assert_eq!((r.members[2].outcome, r.members[2].slashed, r.members[2].reward), (Outcome::Minority, SLASH, 0));
+    assert_eq!(
+        (liar.stake, liar.slashed_total, liar.minority, liar.missed, liar.agreed),
+        (STAKE - SLASH, SLASH, 1, 0, 0)
+    );
+    assert_eq!(
+        (r.committee.members[2].outcome, r.committee.members[2].slashed, r.committee.members[2].reward),
+        (Outcome::Minority, SLASH, 0)
+    );
     // Half of the slash to the treasury (slash_treasury_bps = 5000), half shared by the two honest members.
     let per_honest = SLASH / 2 / 2;
     for &op in &c[..2] {
         let o = p.operator(op).await;
         assert_eq!((o.stake, o.agreed), (STAKE + per_honest, 1));
     }
-    assert!(r.members[..2].iter().all(|m| m.outcome == Outcome::Agreed && m.slash_share == per_honest));
+    assert!(r.committee.members[..2].iter().all(|m| m.outcome == Outcome::Agreed && m.slash_share == per_honest));
     let royalty = DEFAULT_FEE / 10;
     let protocol = DEFAULT_FEE / 20;
-    assert_eq!(r.members[0].reward, (DEFAULT_FEE - royalty - protocol) / 2);
+    assert_eq!(r.committee.members[0].reward, (DEFAULT_FEE - royalty - protocol) / 2);
     let (vault, ts) = tokens(&mut p).await;
     assert_eq!((vault, ts), (vault0 - SLASH / 2, ts0 + SLASH / 2), "treasury share left the vault");
     let reg = p.registry().await;
@@ -71,7 +77,7 @@ async fn commit_without_reveal_is_slashed() {
 
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Finalized);
-    assert_eq!((r.members[2].outcome, r.members[2].slashed), (Outcome::NoReveal, SLASH));
+    assert_eq!((r.committee.members[2].outcome, r.committee.members[2].slashed), (Outcome::NoReveal, SLASH));
     let silent = p.operator(c[2]).await;
     assert_eq!((silent.stake, silent.missed, silent.minority, silent.slashed_total), (STAKE - SLASH, 1, 0, SLASH));
     let (vault, ts) = tokens(&mut p).await;
@@ -87,18 +93,18 @@ async fn no_commit_is_slashed() {
     p.commit(&request, c[0], 0, GOOD).await;
     p.commit(&request, c[1], 0, GOOD).await;
     let r = p.request(&request).await;
-    p.env.warp_to(r.commit_deadline + 1).await;
+    p.env.warp_to(r.committee.commit_deadline + 1).await;
     // The first reveal after the commit deadline opens the reveal phase.
     p.reveal(&request, c[0], 0, GOOD, (5, 10)).await;
     p.reveal(&request, c[1], 0, GOOD, (5, 10)).await;
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Revealing);
-    assert_eq!(r.reveal_deadline, r.commit_deadline + p.params.reveal_window);
+    assert_eq!(r.committee.reveal_deadline, r.committee.commit_deadline + p.params.reveal_window);
     // Every committed member revealed: finalize may run before the reveal deadline.
     p.finalize(&request).await;
 
     let r = p.request(&request).await;
-    assert_eq!((r.status, r.members[2].outcome), (RequestStatus::Finalized, Outcome::NoCommit));
+    assert_eq!((r.status, r.committee.members[2].outcome), (RequestStatus::Finalized, Outcome::NoCommit));
     let o = p.operator(c[2]).await;
     assert_eq!((o.stake, o.missed, o.slashed_total, o.assigned), (STAKE - SLASH, 1, SLASH, 1));
     p.assert_vault_matches_books().await;
@@ -123,7 +129,7 @@ async fn no_majority_escalates_keeps_the_fee_and_slashes_only_the_silent() {
     assert_eq!(r.status, RequestStatus::Escalated);
     assert_eq!(p.env.lamports(&req.pubkey()).await, req0, "the fee stays escrowed for the escalation round");
     assert_eq!(p.env.lamports(&p.treasury).await, treasury0, "no protocol fee without consensus");
-    let outcomes: Vec<_> = r.members.iter().map(|m| m.outcome).collect();
+    let outcomes: Vec<_> = r.committee.members.iter().map(|m| m.outcome).collect();
     assert_eq!(outcomes, vec![Outcome::Inconclusive, Outcome::Inconclusive, Outcome::NoReveal]);
     assert_eq!(p.operator(c[0]).await.stake, STAKE, "revealers are not slashed without a majority");
     assert_eq!(p.operator(c[2]).await.stake, STAKE - SLASH);
@@ -142,7 +148,7 @@ async fn nobody_commits_everyone_slashed_then_unescalated_request_expires_with_a
     p.finalize(&request).await;
     let r = p.request(&request).await;
     assert_eq!(r.status, RequestStatus::Escalated);
-    assert!(r.members.iter().all(|m| m.outcome == Outcome::NoCommit && m.slashed == SLASH));
+    assert!(r.committee.members.iter().all(|m| m.outcome == Outcome::NoCommit && m.slashed == SLASH));
     for &op in &c {
         assert_eq!(p.operator(op).await.stake, STAKE - SLASH);
     }
@@ -150,7 +156,7 @@ async fn nobody_commits_everyone_slashed_then_unescalated_request_expires_with_a
     assert_eq!(p.env.lamports(&req.pubkey()).await, req0);
     // Nobody opens the escalation: after the assign window anyone expires it and the fee goes back.
     let expire = p.ix_expire(&request, &req.pubkey());
-    p.env.expect_err(&[expire.clone()], &[], verity::VerityError::ExpireTooEarly).await;
+    p.env.expect_err(std::slice::from_ref(&expire), &[], verity::VerityError::ExpireTooEarly).await;
     p.env.warp_to(r.finalized_slot + p.params.assign_window + 1).await;
     p.env.ok(&[expire], &[]).await;
     assert_eq!(p.request(&request).await.status, RequestStatus::NoConsensus);
@@ -176,7 +182,7 @@ async fn unbonding_stake_is_still_slashable() {
         p.commit(&request, op, 0, GOOD).await;
     }
     let r = p.request(&request).await;
-    p.env.warp_to(r.commit_deadline + 1).await;
+    p.env.warp_to(r.committee.commit_deadline + 1).await;
     for &op in &c[1..] {
         p.reveal(&request, op, 0, GOOD, (1, 1)).await;
     }

@@ -21,12 +21,12 @@ async fn withdraw_only_at_or_after_the_release_slot() {
     assert_eq!((o.stake, o.unbonding, o.release_slot), (STAKE - 30_000, 30_000, now + p.params.unbonding_slots));
 
     let w = p.ix_withdraw_stake(&a.pubkey(), &dest);
-    p.env.expect_err(&[w.clone()], &[&a], VerityError::UnbondingNotElapsed).await;
+    p.env.expect_err(std::slice::from_ref(&w), &[&a], VerityError::UnbondingNotElapsed).await;
     p.env.warp_to(o.release_slot - 1).await;
-    p.env.expect_err(&[w.clone()], &[&a], VerityError::UnbondingNotElapsed).await;
+    p.env.expect_err(std::slice::from_ref(&w), &[&a], VerityError::UnbondingNotElapsed).await;
     p.env.warp_to(o.release_slot).await;
     let (vault0, dest0) = (p.vault_balance().await, p.env.token_balance(&dest).await);
-    p.env.ok(&[w.clone()], &[&a]).await;
+    p.env.ok(std::slice::from_ref(&w), &[&a]).await;
     assert_eq!(p.vault_balance().await, vault0 - 30_000);
     assert_eq!(p.env.token_balance(&dest).await, dest0 + 30_000);
     let o = p.operator(0).await;
@@ -70,7 +70,7 @@ async fn unbonding_operator_is_not_drawn() {
     let unstake = p.ix_request_unstake(&a.pubkey(), 1);
     p.env.ok(&[unstake], &[&a]).await;
     p.activate_registry().await; // registry changes become drawable assign_window + 1 slots later
-    // 3 eligible operators for k = 3: the committee must be exactly them.
+                                 // 3 eligible operators for k = 3: the committee must be exactly them.
     let (_r, _request, mut c) = p.assigned().await;
     c.sort();
     assert_eq!(c, vec![0, 2, 3]);
@@ -136,7 +136,7 @@ async fn deregister_requires_no_assignments_and_no_stake() {
     let (_r, request, c) = p.assigned().await;
     let a = auth(&p, c[0]);
     let dereg = p.ix_deregister_operator(&a.pubkey());
-    p.env.expect_err(&[dereg.clone()], &[&a], VerityError::OpenAssignments).await;
+    p.env.expect_err(std::slice::from_ref(&dereg), &[&a], VerityError::OpenAssignments).await;
 
     // Settle the request (everyone honest), then unbond and withdraw everything.
     for &op in &c {
@@ -146,10 +146,10 @@ async fn deregister_requires_no_assignments_and_no_stake() {
         p.reveal(&request, op, 0, "ok", (1, 1)).await;
     }
     p.finalize(&request).await;
-    p.env.expect_err(&[dereg.clone()], &[&a], VerityError::StakeRemaining).await;
+    p.env.expect_err(std::slice::from_ref(&dereg), &[&a], VerityError::StakeRemaining).await;
     let unstake = p.ix_request_unstake(&a.pubkey(), STAKE);
     p.env.ok(&[unstake], &[&a]).await;
-    p.env.expect_err(&[dereg.clone()], &[&a], VerityError::StakeRemaining).await;
+    p.env.expect_err(std::slice::from_ref(&dereg), &[&a], VerityError::StakeRemaining).await;
     let o = p.operator(c[0]).await;
     p.env.warp_to(o.release_slot).await;
     let w = p.ix_withdraw_stake(&a.pubkey(), &p.operators[c[0]].tokens);

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import type { PublicKey } from "@solana/web3.js";
 import { useVerity } from "../context";
 import { short } from "../lib/format";
-import { parseEvents } from "../lib/events";
+import { parseEvents } from "@verity/sdk";
 
 interface Seen {
   name: string;

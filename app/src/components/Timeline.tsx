@@ -1,8 +1,8 @@
 //! The request's round as a timeline: submitted → committee assigned → commits → reveals → finalized /
-//! no consensus / expired, derived from the live Request account (slots and member states).
+//! no consensus / expired, derived from the live Request account (its `committee` round: slots and member states).
 import type { RequestAccount } from "../hooks";
 import { short } from "../lib/format";
-import { toHex, variant } from "../lib/protocol";
+import { toHex, variant } from "@verity/sdk";
 
 interface Step {
   key: string;
@@ -14,9 +14,10 @@ interface Step {
 export function timelineSteps(r: RequestAccount, slot: number): Step[] {
   const status = variant(r.status);
   const k = r.committeeSize;
+  const c = r.committee;
   const assigned = status !== "pending" && status !== "expired";
-  const commits = r.members.filter((m) => variant(m.state) !== "assigned");
-  const reveals = r.members.filter((m) => variant(m.state) === "revealed");
+  const commits = c.members.filter((m) => variant(m.state) !== "assigned");
+  const reveals = c.members.filter((m) => variant(m.state) === "revealed");
   const terminal = ["finalized", "noConsensus", "expired", "disputed", "escalated"].includes(status);
   const left = (deadline: number) => (slot && deadline > slot ? ` (${deadline - slot} slots left)` : "");
   const steps: Step[] = [
@@ -25,19 +26,19 @@ export function timelineSteps(r: RequestAccount, slot: number): Step[] {
       key: "assigned",
       label: "Committee assigned",
       done: assigned,
-      detail: assigned ? `slot ${r.assignSlot}: ${r.members.map((m) => short(m.operator)).join(", ")}` : "waiting for a crank (assign_committee)",
+      detail: assigned ? `slot ${c.assignSlot}: ${c.members.map((m) => short(m.operator)).join(", ")}` : "waiting for a crank (assign_committee)",
     },
     {
       key: "commits",
       label: `Commits ${commits.length}/${k}`,
       done: assigned && (commits.length === k || ["revealing", ...(terminal ? [status] : [])].includes(status)),
-      detail: assigned ? `deadline slot ${r.commitDeadline}${status === "committing" ? left(Number(r.commitDeadline)) : ""}` : "",
+      detail: assigned ? `deadline slot ${c.commitDeadline}${status === "committing" ? left(Number(c.commitDeadline)) : ""}` : "",
     },
     {
       key: "reveals",
       label: `Reveals ${reveals.length}/${commits.length || k}`,
       done: terminal && status !== "expired",
-      detail: Number(r.revealDeadline) > 0 ? `deadline slot ${r.revealDeadline}${status === "revealing" ? left(Number(r.revealDeadline)) : ""}` : "",
+      detail: Number(c.revealDeadline) > 0 ? `deadline slot ${c.revealDeadline}${status === "revealing" ? left(Number(c.revealDeadline)) : ""}` : "",
     },
   ];
   const finalLabel: Record<string, string> = {
@@ -81,7 +82,7 @@ export function MembersTable({ request }: { request: RequestAccount }) {
         <tr><th>member</th><th>state</th><th>commit slot</th><th>reveal slot</th><th>output hash</th><th>tokens in/out</th><th>outcome</th><th>reward</th><th>slashed</th></tr>
       </thead>
       <tbody>
-        {request.members.map((m) => (
+        {request.committee.members.map((m) => (
           <tr key={m.operator.toBase58()}>
             <td title={m.operator.toBase58()}>{short(m.operator)}</td>
             <td>{variant(m.state)}</td>

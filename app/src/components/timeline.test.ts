@@ -10,8 +10,12 @@ const member = (state: string, outcome = "pending") => ({
   commitSlot: new BN(state === "assigned" ? 0 : 20), revealSlot: new BN(state === "revealed" ? 30 : 0),
   tokensIn: 1, tokensOut: 2, outcome: { [outcome]: {} }, reward: new BN(0), slashShare: new BN(0), slashed: new BN(0), claimed: false,
 });
-const req = (status: string, members: ReturnType<typeof member>[], extra: Record<string, unknown> = {}) =>
-  ({ status: { [status]: {} }, committeeSize: 3, members, submitSlot: new BN(10), assignSlot: new BN(12), commitDeadline: new BN(162), revealDeadline: new BN(0), finalizedSlot: new BN(0), winningHash: Array(32).fill(0xab), ...extra }) as unknown as RequestAccount;
+const req = (status: string, members: ReturnType<typeof member>[], extra: Record<string, unknown> = {}, committee: Record<string, unknown> = {}) =>
+  ({
+    status: { [status]: {} }, committeeSize: 3, submitSlot: new BN(10), finalizedSlot: new BN(0), winningHash: Array(32).fill(0xab),
+    committee: { members, assignSlot: new BN(12), commitDeadline: new BN(162), revealDeadline: new BN(0), ...committee },
+    ...extra,
+  }) as unknown as RequestAccount;
 const done = (r: RequestAccount, slot = 50) => Object.fromEntries(timelineSteps(r, slot).map((s) => [s.key, s.done]));
 
 describe("timelineSteps", () => {
@@ -27,12 +31,12 @@ describe("timelineSteps", () => {
     expect(steps[2].detail).toMatch(/62 slots left/);
   });
   it("revealing: all committed, reveals counted", () => {
-    const r = req("revealing", [member("revealed"), member("committed"), member("committed")], { revealDeadline: new BN(200) });
+    const r = req("revealing", [member("revealed"), member("committed"), member("committed")], {}, { revealDeadline: new BN(200) });
     expect(done(r)).toEqual({ submitted: true, assigned: true, commits: true, reveals: false, final: false });
     expect(timelineSteps(r, 60)[3].label).toBe("Reveals 1/3");
   });
   it("finalized / expired: terminal step named after the outcome", () => {
-    const f = req("finalized", [member("revealed", "agreed"), member("revealed", "agreed"), member("revealed", "minority")], { finalizedSlot: new BN(40), revealDeadline: new BN(200) });
+    const f = req("finalized", [member("revealed", "agreed"), member("revealed", "agreed"), member("revealed", "minority")], { finalizedSlot: new BN(40) }, { revealDeadline: new BN(200) });
     expect(done(f)).toEqual({ submitted: true, assigned: true, commits: true, reveals: true, final: true });
     expect(timelineSteps(f, 60)[4].detail).toMatch(/slot 40, winning hash abab/);
     const e = req("expired", []);
@@ -41,12 +45,12 @@ describe("timelineSteps", () => {
   });
   it("escalated / disputed: the second round is named", () => {
     const ms = [member("revealed", "noReveal"), member("revealed", "agreed"), member("committed", "noReveal")];
-    const esc = req("escalated", ms, { finalizedSlot: new BN(40), revealDeadline: new BN(200), round: 0 });
+    const esc = req("escalated", ms, { finalizedSlot: new BN(40), round: 0 }, { revealDeadline: new BN(200) });
     expect(timelineSteps(esc, 60)[4].label).toMatch(/^Escalated/);
     expect(timelineSteps(esc, 60)[4].detail).toMatch(/open_dispute/);
-    const dis = req("disputed", ms, { finalizedSlot: new BN(40), revealDeadline: new BN(200), round: 1 });
+    const dis = req("disputed", ms, { finalizedSlot: new BN(40), round: 1 }, { revealDeadline: new BN(200) });
     expect(timelineSteps(dis, 60)[4].label).toMatch(/^Disputed/);
-    const after = req("finalized", ms, { finalizedSlot: new BN(90), revealDeadline: new BN(200), round: 1 });
+    const after = req("finalized", ms, { finalizedSlot: new BN(90), round: 1 }, { revealDeadline: new BN(200) });
     expect(timelineSteps(after, 100)[4].detail).toMatch(/after a dispute round/);
   });
 });

@@ -1,7 +1,7 @@
 //! Display helpers: lamports as SOL, token base units with decimals, short addresses, slots as seconds.
 import type BN from "bn.js";
 import type { PublicKey } from "@solana/web3.js";
-import { SLOT_SECONDS } from "./protocol";
+import { SLOT_SECONDS } from "@verity/sdk";
 
 type Num = BN | bigint | number;
 const big = (n: Num) => BigInt(n.toString());

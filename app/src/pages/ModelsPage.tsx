@@ -1,7 +1,7 @@
 //! Models registry: every Model account with its price, limits, royalty, reproducibility profile hash and usage.
 import { useAll } from "../hooks";
 import { short, sol } from "../lib/format";
-import { toHex } from "../lib/protocol";
+import { toHex } from "@verity/sdk";
 
 export function ModelsPage() {
   const { items, error } = useAll("model");

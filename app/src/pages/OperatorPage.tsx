@@ -6,7 +6,7 @@ import { PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.j
 import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
 import { useAll, useLiveAccount, type ConfigAccount } from "../hooks";
-import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, configPda, operatorPda, registryPda, TOKEN_PROGRAM_ID } from "../lib/protocol";
+import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, configPda, operatorPda, registryPda, servedModelsArg, servesModel, TOKEN_PROGRAM_ID, toggleServedModel } from "@verity/sdk";
 import { parseTokens, pct, tokens } from "../lib/format";
 
 interface TokenAcct { address: PublicKey; amount: bigint }
@@ -57,7 +57,7 @@ export function OperatorPage() {
     <div className="models-served">
       {modelBits.map((m) => (
         <label key={m.index} className="inline">
-          <input type="checkbox" checked={((served >> BigInt(m.index)) & 1n) === 1n} onChange={() => setServed(served ^ (1n << BigInt(m.index)))} /> {m.name}
+          <input type="checkbox" checked={servesModel(served, m.index)} onChange={() => setServed(toggleServedModel(served, m.index))} /> {m.name}
         </label>
       ))}
     </div>
@@ -83,7 +83,7 @@ export function OperatorPage() {
         <div className="form">
           <p>This wallet is not a registered operator. Choose the models your node serves:</p>
           {toggles}
-          <button className="primary" onClick={() => run("Register operator", () => program.methods.registerOperator(new BN(served.toString())).accountsPartial(base).rpc())}>Register</button>
+          <button className="primary" onClick={() => run("Register operator", () => program.methods.registerOperator(servedModelsArg(served)).accountsPartial(base).rpc())}>Register</button>
         </div>
       ) : (
         <>
@@ -104,7 +104,7 @@ export function OperatorPage() {
             </div>
             <p>Served models:</p>
             {toggles}
-            <button onClick={() => run("Set served models", () => program.methods.setServedModels(new BN(served.toString())).accountsPartial(base).rpc())}>Save served models</button>
+            <button onClick={() => run("Set served models", () => program.methods.setServedModels(servedModelsArg(served)).accountsPartial(base).rpc())}>Save served models</button>
           </div>
         </>
       )}

@@ -6,8 +6,7 @@ import { useVerity } from "../context";
 import { useLiveAccount, type DisputeAccount, type RequestAccount } from "../hooks";
 import { Timeline, MembersTable } from "../components/Timeline";
 import { EventFeed } from "../components/EventFeed";
-import { disputePda, outputHash, outputPda, toHex, variant } from "../lib/protocol";
-import { assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "../lib/cranks";
+import { disputePda, outputHash, outputPda, toHex, variant, assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "@verity/sdk";
 import { short, sol, slotsToSeconds } from "../lib/format";
 
 function Receipt({ r }: { r: RequestAccount }) {
@@ -36,8 +35,8 @@ function DisputePanel({ d }: { d: DisputeAccount }) {
         <tbody>
           <tr><td>phase / verdict</td><td data-testid="dispute-phase">{variant(d.phase)}{verdict !== "pending" ? ` / ${verdict}` : ""}</td></tr>
           <tr><td>opened by</td><td title={d.opener.toBase58()}>{short(d.opener)} at slot {d.openSlot.toString()}{d.bond.gtn(0) ? `, bond ${sol(d.bond, 9)}` : ""}</td></tr>
-          <tr><td>committee (2k+1, fresh operators)</td><td>{d.members.length ? d.members.map((m) => short(m.operator)).join(", ") : `${d.committeeSize} to draw`}</td></tr>
-          <tr><td>commits / reveals</td><td>{d.committedCount} / {d.revealedCount}{Number(d.commitDeadline) > 0 ? ` (commit deadline ${d.commitDeadline}, reveal deadline ${d.revealDeadline})` : ""}</td></tr>
+          <tr><td>committee (2k+1, fresh operators)</td><td>{d.committee.members.length ? d.committee.members.map((m) => short(m.operator)).join(", ") : `${d.committeeSize} to draw`}</td></tr>
+          <tr><td>commits / reveals</td><td>{d.committee.committedCount} / {d.committee.revealedCount}{Number(d.committee.commitDeadline) > 0 ? ` (commit deadline ${d.committee.commitDeadline}, reveal deadline ${d.committee.revealDeadline})` : ""}</td></tr>
           {verdict !== "pending" && <tr><td>winning hash</td><td>{toHex(d.winningHash).slice(0, 16)}…</td></tr>}
         </tbody>
       </table>
@@ -64,7 +63,7 @@ export function RequestPage({ address }: { address: string }) {
   const status = variant(request.status);
   const text = output?.complete ? new TextDecoder().decode(Uint8Array.from(output.data)) : null;
   const verified = output?.complete && toHex(outputHash(request.profileHash, Uint8Array.from(output.data))) === toHex(request.winningHash);
-  const member = wallet && request.members.find((m) => m.operator.equals(wallet));
+  const member = wallet && request.committee.members.find((m) => m.operator.equals(wallet));
   const prompt = request.prompt.length ? new TextDecoder().decode(Uint8Array.from(request.prompt)) : `(external) ${request.promptUri}`;
 
   return (
@@ -81,7 +80,7 @@ export function RequestPage({ address }: { address: string }) {
         {status === "finalized" && member && member.reward.gtn(0) && !member.claimed && <button onClick={() => run("Claim reward", () => claimReward(program, key, member.operator).rpc())}>Claim my reward</button>}
         {wallet && request.requester.equals(wallet) && ["finalized", "noConsensus", "expired"].includes(status) && <button onClick={() => run("Close request", () => closeRequest(program, key, wallet).rpc())}>Close (reclaim rent)</button>}
       </div>
-      {request.members.length > 0 && <MembersTable request={request} />}
+      {request.committee.members.length > 0 && <MembersTable request={request} />}
       {dispute && <DisputePanel d={dispute} />}
       {status === "finalized" && (
         <>

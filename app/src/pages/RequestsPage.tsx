@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useVerity } from "../context";
 import { useAll } from "../hooks";
 import { short, sol } from "../lib/format";
-import { variant } from "../lib/protocol";
+import { variant } from "@verity/sdk";
 
 export function RequestsPage() {
   const { wallet } = useVerity();

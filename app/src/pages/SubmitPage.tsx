@@ -6,8 +6,7 @@ import BN from "bn.js";
 import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
 import { useAll } from "../hooks";
-import { eligibleAt } from "../lib/registry";
-import { configPda, registryPda, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace } from "../lib/protocol";
+import { eligibleAt, configPda, registryPda, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace } from "@verity/sdk";
 import { sol } from "../lib/format";
 import { navigate } from "../router";
 

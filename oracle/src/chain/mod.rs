@@ -1,16 +1,17 @@
 //! Chain access over JSON-RPC: several endpoints with failover, program accounts decoded with the program's own
 //! types, and an idempotent transaction sender (resends the same signed transaction until it confirms or its
 //! blockhash expires, then re-signs after checking earlier signatures; exponential backoff; confirmation tracking).
-pub mod ix;
-pub mod pda;
 pub mod wallet;
 pub mod watch;
 
+/// Instruction builders and PDAs: the shared client crate's.
+pub use verity_client::{ix, pda};
+
 use {
-    crate::metrics::Metrics,
+    crate::{defaults, metrics::Metrics},
     anchor_lang::{prelude::Pubkey, AccountDeserialize, Discriminator},
     solana_commitment_config::CommitmentConfig,
-    solana_instruction::{error::InstructionError, Instruction},
+    solana_instruction::Instruction,
     solana_keypair::Keypair,
     solana_rpc_client::nonblocking::rpc_client::RpcClient,
     solana_rpc_client_api::{
@@ -30,6 +31,7 @@ use {
         },
         time::Duration,
     },
+    verity_client::{error_name, tx_error_code},
 };
 
 /// Why a chain call failed.
@@ -64,24 +66,9 @@ impl ChainError {
     }
 }
 
-/// A program error code as text: `VerityError` codes are 6000 + index (docs/PROTOCOL.md "Errors").
-pub fn error_name(code: u32) -> String {
-    match code {
-        6000.. => format!("VerityError #{}", code - 6000),
-        _ => format!("Anchor/framework error {code}"),
-    }
-}
-
 /// The custom program error code a failed RPC call carried (preflight or confirmed failure).
 pub fn custom_code(err: &ClientError) -> Option<u32> {
     tx_error_code(&err.get_transaction_error()?)
-}
-
-fn tx_error_code(err: &TransactionError) -> Option<u32> {
-    match err {
-        TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(*code),
-        _ => None,
-    }
 }
 
 /// Retry policy for reads and sends.
@@ -97,10 +84,10 @@ pub struct Retry {
 impl Default for Retry {
     fn default() -> Self {
         Retry {
-            attempts: 8,
-            base: Duration::from_millis(200),
-            max: Duration::from_secs(4),
-            confirm_timeout: Duration::from_secs(20),
+            attempts: defaults::RETRY_ATTEMPTS,
+            base: defaults::RETRY_BASE,
+            max: defaults::RETRY_MAX,
+            confirm_timeout: defaults::CONFIRM_TIMEOUT,
         }
     }
 }
@@ -129,7 +116,7 @@ impl ChainClient {
             .map(|u| {
                 let c = RpcClient::new_with_timeout_and_commitment(
                     u.clone(),
-                    Duration::from_secs(10),
+                    defaults::RPC_TIMEOUT,
                     CommitmentConfig::confirmed(),
                 );
                 (u.clone(), Arc::new(c))
@@ -196,8 +183,10 @@ impl ChainClient {
 
     /// Every program account of type `T` (filtered by its discriminator), decoded; undecodable ones are skipped
     /// with a warning.
-    pub async fn program_accounts<T: AccountDeserialize + Discriminator>(&self, what: &'static str)
-        -> Result<Vec<(Pubkey, T)>, ChainError> {
+    pub async fn program_accounts<T: AccountDeserialize + Discriminator>(
+        &self,
+        what: &'static str,
+    ) -> Result<Vec<(Pubkey, T)>, ChainError> {
         let config = RpcProgramAccountsConfig {
             filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, T::DISCRIMINATOR.to_vec()))]),
             account_config: RpcAccountInfoConfig {
@@ -297,7 +286,7 @@ impl ChainClient {
                         last = format!("sendTransaction: {e}");
                         self.metrics.rpc_error();
                         self.fail_over(&last);
-                        Duration::from_secs(2)
+                        defaults::LOST_REPLY_WAIT
                     }
                 },
             };
@@ -346,7 +335,7 @@ impl ChainClient {
     async fn confirm(&self, sig: Signature, wait: Duration) -> Result<bool, ChainError> {
         let deadline = tokio::time::Instant::now() + wait;
         while tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            tokio::time::sleep(defaults::CONFIRM_POLL).await;
             match self.rpc().get_signature_statuses(&[sig]).await {
                 Ok(r) => {
                     if let Some(Some(st)) = r.value.first() {

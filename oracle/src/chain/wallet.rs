@@ -74,7 +74,7 @@ pub async fn wait_final(chain: &ChainClient, key: &Pubkey, timeout: Duration) ->
             return Ok(r);
         }
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "request {key} still {:?} after {timeout:?}", r.status);
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(crate::defaults::WALLET_POLL).await;
     }
 }
 
@@ -87,7 +87,7 @@ pub async fn wait_output(chain: &ChainClient, key: &Pubkey, timeout: Duration) -
             return Ok(String::from_utf8_lossy(&out.data).into_owned());
         }
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "output of {key} not written after {timeout:?}");
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(crate::defaults::WALLET_POLL).await;
     }
 }
 
@@ -99,9 +99,14 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     let _ = writeln!(
         s,
         "slots     submit {}  assign {}  commit≤{}  reveal≤{}  finalized {}  (seed slot {})",
-        r.submit_slot, r.assign_slot, r.commit_deadline, r.reveal_deadline, r.finalized_slot, r.seed_slot
+        r.submit_slot,
+        r.committee.assign_slot,
+        r.committee.commit_deadline,
+        r.committee.reveal_deadline,
+        r.finalized_slot,
+        r.committee.seed_slot
     );
-    for m in &r.members {
+    for m in &r.committee.members {
         let _ = writeln!(
             s,
             "member    {}  {:?} → {:?}  tokens {}/{}  reward {}  slashed {}",
@@ -112,7 +117,12 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     let _ = writeln!(
         s,
         "receipt   agreement {}/{}  tokens in {} out {}  latency {} slots  fee {} (price {}/token)",
-        rc.agreement_count, rc.committee_size, rc.tokens_in, rc.tokens_out, rc.latency_slots, rc.fee_paid,
+        rc.agreement_count,
+        rc.committee_size,
+        rc.tokens_in,
+        rc.tokens_out,
+        rc.latency_slots,
+        rc.fee_paid,
         rc.price_per_token
     );
     let _ = writeln!(
@@ -125,7 +135,13 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
         hex::encode(r.winning_hash)
     );
     if let Some(o) = output {
-        let _ = writeln!(s, "output    ({} bytes, complete {}) {:?}", o.data.len(), o.complete, String::from_utf8_lossy(&o.data));
+        let _ = writeln!(
+            s,
+            "output    ({} bytes, complete {}) {:?}",
+            o.data.len(),
+            o.complete,
+            String::from_utf8_lossy(&o.data)
+        );
     }
     s
 }

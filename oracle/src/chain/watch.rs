@@ -2,11 +2,12 @@
 //! accounts changes; when the websocket is down (or not configured) the node still polls on its own interval, and
 //! the subscription is re-established with backoff.
 use {
+    crate::defaults::{WS_BACKOFF_MAX, WS_BACKOFF_START},
     futures_util::StreamExt,
     solana_commitment_config::CommitmentConfig,
     solana_pubsub_client::nonblocking::pubsub_client::PubsubClient,
     solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
-    std::{sync::Arc, time::Duration},
+    std::sync::Arc,
     tokio::sync::Notify,
 };
 
@@ -14,14 +15,14 @@ use {
 /// Runs until the task is aborted.
 pub fn spawn(ws_url: String, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(500);
+        let mut backoff = WS_BACKOFF_START;
         loop {
             match subscribe_once(&ws_url, &wake).await {
                 Ok(()) => tracing::warn!(%ws_url, "websocket subscription ended; polling until it is back"),
                 Err(e) => tracing::warn!(%ws_url, "websocket unavailable ({e}); polling until it is back"),
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(10));
+            backoff = (backoff * 2).min(WS_BACKOFF_MAX);
         }
     })
 }

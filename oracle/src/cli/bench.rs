@@ -60,9 +60,7 @@ fn candle_runs(a: &BenchArgs, dtype: Dtype, prompts: &[Vec<u8>]) -> Result<Candl
         .map(|p| loaded.template.encode(&loaded.tokenizer, std::str::from_utf8(p)?).map_err(Into::into))
         .collect::<Result<Vec<_>>>()?;
     let engine = Engine::start(loaded, a.batch);
-    engine
-        .generate_blocking(Request { prompt: b"warm up".to_vec(), max_tokens: 2 })
-        .context("warm-up generation")?;
+    engine.generate_blocking(Request { prompt: b"warm up".to_vec(), max_tokens: 2 }).context("warm-up generation")?;
     let t = Instant::now();
     let mut tokens = 0;
     let mut texts = Vec::new();
@@ -98,14 +96,23 @@ fn llamacpp_runs(a: &BenchArgs, threads: usize, ids: &[Vec<u32>]) -> Result<(Run
         .with_context(|| format!("cannot run `{} {}`", a.python, a.llamacpp_script.display()))?;
     let _ = std::fs::remove_file(&tmp);
     if !out.status.success() {
-        bail!("llama.cpp bench failed ({}); is xllamacpp installed for `{}`? (scripts/bench-infer.sh)", out.status, a.python);
+        bail!(
+            "llama.cpp bench failed ({}); is xllamacpp installed for `{}`? (scripts/bench-infer.sh)",
+            out.status,
+            a.python
+        );
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("llama.cpp bench output")?;
     let run = |k: &str| -> Result<Run> {
         let tokens = v[k]["tokens"].as_u64().context("tokens")? as usize;
         Ok(Run { tokens, secs: v[k]["secs"].as_f64().context("secs")? })
     };
-    let texts = v["batch1"]["texts"].as_array().context("texts")?.iter().map(|t| t.as_str().unwrap_or("").to_string()).collect();
+    let texts = v["batch1"]["texts"]
+        .as_array()
+        .context("texts")?
+        .iter()
+        .map(|t| t.as_str().unwrap_or("").to_string())
+        .collect();
     Ok((run("batch1")?, run("batched")?, texts))
 }
 
@@ -122,11 +129,29 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         a.m.model_path()?.display()
     );
     let (q1, qb, ids, q_texts) = candle_runs(&a, Dtype::Q4_1, &prompts)?;
-    println!("candle q4_1: batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s", q1.tps(), q1.tokens, q1.secs, qb.tps());
+    println!(
+        "candle q4_1: batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s",
+        q1.tps(),
+        q1.tokens,
+        q1.secs,
+        qb.tps()
+    );
     let (f1, fb, _, _) = candle_runs(&a, Dtype::F32, &prompts)?;
-    println!("candle f32:  batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s", f1.tps(), f1.tokens, f1.secs, fb.tps());
+    println!(
+        "candle f32:  batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s",
+        f1.tps(),
+        f1.tokens,
+        f1.secs,
+        fb.tps()
+    );
     let (l1, lb, l_texts) = llamacpp_runs(&a, threads, &ids)?;
-    println!("llama.cpp:   batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s", l1.tps(), l1.tokens, l1.secs, lb.tps());
+    println!(
+        "llama.cpp:   batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s",
+        l1.tps(),
+        l1.tokens,
+        l1.secs,
+        lb.tps()
+    );
     let same = q_texts.iter().zip(&l_texts).filter(|(a, b)| a == b).count();
     println!("q4_1 greedy texts identical to llama.cpp: {same}/{}", prompts.len());
     println!("candle {:.1} tok/s, llama.cpp {:.1} tok/s, ratio {:.3}", q1.tps(), l1.tps(), q1.tps() / l1.tps());

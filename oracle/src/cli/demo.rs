@@ -46,7 +46,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
             let _ = writeln!(report, $($t)*);
         }};
     }
-    say!("Verity demo: local validator + {} oracle nodes (SmolLM2, f32 profile); program logs go to {}", a.nodes, log.display());
+    say!(
+        "Verity demo: local validator + {} oracle nodes (SmolLM2, f32 profile); program logs go to {}",
+        a.nodes,
+        log.display()
+    );
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let t0 = Instant::now();

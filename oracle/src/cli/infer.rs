@@ -79,11 +79,13 @@ pub fn start_engine(m: &ModelArgs, batch: usize, expect_profile: Option<&str>) -
 }
 
 /// Submit all prompts at once (the engine batches them) and wait for every result, in input order.
-pub fn run_all(engine: &Engine, prompts: &[Vec<u8>], max_tokens: u32) -> Vec<Result<Generation, crate::inference::EngineError>> {
+pub fn run_all(
+    engine: &Engine,
+    prompts: &[Vec<u8>],
+    max_tokens: u32,
+) -> Vec<Result<Generation, crate::inference::EngineError>> {
     let rxs: Vec<_> = prompts.iter().map(|p| engine.submit(Request { prompt: p.clone(), max_tokens })).collect();
-    rxs.into_iter()
-        .map(|rx| rx.blocking_recv().unwrap_or(Err(crate::inference::EngineError::Stopped)))
-        .collect()
+    rxs.into_iter().map(|rx| rx.blocking_recv().unwrap_or(Err(crate::inference::EngineError::Stopped))).collect()
 }
 
 pub fn run(a: InferArgs) -> Result<()> {

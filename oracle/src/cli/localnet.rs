@@ -32,8 +32,13 @@ pub struct LocalnetArgs {
 
 /// Loads the engine, launches the network in `dir` and starts every node (one engine shared by the in-process
 /// nodes: its output does not depend on batching, so each node's answer is what a separate engine would give).
-pub async fn launch(m: &ModelArgs, dir: PathBuf, nodes: usize, rpc_port: Option<u16>, batch: usize)
-    -> Result<(Cluster, Arc<dyn Infer>)> {
+pub async fn launch(
+    m: &ModelArgs,
+    dir: PathBuf,
+    nodes: usize,
+    rpc_port: Option<u16>,
+    batch: usize,
+) -> Result<(Cluster, Arc<dyn Infer>)> {
     anyhow::ensure!((1..=64).contains(&nodes), "--nodes must be 1..=64");
     let m2 = m.clone();
     let engine: Arc<dyn Infer> =

@@ -1,11 +1,11 @@
 //! The `verity` command line: `models fetch|profile`, `infer`, `bench infer|e2e`, `node`, `request`, `operator`,
-//! `localnet`, `demo`.
+//! `localnet`, `demo` (the last three with feature `localnet`).
 
 pub mod bench;
-#[cfg(feature = "node")]
+#[cfg(feature = "localnet")]
 pub mod demo;
 pub mod infer;
-#[cfg(feature = "node")]
+#[cfg(feature = "localnet")]
 pub mod localnet;
 pub mod models;
 #[cfg(feature = "node")]
@@ -16,7 +16,7 @@ pub mod operator;
 pub mod request;
 
 use crate::inference::registry::{self, ModelSpec};
-use crate::inference::{Dtype, DeviceSpec};
+use crate::inference::{DeviceSpec, Dtype};
 use anyhow::{anyhow, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -50,10 +50,10 @@ pub enum Cmd {
     #[cfg(feature = "node")]
     /// Operator registration and stake.
     Operator(operator::OperatorArgs),
-    #[cfg(feature = "node")]
+    #[cfg(feature = "localnet")]
     /// A local validator with the program, bootstrapped, and N nodes in this process.
     Localnet(localnet::LocalnetArgs),
-    #[cfg(feature = "node")]
+    #[cfg(feature = "localnet")]
     /// Localnet + 3 nodes + a wallet submitting prompts; prints outputs and receipts.
     Demo(demo::DemoArgs),
 }
@@ -62,7 +62,7 @@ pub enum Cmd {
 pub enum BenchAll {
     /// Compare candle and llama.cpp generation speed (tok/s = generated tokens / wall time, prefill included).
     Infer(bench::BenchArgs),
-    #[cfg(feature = "node")]
+    #[cfg(feature = "localnet")]
     /// End to end: requests finalized per minute and request→finalized latency with N local nodes.
     E2e(demo::BenchE2eArgs),
 }
@@ -86,7 +86,8 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     pub fn spec(&self) -> Result<&'static ModelSpec> {
-        registry::find(&self.model).ok_or_else(|| anyhow!("unknown model `{}` (known: {})", self.model, registry::names()))
+        registry::find(&self.model)
+            .ok_or_else(|| anyhow!("unknown model `{}` (known: {})", self.model, registry::names()))
     }
     pub fn models_dir(&self) -> PathBuf {
         self.models_dir.clone().unwrap_or_else(crate::inference::fetch::default_models_dir)
@@ -99,7 +100,7 @@ impl ModelArgs {
 /// Native builds of the program print its `msg!` lines (and the validator a few progress lines) to stdout. This
 /// sends the process's stdout (fd 1) to `log` and returns a handle on the original stdout for the command's own
 /// report, so `verity demo` prints only its results.
-#[cfg(feature = "node")]
+#[cfg(feature = "localnet")]
 pub fn divert_stdout(log: &std::path::Path) -> Result<std::fs::File> {
     use std::os::fd::{AsRawFd, FromRawFd};
     std::io::Write::flush(&mut std::io::stdout())?;
@@ -120,7 +121,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Models(c) => models::run(c),
         Cmd::Infer(a) => infer::run(a),
         Cmd::Bench(BenchAll::Infer(a)) => bench::run(bench::BenchCmd::Infer(a)),
-        #[cfg(feature = "node")]
+        #[cfg(feature = "localnet")]
         Cmd::Bench(BenchAll::E2e(a)) => demo::bench(a),
         #[cfg(feature = "node")]
         Cmd::Node(a) => node::run(a),
@@ -128,9 +129,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Request(a) => request::run(a),
         #[cfg(feature = "node")]
         Cmd::Operator(a) => operator::run(a),
-        #[cfg(feature = "node")]
+        #[cfg(feature = "localnet")]
         Cmd::Localnet(a) => localnet::run(a),
-        #[cfg(feature = "node")]
+        #[cfg(feature = "localnet")]
         Cmd::Demo(a) => demo::run(a),
     }
 }

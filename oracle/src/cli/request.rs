@@ -9,7 +9,7 @@ use {
     solana_keypair::Keypair,
     std::{path::PathBuf, time::Duration},
     verity::state::{Output, Request},
-    verity_localnet::{info::read_keypair, LocalnetInfo},
+    verity_client::{read_keypair, LocalnetInfo},
 };
 
 /// Where the network is and who signs: explicit flags, or a `verity localnet` state directory.
@@ -31,8 +31,10 @@ impl NetArgs {
         LocalnetInfo::load(&self.localnet_dir).ok()
     }
     /// The client, the signer (falling back to `default_key` of the localnet) and the localnet description.
-    pub fn resolve(&self, default_key: impl Fn(&LocalnetInfo) -> PathBuf)
-        -> Result<(ChainClient, Keypair, Option<LocalnetInfo>)> {
+    pub fn resolve(
+        &self,
+        default_key: impl Fn(&LocalnetInfo) -> PathBuf,
+    ) -> Result<(ChainClient, Keypair, Option<LocalnetInfo>)> {
         let info = self.info();
         let url = match (&self.url, &info) {
             (Some(u), _) => u.clone(),

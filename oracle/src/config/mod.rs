@@ -42,10 +42,10 @@ fn default_device() -> String {
     "cpu".into()
 }
 fn default_concurrency() -> usize {
-    2
+    crate::defaults::CONCURRENCY
 }
 fn default_poll_ms() -> u64 {
-    800
+    crate::defaults::POLL.as_millis() as u64
 }
 
 impl NodeConfig {
@@ -60,8 +60,13 @@ impl NodeConfig {
         let num = |name: &str, v: &str| -> anyhow::Result<i64> {
             v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a number"))
         };
-        for (var, key) in [("VERITY_KEYPAIR", "keypair"), ("VERITY_WS_URL", "ws_url"), ("VERITY_MODEL", "model"),
-            ("VERITY_DEVICE", "device"), ("VERITY_STORE", "store_path")] {
+        for (var, key) in [
+            ("VERITY_KEYPAIR", "keypair"),
+            ("VERITY_WS_URL", "ws_url"),
+            ("VERITY_MODEL", "model"),
+            ("VERITY_DEVICE", "device"),
+            ("VERITY_STORE", "store_path"),
+        ] {
             if let Some(v) = env(var) {
                 set(&mut table, key, toml::Value::String(v));
             }
@@ -70,8 +75,11 @@ impl NodeConfig {
             let urls = v.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect();
             set(&mut table, "rpc_urls", toml::Value::Array(urls));
         }
-        for (var, key) in [("VERITY_CONCURRENCY", "concurrency"), ("VERITY_METRICS_PORT", "metrics_port"),
-            ("VERITY_POLL_MS", "poll_ms")] {
+        for (var, key) in [
+            ("VERITY_CONCURRENCY", "concurrency"),
+            ("VERITY_METRICS_PORT", "metrics_port"),
+            ("VERITY_POLL_MS", "poll_ms"),
+        ] {
             if let Some(v) = env(var) {
                 set(&mut table, key, toml::Value::Integer(num(var, &v)?));
             }
@@ -96,7 +104,11 @@ impl NodeConfig {
             anyhow::ensure!(ws.starts_with("ws://") || ws.starts_with("wss://"), "config: bad websocket URL {ws:?}");
         }
         anyhow::ensure!((1..=64).contains(&self.concurrency), "config: concurrency must be 1..=64");
-        anyhow::ensure!(self.poll_ms >= 50, "config: poll_ms must be at least 50");
+        anyhow::ensure!(
+            self.poll_ms >= crate::defaults::MIN_POLL_MS,
+            "config: poll_ms must be at least {}",
+            crate::defaults::MIN_POLL_MS
+        );
         Ok(())
     }
 
@@ -137,7 +149,8 @@ store_path = "/var/verity/node.redb"
 
     #[test]
     fn bad_values_are_clear_errors() {
-        let err = |text: &str, env: &dyn Fn(&str) -> Option<String>| NodeConfig::parse(text, env).unwrap_err().to_string();
+        let err =
+            |text: &str, env: &dyn Fn(&str) -> Option<String>| NodeConfig::parse(text, env).unwrap_err().to_string();
         assert!(err("keypair = 1", &|_| None).starts_with("config:"));
         assert!(err(BASE, &|k| (k == "VERITY_CONCURRENCY").then(|| "lots".into())).contains("not a number"));
         assert!(err(BASE, &|k| (k == "VERITY_CONCURRENCY").then(|| "0".into())).contains("concurrency"));

@@ -256,18 +256,17 @@ fn finish_if_done(m: &Loaded, mut a: Active) -> Option<Active> {
     } else {
         return Some(a);
     };
-    let result = m
-        .tokenizer
-        .decode(&a.generated, false)
-        .map_err(|e| EngineError::Tokenizer(e.to_string()))
-        .map(|text| Generation {
-            output_hash: output_hash(&m.profile_hash, &text),
-            text,
-            token_ids: a.generated,
-            prompt_tokens: a.prompt_tokens,
-            finish,
-            elapsed: a.started.elapsed(),
-            max_batch_seen: a.max_batch_seen,
+    let result =
+        m.tokenizer.decode(&a.generated, false).map_err(|e| EngineError::Tokenizer(e.to_string())).map(|text| {
+            Generation {
+                output_hash: output_hash(&m.profile_hash, &text),
+                text,
+                token_ids: a.generated,
+                prompt_tokens: a.prompt_tokens,
+                finish,
+                elapsed: a.started.elapsed(),
+                max_batch_seen: a.max_batch_seen,
+            }
         });
     let _ = a.reply.send(result);
     None

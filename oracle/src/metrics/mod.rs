@@ -109,7 +109,10 @@ impl Metrics {
 }
 
 /// Serves `GET /metrics` and `GET /health` on `addr` until the task is aborted; returns the bound address.
-pub async fn serve(addr: &str, metrics: Metrics) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn serve(
+    addr: &str,
+    metrics: Metrics,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let task = tokio::spawn(async move {

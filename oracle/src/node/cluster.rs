@@ -87,8 +87,13 @@ impl Cluster {
     }
 
     /// Starts node `i` with `engine` over `rpc_urls` (e.g. a faulty proxy first) and `opts`.
-    pub async fn start_with(&mut self, i: usize, engine: Arc<dyn Infer>, rpc_urls: &[String], opts: NodeOptions)
-        -> anyhow::Result<()> {
+    pub async fn start_with(
+        &mut self,
+        i: usize,
+        engine: Arc<dyn Infer>,
+        rpc_urls: &[String],
+        opts: NodeOptions,
+    ) -> anyhow::Result<()> {
         let slot = self.nodes.get_mut(i).ok_or_else(|| anyhow::anyhow!("no operator {i}"))?;
         anyhow::ensure!(!slot.running(), "node {i} is already running");
         let chain = ChainClient::new(rpc_urls, slot.metrics.clone())?;

@@ -53,17 +53,26 @@ fn ok_if(res: Result<solana_signature::Signature, ChainError>, done: &[VerityErr
 }
 
 impl Node {
-    pub(super) async fn execute(self: Arc<Self>, action: Action, key: Pubkey, req: Request, config: Config)
-        -> anyhow::Result<()> {
+    /// Runs one step of a request's round: the first (`d` = None) or the second (`d` = its Dispute account).
+    pub(super) async fn execute(
+        self: Arc<Self>,
+        action: Action,
+        key: Pubkey,
+        req: Request,
+        d: Option<Dispute>,
+        config: Config,
+    ) -> anyhow::Result<()> {
         let me = self.authority();
-        let id = key.to_string();
+        let round = if d.is_some() { Round::Second } else { Round::First };
+        let id = round.key(&key).to_string();
+        let second = |what: &str| anyhow::anyhow!("{action:?} needs the request's Dispute account ({what})");
         match action {
             Action::Wait => Ok(()),
             Action::Assign => {
                 let res = self.chain.send("assign", &[ix::assign(&key)], &self.keypair).await;
                 let quiet = [VerityError::RequestNotPending, VerityError::SlotHashNotYetAvailable];
                 if ok_if(res, &quiet)? {
-                    tracing::info!(request = %id, "assigned committee");
+                    tracing::info!(request = %key, "assigned committee");
                 }
                 Ok(())
             }
@@ -71,92 +80,86 @@ impl Node {
                 let res = self.chain.send("expire", &[ix::expire(&key, &req.requester)], &self.keypair).await;
                 ok_if(res, &[VerityError::RequestNotPending]).map(drop)
             }
-            Action::Infer => self.infer_and_commit(key, &req, Round::First).await,
-            Action::Commit => self.commit(key, Round::First).await,
-            Action::Reveal => self.reveal(key, Round::First).await,
+            Action::Infer => self.infer_and_commit(key, &req, round).await,
+            Action::Commit => self.commit(key, round).await,
+            Action::Reveal => self.reveal(key, round).await,
+            Action::WriteOutput => self.write_output(key, round).await,
             Action::OpenEscalation => {
                 let res = self.chain.send("open_dispute", &[ix::open_dispute(&me, &key)], &self.keypair).await;
                 if ok_if(res, &[VerityError::AlreadyDisputed])? {
-                    tracing::info!(request = %id, "opened the escalation round");
+                    tracing::info!(request = %key, "opened the escalation round");
                 }
                 Ok(())
-            }
-            Action::AssignDispute | Action::ResolveDispute | Action::ClaimDispute | Action::CloseDispute => {
-                anyhow::bail!("{action:?} is a second-round step")
             }
             Action::Finalize => {
                 let res = self.chain.send("finalize", &[ix::finalize(&config, &key, &req)], &self.keypair).await;
                 if ok_if(res, &[VerityError::AlreadyFinalized])? {
-                    tracing::info!(request = %id, "finalized");
+                    tracing::info!(request = %key, "finalized");
                 }
                 Ok(())
             }
-            Action::WriteOutput => self.write_output(key, Round::First).await,
             Action::Claim => {
                 let res = self.chain.send("claim", &[ix::claim(&key, &me)], &self.keypair).await;
                 if ok_if(res, &[VerityError::AlreadyClaimed, VerityError::NothingToClaim])? {
-                    tracing::info!(request = %id, "reward claimed");
+                    tracing::info!(request = %key, "reward claimed");
                 }
                 Ok(())
             }
-            Action::Lost(why) => {
-                tracing::error!(request = %id, "{why}");
-                self.finish(&id, &req, why)
-            }
-            Action::Done => self.finish(&id, &req, ""),
-        }
-    }
-
-    /// Runs a step of the request's second round (its Dispute account `d`).
-    pub(super) async fn execute_dispute(self: Arc<Self>, action: Action, key: Pubkey, req: Request, d: Dispute,
-        config: Config) -> anyhow::Result<()> {
-        let me = self.authority();
-        let id = pda::dispute(&key).to_string();
-        match action {
-            Action::Wait => Ok(()),
             Action::AssignDispute => {
                 let res = self.chain.send("assign_dispute", &[ix::assign_dispute(&key)], &self.keypair).await;
-                let quiet = [VerityError::DisputeNotOpen, VerityError::SlotHashNotYetAvailable, VerityError::NotEnoughOperators];
+                let quiet = [
+                    VerityError::DisputeNotOpen,
+                    VerityError::SlotHashNotYetAvailable,
+                    VerityError::NotEnoughOperators,
+                ];
                 if ok_if(res, &quiet)? {
                     tracing::info!(request = %key, "second-round committee drawn");
                 }
                 Ok(())
             }
-            Action::Infer => self.infer_and_commit(key, &req, Round::Second).await,
-            Action::Commit => self.commit(key, Round::Second).await,
-            Action::Reveal => self.reveal(key, Round::Second).await,
             Action::ResolveDispute => {
-                let ixn = ix::resolve_dispute(&config, &key, &req, &d);
-                let res = self.chain.send("resolve_dispute", &[ixn], &self.keypair).await;
+                let d = d.as_ref().ok_or_else(|| second("resolve"))?;
+                let res = self
+                    .chain
+                    .send("resolve_dispute", &[ix::resolve_dispute(&config, &key, &req, d)], &self.keypair)
+                    .await;
                 if ok_if(res, &[VerityError::DisputeAlreadyResolved])? {
                     tracing::info!(request = %key, "second round resolved");
                 }
                 Ok(())
             }
-            Action::WriteOutput => self.write_output(key, Round::Second).await,
             Action::ClaimDispute => {
-                let res = self.chain.send("claim_dispute_reward", &[ix::claim_dispute_reward(&key, &me)], &self.keypair).await;
+                let ixn = ix::claim_dispute_reward(&key, &me);
+                let res = self.chain.send("claim_dispute_reward", &[ixn], &self.keypair).await;
                 if ok_if(res, &[VerityError::AlreadyClaimed, VerityError::NothingToClaim])? {
                     tracing::info!(request = %key, "second-round reward claimed");
                 }
                 Ok(())
             }
             Action::CloseDispute => {
-                let res = self.chain.send("close_dispute", &[ix::close_dispute(&key, &d.opener)], &self.keypair).await;
+                let opener = d.as_ref().ok_or_else(|| second("close"))?.opener;
+                let res = self.chain.send("close_dispute", &[ix::close_dispute(&key, &opener)], &self.keypair).await;
                 ok_if(res, &[])?;
                 tracing::info!(request = %key, "dispute account closed");
                 self.finish_round(&id, "")
             }
             Action::Lost(why) => {
-                tracing::error!(request = %key, "{why}");
-                self.finish_round(&id, why)
+                tracing::error!(account = %id, "{why}");
+                self.finish_job(&id, &req, round, why)
             }
-            Action::Done => self.finish_round(&id, ""),
-            other => anyhow::bail!("{other:?} is not a second-round step"),
+            Action::Done => self.finish_job(&id, &req, round, ""),
         }
     }
 
-    /// Marks a second-round job done locally (slashes of the round show in the request's events and books).
+    /// Marks the job of `round` done locally (the first round's also counts a finalized request / a slash).
+    fn finish_job(&self, id: &str, req: &Request, round: Round, note: &str) -> anyhow::Result<()> {
+        match round {
+            Round::First => self.finish(id, req, note),
+            Round::Second => self.finish_round(id, note),
+        }
+    }
+
+    /// Marks a job done locally (for a second round: its slashes show in the request's events and books).
     fn finish_round(&self, id: &str, note: &str) -> anyhow::Result<()> {
         let mut job = self.store.get(id)?.unwrap_or_else(|| Job::empty(id));
         job.phase = Phase::Done;
@@ -170,7 +173,7 @@ impl Node {
     /// Marks the request done locally and counts a finalized request / a slash of this node.
     fn finish(&self, id: &str, req: &Request, note: &str) -> anyhow::Result<()> {
         let me = self.authority();
-        if let Some(m) = req.members.iter().find(|m| m.operator == me) {
+        if let Some(m) = req.committee.members.iter().find(|m| m.operator == me) {
             if m.slashed > 0 {
                 tracing::warn!(request = %id, amount = m.slashed, outcome = ?m.outcome, "this node was slashed");
                 self.metrics.slashed(m.slashed);
@@ -179,22 +182,13 @@ impl Node {
                 self.metrics.finalized();
             }
         }
-        let mut job = self.store.get(id)?.unwrap_or_else(|| Job::empty(id));
-        job.phase = Phase::Done;
-        if !note.is_empty() {
-            job.note = note.to_string();
-        }
-        self.metrics.job_state(id, "done");
-        self.store.put(&job)
+        self.finish_round(id, note)
     }
 
     /// Runs the model, stores output + hash + salt durably, then commits.
     async fn infer_and_commit(self: Arc<Self>, key: Pubkey, req: &Request, round: Round) -> anyhow::Result<()> {
         let id = round.key(&key).to_string();
-        let give_up = |why: &str| match round {
-            Round::First => self.finish(&id, req, why),
-            Round::Second => self.finish_round(&id, why),
-        };
+        let give_up = |why: &str| self.finish_job(&id, req, round, why);
         if req.prompt.is_empty() {
             return give_up("external (URI) prompts are not fetched by this node");
         }
@@ -210,7 +204,7 @@ impl Node {
             }
         };
         self.metrics.inference(u64::from(out.tokens_out), out.secs);
-        let hash = verity::logic::output_hash(&req.profile_hash, out.text.as_bytes());
+        let hash = verity_client::hash::output_hash(&req.profile_hash, &out.text);
         let mut salt = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut salt);
         let job = Job {

@@ -1,15 +1,17 @@
 //! The oracle node: watches the program's requests (websocket wake-ups + polling), decides each request's next
 //! step with [`plan::next`] from on-chain state and the durable store, and runs the steps as tasks (at most one
-//! per request at a time; inference bounded by the configured concurrency).
-pub mod engine;
+//! per request at a time; inference bounded by the configured concurrency). `cluster` (feature `localnet`) runs a
+//! local validator and N nodes in one process for `verity localnet`, `demo`, `bench e2e` and the node tests.
+#[cfg(feature = "localnet")]
 pub mod cluster;
+pub mod engine;
 mod exec;
 pub mod plan;
 #[cfg(test)]
 mod plan_tests;
 
 use {
-    crate::{chain::ChainClient, metrics::Metrics, store::Store},
+    crate::{chain::ChainClient, defaults, metrics::Metrics, store::Store},
     anchor_lang::prelude::Pubkey,
     engine::Infer,
     solana_keypair::Keypair,
@@ -37,7 +39,12 @@ pub struct NodeOptions {
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        NodeOptions { poll: Duration::from_millis(800), concurrency: 2, ws_url: None, chunk: 700 }
+        NodeOptions {
+            poll: defaults::POLL,
+            concurrency: defaults::CONCURRENCY,
+            ws_url: None,
+            chunk: defaults::OUTPUT_CHUNK,
+        }
     }
 }
 
@@ -76,7 +83,7 @@ impl Node {
             }
             while tasks.try_join_next().is_some() {}
             tokio::select! {
-                _ = wake.notified() => tokio::time::sleep(Duration::from_millis(50)).await,
+                _ = wake.notified() => tokio::time::sleep(defaults::WAKE_DEBOUNCE).await,
                 _ = tokio::time::sleep(self.opts.poll) => {}
             }
         }
@@ -88,108 +95,88 @@ impl Node {
         let config: verity::state::Config = self.chain.account(&crate::chain::pda::config(), "Config").await?;
         let me = self.authority();
         let served = match self.chain.account_data(&crate::chain::pda::operator(&me)).await? {
-            Some(d) => crate::chain::decode::<verity::state::Operator>(&crate::chain::pda::operator(&me), &d, "Operator")?
-                .served_models,
+            Some(d) => {
+                crate::chain::decode::<verity::state::Operator>(&crate::chain::pda::operator(&me), &d, "Operator")?
+                    .served_models
+            }
             None => 0,
         };
         let requests = self.chain.program_accounts::<verity::state::Request>("Request").await?;
         let profile = self.engine.profile_hash();
         let serves = |req: &verity::state::Request| {
-            req.profile_hash == profile && served & (1u64 << (req.model_index % 64)) != 0
+            req.profile_hash == profile && verity_client::models::serves(served, req.model_index)
         };
-        // Second rounds (escalations and challenges): each Dispute account, with its request.
+        // Second rounds (escalations and challenges) first: each Dispute account, with its request; then every
+        // request (its first round and what follows). One loop drives both kinds of round.
         let disputes = self.chain.program_accounts::<verity::state::Dispute>("Dispute").await?;
-        for (dkey, d) in disputes {
-            let Some((key, req)) = requests.iter().find(|(k, _)| *k == d.request).cloned() else { continue };
-            if self.in_flight.lock().map(|s| s.contains(&dkey)).unwrap_or(true) {
+        let mut targets: Vec<Target> = disputes
+            .into_iter()
+            .filter_map(|(address, d)| {
+                let (key, req) = requests.iter().find(|(k, _)| *k == d.request).cloned()?;
+                Some(Target { address, key, req, dispute: Some(Box::new(d)) })
+            })
+            .collect();
+        targets.extend(requests.into_iter().map(|(key, req)| Target { address: key, key, req, dispute: None }));
+        for t in targets {
+            if self.in_flight.lock().map(|s| s.contains(&t.address)).unwrap_or(true) {
                 continue;
             }
-            let id = dkey.to_string();
+            let id = t.address.to_string();
             let job = self.store.get(&id)?;
             if job.as_ref().is_some_and(|j| j.phase == crate::store::Phase::Done) {
                 continue;
             }
-            let output_complete = if req.status == verity::state::RequestStatus::Finalized {
-                exec::output_written(&self.chain, &key).await?.1
-            } else {
-                false
-            };
-            let view = plan::DisputeView {
-                d: &d,
-                req: &req,
-                me: &me,
-                now,
-                params: &config.params,
-                job: job.as_ref(),
-                serves: serves(&req),
-                output_complete,
-            };
-            let action = plan::next_dispute(&view);
-            if action == plan::Action::Wait {
-                continue;
-            }
-            if let Ok(mut s) = self.in_flight.lock() {
-                s.insert(dkey);
-            }
-            let node = self.clone();
-            let config = config.clone();
-            tasks.spawn(async move {
-                let label = format!("{action:?}");
-                node.metrics.job_state(&id, &label.to_lowercase());
-                if let Err(e) = node.clone().execute_dispute(action, key, req, d, config).await {
-                    tracing::warn!(dispute = %id, step = %label, "{e:#}");
-                }
-                if let Ok(mut s) = node.in_flight.lock() {
-                    s.remove(&dkey);
-                }
-            });
-        }
-        for (key, req) in requests {
-            if self.in_flight.lock().map(|s| s.contains(&key)).unwrap_or(true) {
-                continue;
-            }
-            let id = key.to_string();
-            let job = self.store.get(&id)?;
-            if job.as_ref().is_some_and(|j| j.phase == crate::store::Phase::Done) {
-                continue;
-            }
-            let serves = serves(&req);
-            let output_complete = if req.status == verity::state::RequestStatus::Finalized {
-                exec::output_written(&self.chain, &key).await?.1
+            let output_complete = if t.req.status == verity::state::RequestStatus::Finalized {
+                exec::output_written(&self.chain, &t.key).await?.1
             } else {
                 false
             };
             let view = plan::View {
-                req: &req,
+                req: &t.req,
                 me: &me,
                 now,
                 params: &config.params,
                 job: job.as_ref(),
-                serves,
+                serves: serves(&t.req),
                 output_complete,
             };
-            let action = plan::next(&view);
+            let action = match &t.dispute {
+                None => plan::next(&view),
+                Some(d) => plan::next_dispute(d, &view),
+            };
             if action == plan::Action::Wait {
                 continue;
             }
             if let Ok(mut s) = self.in_flight.lock() {
-                s.insert(key);
+                s.insert(t.address);
             }
             let node = self.clone();
             let config = config.clone();
             tasks.spawn(async move {
                 let label = format!("{action:?}");
                 node.metrics.job_state(&id, &label.to_lowercase());
-                if let Err(e) = node.clone().execute(action, key, req, config).await {
-                    tracing::warn!(request = %id, step = %label, "{e:#}");
+                let address = t.address;
+                let res = node.clone().execute(action, t.key, t.req, t.dispute.map(|d| *d), config).await;
+                if let Err(e) = res {
+                    tracing::warn!(account = %id, step = %label, "{e:#}");
                 }
                 if let Ok(mut s) = node.in_flight.lock() {
-                    s.remove(&key);
+                    s.remove(&address);
                 }
             });
         }
         Ok(())
     }
+}
+
+/// One account the node drives: a request (`dispute: None`; its first round and what follows) or a request's
+/// second round (`address` = the Dispute account).
+struct Target {
+    /// The job / in-flight key: the Request, or the Dispute.
+    address: Pubkey,
+    key: Pubkey,
+    req: verity::state::Request,
+    dispute: Option<Box<verity::state::Dispute>>,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

@@ -5,14 +5,12 @@ use {
     crate::store::{Job, Phase},
     anchor_lang::prelude::Pubkey,
     verity::state::{
-        ConfigParams, Dispute, DisputePhase, MemberState, Outcome, Request, RequestStatus, Verdict,
+        ConfigParams, Dispute, DisputePhase, MemberState, Outcome, Request, RequestStatus, Round, RoundAccount,
+        RoundPhase, Verdict,
     },
 };
 
-/// Slots an Agreed member that is not the first one waits before writing the output itself.
-pub const WRITE_GRACE_SLOTS: u64 = 20;
-/// Slots a non-member waits past the reveal deadline before cranking finalize itself.
-pub const FINALIZE_GRACE_SLOTS: u64 = 10;
+pub use crate::defaults::{FINALIZE_GRACE_SLOTS, WRITE_GRACE_SLOTS};
 
 /// What the node should do next for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +44,7 @@ pub enum Action {
     Lost(&'static str),
 }
 
-/// Inputs of the decision.
+/// Inputs of the decision (for a second round, of [`next_dispute`], with the round's job).
 pub struct View<'a> {
     pub req: &'a Request,
     pub me: &'a Pubkey,
@@ -59,19 +57,11 @@ pub struct View<'a> {
     pub output_complete: bool,
 }
 
-/// The status the program would see at `now` (Committing turns Revealing lazily after the commit deadline), and
-/// the reveal deadline in force.
-pub fn effective(req: &Request, now: u64, reveal_window: u64) -> (RequestStatus, u64) {
-    if req.status == RequestStatus::Committing && now > req.commit_deadline {
-        (RequestStatus::Revealing, req.commit_deadline.saturating_add(reveal_window))
-    } else {
-        (req.status, req.reveal_deadline)
-    }
-}
-
-/// One commit-reveal round as a member sees it (the first committee's or the second round's).
+/// One commit-reveal round (the first committee's or the second round's) as a member sees it at `now`, with the
+/// program's lazy Committing → Revealing turn applied ([`Round::phase_at`]).
 struct RoundView<'a> {
     revealing: bool,
+    /// The reveal deadline in force (counted from the commit deadline once that passed without every commit).
     reveal_deadline: u64,
     all_revealed: bool,
     now: u64,
@@ -79,7 +69,23 @@ struct RoundView<'a> {
     serves: bool,
 }
 
-impl RoundView<'_> {
+impl<'a> RoundView<'a> {
+    fn of(round: &Round, stored: RoundPhase, reveal_window: u64, now: u64, job: Option<&'a Job>, serves: bool) -> Self {
+        let revealing = round.phase_at(stored, now) == RoundPhase::Revealing;
+        let reveal_deadline = if stored == RoundPhase::Committing {
+            round.commit_deadline.saturating_add(reveal_window)
+        } else {
+            round.reveal_deadline
+        };
+        let all_revealed = stored == RoundPhase::Revealing && round.revealed_count == round.committed_count;
+        RoundView { revealing, reveal_deadline, all_revealed, now, job, serves }
+    }
+
+    /// The member's step, else `settle` once the round is over (by a member at once, anyone after a grace).
+    fn action(&self, mine: Option<MemberState>, lost: &'static str, settle: Action) -> Action {
+        self.step(mine, lost).unwrap_or_else(|| if self.over(mine.is_some()) { settle } else { Action::Wait })
+    }
+
     /// This node's own step as a member in state `mine` (None: not a member, or nothing of its own to do).
     fn step(&self, mine: Option<MemberState>, lost: &'static str) -> Option<Action> {
         match mine? {
@@ -105,7 +111,7 @@ impl RoundView<'_> {
 
 pub fn next(v: &View) -> Action {
     let r = v.req;
-    let member = r.members.iter().position(|m| m.operator == *v.me);
+    let member = r.committee.members.iter().position(|m| m.operator == *v.me);
     match r.status {
         RequestStatus::Pending => {
             if v.now > r.submit_slot.saturating_add(v.params.assign_window) {
@@ -117,22 +123,17 @@ pub fn next(v: &View) -> Action {
             }
         }
         RequestStatus::Committing | RequestStatus::Revealing => {
-            let (status, reveal_deadline) = effective(r, v.now, r.terms.reveal_window);
-            let revealing = status == RequestStatus::Revealing;
-            let all_revealed = r.status == RequestStatus::Revealing && r.revealed_count == r.committed_count;
-            let round = RoundView { revealing, reveal_deadline, all_revealed, now: v.now, job: v.job, serves: v.serves };
-            let mine = member.map(|i| r.members[i].state);
-            round.step(mine, "committed, but the store has no salt for this request").unwrap_or_else(|| {
-                if round.over(mine.is_some()) { Action::Finalize } else { Action::Wait }
-            })
+            let round = RoundView::of(&r.committee, r.round_phase(), r.terms.reveal_window, v.now, v.job, v.serves);
+            let mine = member.map(|i| r.committee.members[i].state);
+            round.action(mine, "committed, but the store has no salt for this request", Action::Finalize)
         }
         RequestStatus::Finalized => {
             let Some(i) = member else { return Action::Done };
-            let m = &r.members[i];
+            let m = &r.committee.members[i];
             if m.outcome != Outcome::Agreed {
                 return Action::Done;
             }
-            let first_agreed = r.members.iter().position(|m| m.outcome == Outcome::Agreed) == Some(i);
+            let first_agreed = r.committee.members.iter().position(|m| m.outcome == Outcome::Agreed) == Some(i);
             let write_turn = first_agreed || v.now > r.finalized_slot.saturating_add(WRITE_GRACE_SLOTS);
             if !v.output_complete && v.job.is_some() && write_turn {
                 return Action::WriteOutput;
@@ -165,33 +166,11 @@ pub fn next(v: &View) -> Action {
     }
 }
 
-/// Inputs of a second-round decision (the request's Dispute account).
-pub struct DisputeView<'a> {
-    pub d: &'a Dispute,
-    pub req: &'a Request,
-    pub me: &'a Pubkey,
-    pub now: u64,
-    pub params: &'a ConfigParams,
-    /// This node's job for the round (keyed by the Dispute address).
-    pub job: Option<&'a Job>,
-    pub serves: bool,
-    pub output_complete: bool,
-}
-
-/// The second round's phase at `now` (Committing turns Revealing lazily) and the reveal deadline in force.
-pub fn effective_dispute(d: &Dispute, now: u64, reveal_window: u64) -> (DisputePhase, u64) {
-    if d.phase == DisputePhase::Committing && now > d.commit_deadline {
-        (DisputePhase::Revealing, d.commit_deadline.saturating_add(reveal_window))
-    } else {
-        (d.phase, d.reveal_deadline)
-    }
-}
-
 /// The next step for a second round (escalation or challenge): draw, infer → commit → reveal as a member, resolve,
 /// write the output as a member of a majority that replaced or decided it, claim, and close (opener).
-pub fn next_dispute(v: &DisputeView) -> Action {
-    let d = v.d;
-    let member = d.members.iter().position(|m| m.operator == *v.me);
+/// `v` is the request's view; `v.job` is this node's job for the round (keyed by the Dispute address).
+pub fn next_dispute(d: &Dispute, v: &View) -> Action {
+    let member = d.committee.members.iter().position(|m| m.operator == *v.me);
     match d.phase {
         DisputePhase::Open => {
             if v.now > d.open_slot.saturating_add(v.params.assign_window) {
@@ -203,21 +182,17 @@ pub fn next_dispute(v: &DisputeView) -> Action {
             }
         }
         DisputePhase::Committing | DisputePhase::Revealing => {
-            let (phase, reveal_deadline) = effective_dispute(d, v.now, d.terms.reveal_window);
-            let revealing = phase == DisputePhase::Revealing;
-            let all_revealed = d.phase == DisputePhase::Revealing && d.revealed_count == d.committed_count;
-            let round = RoundView { revealing, reveal_deadline, all_revealed, now: v.now, job: v.job, serves: v.serves };
-            let mine = member.map(|i| d.members[i].state);
-            round.step(mine, "committed to the second round, but the store has no salt").unwrap_or_else(|| {
-                if round.over(mine.is_some()) { Action::ResolveDispute } else { Action::Wait }
-            })
+            let round = RoundView::of(&d.committee, d.round_phase(), d.terms.reveal_window, v.now, v.job, v.serves);
+            let mine = member.map(|i| d.committee.members[i].state);
+            round.action(mine, "committed to the second round, but the store has no salt", Action::ResolveDispute)
         }
         DisputePhase::Resolved => {
             if let Some(i) = member {
-                let m = &d.members[i];
+                let m = &d.committee.members[i];
                 let decided = matches!(d.verdict, Verdict::Decided | Verdict::Overturned);
                 let in_majority = decided && m.state == MemberState::Revealed && m.output_hash == d.winning_hash;
                 let first = d
+                    .committee
                     .members
                     .iter()
                     .position(|m| m.state == MemberState::Revealed && m.output_hash == d.winning_hash)
@@ -244,7 +219,11 @@ pub fn next_dispute(v: &DisputeView) -> Action {
                 let writes_output = matches!(d.verdict, Verdict::Decided | Verdict::Overturned);
                 let keep_until = d.resolved_slot.saturating_add(verity::constants::RESULT_KEEP_SLOTS);
                 let needed = writes_output && !v.output_complete && v.now <= keep_until;
-                return if d.rewards_claimed >= d.rewards_total && !needed { Action::CloseDispute } else { Action::Wait };
+                return if d.rewards_claimed >= d.rewards_total && !needed {
+                    Action::CloseDispute
+                } else {
+                    Action::Wait
+                };
             }
             Action::Done
         }

@@ -7,12 +7,19 @@ use {
 };
 
 fn params() -> ConfigParams {
-    let mut p = verity_localnet::bootstrap::localnet_params(3);
-    p.assign_window = 100;
-    p.commit_window = 50;
-    p.reveal_window = 50;
-    p.dispute_window = 10;
-    p
+    ConfigParams {
+        protocol_fee_bps: 500,
+        slash_bps: 1_000,
+        slash_treasury_bps: 5_000,
+        committee_size: 3,
+        assign_window: 100,
+        commit_window: 50,
+        reveal_window: 50,
+        dispute_window: 10,
+        unbonding_slots: 300,
+        min_stake: 1_000_000,
+        dispute_bond: 1_000_000_000,
+    }
 }
 
 /// A Request decoded from zeroed Borsh (empty vectors, first enum variants), then shaped by the test.
@@ -21,10 +28,10 @@ fn request(status: RequestStatus, members: &[Pubkey]) -> Request {
     let mut r = Request::deserialize(&mut zeros.as_slice()).expect("zeroed request decodes");
     r.status = status;
     r.submit_slot = 100;
-    r.assign_slot = 102;
-    r.commit_deadline = 152;
+    r.committee.assign_slot = 102;
+    r.committee.commit_deadline = 152;
     r.max_tokens = 16;
-    r.members = members.iter().map(|k| Member::new(*k)).collect();
+    r.committee.members = members.iter().map(|k| Member::new(*k)).collect();
     r.terms = params().terms();
     r
 }
@@ -54,7 +61,8 @@ fn pending_is_assigned_after_the_submit_slot_and_expired_after_the_window() {
     assert_eq!(decide(&r, &me, 101, None, false), Action::Assign);
     assert_eq!(decide(&r, &me, 200, None, false), Action::Assign, "last slot of the window");
     assert_eq!(decide(&r, &me, 201, None, false), Action::Expire);
-    let not_served = next(&View { req: &r, me: &me, now: 101, params: &params(), job: None, serves: false, output_complete: false });
+    let not_served =
+        next(&View { req: &r, me: &me, now: 101, params: &params(), job: None, serves: false, output_complete: false });
     assert_eq!(not_served, Action::Wait);
 }
 
@@ -73,9 +81,9 @@ fn member_infers_then_commits_non_member_waits() {
 fn committed_member_reveals_or_reports_a_lost_salt() {
     let (me, other) = (Pubkey::new_unique(), Pubkey::new_unique());
     let mut r = request(RequestStatus::Revealing, &[me, other]);
-    r.reveal_deadline = 170;
-    r.committed_count = 2;
-    r.members[0].state = MemberState::Committed;
+    r.committee.reveal_deadline = 170;
+    r.committee.committed_count = 2;
+    r.committee.members[0].state = MemberState::Committed;
     assert_eq!(decide(&r, &me, 160, Some(&job()), false), Action::Reveal);
     assert!(matches!(decide(&r, &me, 160, None, false), Action::Lost(_)));
     // Lazily opened reveal phase: Committing past the deadline counts as Revealing.
@@ -88,15 +96,15 @@ fn committed_member_reveals_or_reports_a_lost_salt() {
 fn finalize_when_all_revealed_or_after_the_deadline() {
     let (me, other) = (Pubkey::new_unique(), Pubkey::new_unique());
     let mut r = request(RequestStatus::Revealing, &[me, other]);
-    r.reveal_deadline = 170;
-    r.committed_count = 2;
-    r.revealed_count = 1;
-    r.members[0].state = MemberState::Revealed;
-    r.members[1].state = MemberState::Committed;
+    r.committee.reveal_deadline = 170;
+    r.committee.committed_count = 2;
+    r.committee.revealed_count = 1;
+    r.committee.members[0].state = MemberState::Revealed;
+    r.committee.members[1].state = MemberState::Committed;
     assert_eq!(decide(&r, &me, 160, Some(&job()), false), Action::Wait, "the other member may still reveal");
     assert_eq!(decide(&r, &me, 171, Some(&job()), false), Action::Finalize);
-    r.revealed_count = 2;
-    r.members[1].state = MemberState::Revealed;
+    r.committee.revealed_count = 2;
+    r.committee.members[1].state = MemberState::Revealed;
     assert_eq!(decide(&r, &me, 160, Some(&job()), false), Action::Finalize);
     let outsider = Pubkey::new_unique();
     assert_eq!(decide(&r, &outsider, 160, None, false), Action::Wait);
@@ -108,7 +116,7 @@ fn finalized_majority_member_writes_output_then_claims() {
     let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
     let mut r = request(RequestStatus::Finalized, &[a, b]);
     r.finalized_slot = 200;
-    for m in &mut r.members {
+    for m in &mut r.committee.members {
         m.outcome = Outcome::Agreed;
         m.reward = 500;
     }
@@ -117,9 +125,9 @@ fn finalized_majority_member_writes_output_then_claims() {
     assert_eq!(decide(&r, &b, 221, Some(&job()), false), Action::WriteOutput, "…unless it did not");
     assert_eq!(decide(&r, &a, 205, Some(&job()), true), Action::Wait, "dispute window");
     assert_eq!(decide(&r, &a, 210, Some(&job()), true), Action::Claim);
-    r.members[0].claimed = true;
+    r.committee.members[0].claimed = true;
     assert_eq!(decide(&r, &a, 211, Some(&job()), true), Action::Done);
-    r.members[1].outcome = Outcome::Minority;
+    r.committee.members[1].outcome = Outcome::Minority;
     assert_eq!(decide(&r, &b, 211, Some(&job()), false), Action::Done);
 }
 

@@ -30,7 +30,14 @@ pub mod verity_consumer {
 
     /// Requests inference on Verity model `model` for `prompt` (nonce chosen by the caller); the user pays the fee
     /// and both Verity rents (refunded to the agent PDA when the request is closed).
-    pub fn ask(ctx: Context<Ask>, nonce: u64, prompt: Vec<u8>, max_tokens: u32, fee: u64, output_capacity: u32) -> Result<()> {
+    pub fn ask(
+        ctx: Context<Ask>,
+        nonce: u64,
+        prompt: Vec<u8>,
+        max_tokens: u32,
+        fee: u64,
+        output_capacity: u32,
+    ) -> Result<()> {
         Ask::handler(ctx, nonce, prompt, max_tokens, fee, output_capacity)
     }
 
@@ -115,7 +122,14 @@ pub struct Ask<'info> {
 }
 
 impl Ask<'_> {
-    pub fn handler(ctx: Context<Self>, nonce: u64, prompt: Vec<u8>, max_tokens: u32, fee: u64, output_capacity: u32) -> Result<()> {
+    pub fn handler(
+        ctx: Context<Self>,
+        nonce: u64,
+        prompt: Vec<u8>,
+        max_tokens: u32,
+        fee: u64,
+        output_capacity: u32,
+    ) -> Result<()> {
         let a = &mut *ctx.accounts;
         require!(output_capacity <= MAX_ANSWER_BYTES, ConsumerError::AnswerTooLong);
         // Fund the agent with exactly what Verity takes: the fee and the rents of Request and Output.
@@ -264,7 +278,8 @@ impl Reclaim<'_> {
         let refunded = {
             require_keys_eq!(*a.request.owner, verity::ID, ConsumerError::WrongRequest);
             let data = a.request.try_borrow_data()?;
-            let request = VerityRequest::try_deserialize(&mut &data[..]).map_err(|_| error!(ConsumerError::WrongRequest))?;
+            let request =
+                VerityRequest::try_deserialize(&mut &data[..]).map_err(|_| error!(ConsumerError::WrongRequest))?;
             match request.status {
                 RequestStatus::Expired | RequestStatus::NoConsensus => request.fee,
                 _ => 0,

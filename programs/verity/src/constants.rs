@@ -1,18 +1,27 @@
-//! PDA seeds and hard limits of the protocol (sizes that bound every loop and allocation).
+//! PDA seeds and hard limits of the protocol (sizes that bound every loop and allocation). The seeds are IDL
+//! constants (`#[constant]`), so TypeScript clients derive every PDA from the IDL.
+use anchor_lang::prelude::constant;
 
 /// Seed of the singleton `Config` PDA (also the authority of the stake vault).
+#[constant]
 pub const CONFIG_SEED: &[u8] = b"config";
 /// Seed of the singleton `OperatorRegistry` PDA.
+#[constant]
 pub const REGISTRY_SEED: &[u8] = b"registry";
 /// Seed of the stake vault token account PDA.
+#[constant]
 pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
 /// Seed prefix of `Model` PDAs: [`MODEL_SEED`, model_id (u64 LE)].
+#[constant]
 pub const MODEL_SEED: &[u8] = b"model";
 /// Seed prefix of `Operator` PDAs: [`OPERATOR_SEED`, authority].
+#[constant]
 pub const OPERATOR_SEED: &[u8] = b"operator";
 /// Seed prefix of `Request` PDAs: [`REQUEST_SEED`, requester, nonce (u64 LE)].
+#[constant]
 pub const REQUEST_SEED: &[u8] = b"request";
 /// Seed prefix of `Output` PDAs: [`OUTPUT_SEED`, request].
+#[constant]
 pub const OUTPUT_SEED: &[u8] = b"output";
 
 /// Domain separator of result commitments.
@@ -51,9 +60,11 @@ pub const MAX_OUTPUT_BYTES: u32 = 4_096;
 /// Entries the SlotHashes sysvar holds at most (bounds the parse loop).
 pub const MAX_SLOT_HASHES: usize = 512;
 /// Seed prefix of `Dispute` PDAs (escalation or challenge round of a request): [`DISPUTE_SEED`, request].
+#[constant]
 pub const DISPUTE_SEED: &[u8] = b"dispute";
 /// Seed prefix of the callback signer PDA [`CALLBACK_SEED`, request]: `deliver_callback` signs the CPI with it, so
 /// a callback program can tell that Verity invoked it for that request (and nobody else, nor for another request).
+#[constant]
 pub const CALLBACK_SEED: &[u8] = b"callback";
 /// Share of the overturned majority's forfeited rewards paid to the challenger (the rest goes to the
 /// escalation majority).

@@ -3,7 +3,9 @@
 //! chain Anchor's `sol_log_data` is a no-op, so natively the log goes through the syscall stubs instead (the
 //! test harness forwards them into the runtime's log collector); on SBF it is the `sol_log_data` syscall.
 use {
-    crate::state::{CallbackStatus, ComputeReceipt, ConfigParams, DisputeKind, DisputePhase, RequestStatus, Verdict},
+    crate::state::{
+        CallbackStatus, ComputeReceipt, ConfigParams, DisputeKind, DisputePhase, Outcome, RequestStatus, Verdict,
+    },
     anchor_lang::prelude::*,
 };
 
@@ -160,8 +162,9 @@ pub struct OperatorSlashed {
     pub request: Pubkey,
     pub authority: Pubkey,
     pub amount: u64,
-    /// 1 = minority, 2 = commit without reveal, 3 = no commit, 4 = in a majority a dispute overturned.
-    pub reason: u8,
+    /// Why: `Minority`, `NoReveal` (committed, did not reveal), `NoCommit`, or `Overturned` (in a majority a
+    /// dispute overturned).
+    pub outcome: Outcome,
     pub stake: u64,
     pub unbonding: u64,
 }

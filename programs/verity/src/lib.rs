@@ -8,7 +8,6 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod logic;
-pub mod pda;
 pub mod state;
 
 use anchor_lang::prelude::*;
@@ -94,7 +93,7 @@ pub mod verity {
     }
     pub fn close_request(ctx: Context<CloseRequest>) -> Result<()> {
         CloseRequest::handler(ctx)
-        }
+    }
 
     // ── disputes and escalations ──
     #[access_control(ctx.accounts.validate())]

@@ -13,10 +13,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { preview, type PreviewServer } from "vite";
 import { PublicKey } from "@solana/web3.js";
-import idlJson from "../../../app/src/idl/verity.json";
-import { minimumFee, modelPda, outputPda, variant } from "../../../app/src/lib/protocol";
-import { programErrorName } from "../../../app/src/lib/errors";
-import { sol } from "../../../app/src/lib/format";
+import { IDL_JSON, minimumFee, modelPda, outputPda, programErrorName, variant } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, REPO, sleep, waitForOperatorsEffective } from "../lib/localnet";
 
 const info = loadInfo();
@@ -24,6 +21,12 @@ const connection = connect(info);
 const program = programFor(connection, readKeypair(info.wallet_keypair));
 const PORT = Number(process.env.E2E_PORT ?? 4173);
 const SHOTS = join(REPO, "test-results", "e2e");
+
+/** Lamports as the app displays them (app/src/lib/format.ts `sol`), restated so the test does not import the app. */
+function sol(lamports: bigint, digits: number): string {
+  const frac = (lamports % 1_000_000_000n).toString().padStart(9, "0").slice(0, digits).replace(/0+$/, "");
+  return `${lamports / 1_000_000_000n}${frac ? "." + frac : ""} SOL`;
+}
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 let server: PreviewServer | undefined;
@@ -133,7 +136,7 @@ test("a rejected transaction shows the program's error name (unstake more than s
   await page.getByRole("button", { name: "Request unstake" }).click();
   const err = page.getByTestId("error");
   await err.waitFor({ timeout: 20_000 });
-  const code = (idlJson.errors as { name: string; code: number }[]).find((e) => e.name === "InsufficientStake")!.code;
+  const code = (IDL_JSON.errors as { name: string; code: number }[]).find((e) => e.name === "InsufficientStake")!.code;
   assert.equal(programErrorName(code), "InsufficientStake");
   assert.match(await err.innerText(), new RegExp(`InsufficientStake \\(${code}\\)`));
   await page.screenshot({ path: join(SHOTS, "4-rejected.png"), fullPage: true });

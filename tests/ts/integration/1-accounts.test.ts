@@ -4,8 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PublicKey } from "@solana/web3.js";
 import { getAccount } from "@solana/spl-token";
-import { configPda, modelPda, operatorPda, PROGRAM_ID, registryPda, stakeVaultPda, toHex } from "../../../app/src/lib/protocol";
-import { checkCluster } from "../../../app/src/lib/cluster";
+import { configPda, modelPda, operatorPda, PROGRAM_ID, registryPda, stakeVaultPda, toHex, checkCluster } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
 
 const info = loadInfo();

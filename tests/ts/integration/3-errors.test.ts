@@ -6,9 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import BN from "bn.js";
 import { Keypair } from "@solana/web3.js";
-import { commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant } from "../../../app/src/lib/protocol";
-import { assignCommittee, expireRequest, finalizeRequest } from "../../../app/src/lib/cranks";
-import { explainError } from "../../../app/src/lib/errors";
+import { commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant, assignCommittee, expireRequest, finalizeRequest, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
 import { assignWithRetry, scriptedOperators } from "../lib/scripted";
 import { rejectsWith } from "../lib/expect";
@@ -66,7 +64,7 @@ test("commit / reveal / finalize out of turn, forged reveal and wrong output are
   await assignWithRetry(ops.cranker, request);
   await rejectsWith(assignCommittee(ops.cranker, request).rpc(), "RequestNotPending");
   const req = await program.account.request.fetch(request);
-  const members = req.members.map((m) => {
+  const members = req.committee.members.map((m) => {
     const kp = ops.byAuthority.get(m.operator.toBase58())!;
     const oh = outputHash(req.profileHash, "four");
     const salt = randomSalt();

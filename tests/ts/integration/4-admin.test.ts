@@ -8,11 +8,9 @@ import { dirname, join } from "node:path";
 import BN from "bn.js";
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import { createAssociatedTokenAccount, getAccount, mintTo } from "@solana/spl-token";
-import { configPda, freshNonce, modelPda, operatorPda, registryPda, requestPda, variant } from "../../../app/src/lib/protocol";
-import { assignCommittee, closeRequest, expireRequest } from "../../../app/src/lib/cranks";
+import { configPda, freshNonce, modelPda, operatorPda, registryPda, requestPda, variant, assignCommittee, closeRequest, expireRequest, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, waitForSlot } from "../lib/localnet";
 import { scriptedOperators } from "../lib/scripted";
-import { explainError } from "../../../app/src/lib/errors";
 import { subscribeEvents } from "../lib/events";
 import { rejectsWith } from "../lib/expect";
 

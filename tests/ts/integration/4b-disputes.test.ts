@@ -5,8 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { PublicKey } from "@solana/web3.js";
-import { commitmentHash, configPda, disputePda, freshNonce, operatorPda, outputHash, outputPda, randomSalt, registryPda, requestPda, SLOT_HASHES, toHex, variant } from "../../../app/src/lib/protocol";
-import { explainError } from "../../../app/src/lib/errors";
+import { commitmentHash, configPda, disputePda, freshNonce, operatorPda, outputHash, outputPda, randomSalt, registryPda, requestPda, SLOT_HASHES, toHex, variant, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, sleep } from "../lib/localnet";
 import { driveRound, scriptedOperators } from "../lib/scripted";
 import { subscribeEvents } from "../lib/events";
@@ -73,14 +72,14 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
     }
   }
   d = await program.account.dispute.fetch(dispute);
-  assert.equal(d.members.length, 2 * k + 1);
-  const firstMembers = req.members.map((m) => m.operator.toBase58());
-  assert.ok(d.members.every((m) => !firstMembers.includes(m.operator.toBase58())), "the 2k+1 committee excludes the first committee");
+  assert.equal(d.committee.members.length, 2 * k + 1);
+  const firstMembers = req.committee.members.map((m) => m.operator.toBase58());
+  assert.ok(d.committee.members.every((m) => !firstMembers.includes(m.operator.toBase58())), "the 2k+1 committee excludes the first committee");
 
   // Every fresh member finds a different output than the first committee did.
   const answer = `${first.text} (corrected)`;
   const oh = outputHash(req.profileHash, answer);
-  const plan = d.members.map((m) => {
+  const plan = d.committee.members.map((m) => {
     const kp = s.byAuthority.get(m.operator.toBase58())!;
     const salt = randomSalt();
     return { kp, p: programFor(connection, kp), salt, c: commitmentHash(dispute, kp.publicKey, oh, salt) };
@@ -92,7 +91,7 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
       .accountsPartial({ operator: m.kp.publicKey, config, dispute })
       .rpc();
   }
-  const locked = req.members.filter((_, i) => (d.lockedFirst & (1 << i)) !== 0);
+  const locked = req.committee.members.filter((_, i) => (d.lockedFirst & (1 << i)) !== 0);
   assert.equal(locked.length, k, "the first majority's assignments were held");
   await program.methods
     .resolveDispute()
@@ -101,7 +100,7 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
       requester: req.requester, modelOwner: req.modelOwner, treasury: cfg.treasury, opener: wallet.publicKey,
       stakeMint: cfg.stakeMint, stakeVault: cfg.stakeVault, treasuryStake: cfg.treasuryStake,
     })
-    .remainingAccounts([...d.members, ...locked].map((m) => ({ pubkey: operatorPda(m.operator), isWritable: true, isSigner: false })))
+    .remainingAccounts([...d.committee.members, ...locked].map((m) => ({ pubkey: operatorPda(m.operator), isWritable: true, isSigner: false })))
     .rpc();
 
   d = await program.account.dispute.fetch(dispute);
@@ -112,16 +111,16 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
   assert.equal(toHex(req.winningHash), toHex(oh), "the request now carries the 2k+1 majority's hash");
   assert.equal(variant(req.status), "finalized");
   assert.equal(req.round, 1);
-  assert.ok(req.members.every((m) => variant(m.outcome) === "overturned" && m.reward.isZero()));
+  assert.ok(req.committee.members.every((m) => variant(m.outcome) === "overturned" && m.reward.isZero()));
   const resolved = await feed.waitFor((e) => e.name === "disputeResolved" && e.data.request.equals(request));
   assert.equal(variant(resolved.data.verdict), "overturned");
-  for (const m of req.members) {
+  for (const m of req.committee.members) {
     await feed.waitFor((e) => e.name === "operatorSlashed" && e.data.request.equals(request) && (e.data.authority as PublicKey).equals(m.operator));
   }
   assert.equal((await program.account.output.fetch(outputPda(request))).complete, false, "the overturned output was cleared");
 
-  assert.ok(d.members.some((m) => m.reward.gtn(0)), "the 2k+1 majority is paid");
-  for (const m of d.members) {
+  assert.ok(d.committee.members.some((m) => m.reward.gtn(0)), "the 2k+1 majority is paid");
+  for (const m of d.committee.members) {
     if (m.reward.isZero()) continue;
     await program.methods.claimDisputeReward().accountsPartial({ dispute, operator: m.operator }).rpc();
     const ev = await feed.waitFor((e) => e.name === "disputeRewardClaimed" && e.data.dispute.equals(dispute) && e.data.operator.equals(m.operator));
@@ -148,8 +147,8 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
 test("a first round without a strict majority escalates", { timeout: 600_000 }, async () => {
   const request = await escalation;
   const req = await program.account.request.fetch(request);
-  assert.equal(variant(req.status), "escalated", JSON.stringify(req.members.map((m) => variant(m.outcome))));
-  assert.ok(req.members.slice(0, 2).every((m) => variant(m.outcome) === "noReveal" && m.slashed.gtn(0)));
+  assert.equal(variant(req.status), "escalated", JSON.stringify(req.committee.members.map((m) => variant(m.outcome))));
+  assert.ok(req.committee.members.slice(0, 2).every((m) => variant(m.outcome) === "noReveal" && m.slashed.gtn(0)));
   await feed.waitFor((e) => e.name === "requestEscalated" && e.data.request.equals(request));
   // The escalation round opens without a bond.
   await program.methods.openDispute().accountsPartial({ challenger: wallet.publicKey, config, registry: registryPda(), request, dispute: disputePda(request) }).rpc();

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { configPda } from "../../../app/src/lib/protocol";
+import { configPda } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
 import { historyEvents, seenFile } from "../lib/events";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { AnchorProvider } from "@coral-xyz/anchor";
 import { PublicKey } from "@solana/web3.js";
 import deploy from "../../../migrations/deploy";
-import { modelPda, toHex } from "../../../app/src/lib/protocol";
+import { modelPda, toHex } from "@verity/sdk";
 import { connect, KeypairWallet, loadInfo, programFor, readKeypair } from "../lib/localnet";
 
 const info = loadInfo();

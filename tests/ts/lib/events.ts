@@ -1,12 +1,11 @@
 //! Program events seen by the tests: live over websocket (`logsSubscribe`) and from transaction history
 //! (`getSignaturesForAddress` + `getTransaction`), decoded with the IDL's event coder.
 import type { Program } from "@coral-xyz/anchor";
-import { parseEvents } from "../../../app/src/lib/events";
+import { parseEvents, type Verity } from "@verity/sdk";
 import { appendFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Connection, PublicKey } from "@solana/web3.js";
 import { localnetPath } from "./localnet";
-import type { Verity } from "../../../app/src/lib/protocol";
 
 export interface SeenEvent {
   name: string;

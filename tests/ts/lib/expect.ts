@@ -1,7 +1,7 @@
 //! Assertion helpers: a transaction must fail with a given Verity (or Anchor) error name — decoded by the
 //! app's own error explainer, so these tests also check what users would be told.
 import assert from "node:assert/strict";
-import { explainError } from "../../../app/src/lib/errors";
+import { explainError } from "@verity/sdk";
 
 export async function rejectsWith(p: Promise<unknown>, name: string): Promise<void> {
   let err: unknown;

@@ -5,8 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AnchorProvider, type Program, type Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, PublicKey, Transaction, VersionedTransaction } from "@solana/web3.js";
-import { configPda, registryPda, verityProgram, type Verity } from "../../../app/src/lib/protocol";
-import { eligibleAt } from "../../../app/src/lib/registry";
+import { configPda, registryPda, verityProgram, type Verity, eligibleAt } from "@verity/sdk";
 
 export interface LocalnetInfo {
   rpc_url: string;

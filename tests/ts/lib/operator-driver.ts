@@ -6,8 +6,7 @@
 //! CLI: `VERITY_LOCALNET=<dir> npx tsx tests/ts/lib/operator-driver.ts`
 import { spawnSync } from "node:child_process";
 import { PublicKey } from "@solana/web3.js";
-import { variant } from "../../../app/src/lib/protocol";
-import { explainError } from "../../../app/src/lib/errors";
+import { variant, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, sleep } from "./localnet";
 import { driveRound, type Answer, type Committee } from "./scripted";
 

@@ -12,9 +12,7 @@ import BN from "bn.js";
 import type { Program } from "@coral-xyz/anchor";
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction, sendAndConfirmTransaction } from "@solana/web3.js";
 import { createAssociatedTokenAccount, mintTo } from "@solana/spl-token";
-import { commitmentHash, configPda, modelPda, operatorPda, outputHash, outputPda, randomSalt, registryPda, variant, type Verity } from "../../../app/src/lib/protocol";
-import { assignCommittee, finalizeRequest } from "../../../app/src/lib/cranks";
-import { explainError } from "../../../app/src/lib/errors";
+import { commitmentHash, configPda, modelPda, operatorPda, outputHash, outputPda, randomSalt, registryPda, variant, type Verity, assignCommittee, finalizeRequest, explainError } from "@verity/sdk";
 import { localnetPath, programFor, readKeypair, sleep, waitForOperatorsEffective, waitForSlot, type LocalnetInfo } from "./localnet";
 
 /** Not a real engine's profile hash: no oracle node ever serves the scripted model. */
@@ -102,7 +100,7 @@ export function scriptedAnswer(prompt: string, maxTokens: number): Answer {
 }
 
 export interface DriveOptions {
-  /** Committee positions (index in `request.members`) that reveal a different output (minority slashing). */
+  /** Committee positions (index in `request.committee.members`) that reveal a different output (minority slashing). */
   liars?: number[];
   /** Committee positions that commit but never reveal. */
   silent?: number[];
@@ -143,7 +141,7 @@ export async function driveRound(s: Committee, request: PublicKey, opts: DriveOp
   const prompt = new TextDecoder().decode(Uint8Array.from(req.prompt));
   const answer = opts.answer ?? scriptedAnswer(prompt, req.maxTokens);
   const config = configPda(cranker.programId);
-  const plan = req.members.map((m, i) => {
+  const plan = req.committee.members.map((m, i) => {
     const kp = s.byAuthority.get(m.operator.toBase58());
     if (!kp) throw new Error(`committee member ${m.operator.toBase58()} is not one of the test's operators`);
     const text = opts.liars?.includes(i) ? `${answer.text} (a lie)` : answer.text;
@@ -163,14 +161,14 @@ export async function driveRound(s: Committee, request: PublicKey, opts: DriveOp
   }
   if (opts.silent?.length) {
     req = await cranker.account.request.fetch(request);
-    await waitForSlot(connection, Number(req.revealDeadline) + 1);
+    await waitForSlot(connection, Number(req.committee.revealDeadline) + 1);
   }
   // Past the reveal deadline (+ a grace) the real nodes crank finalize for any request too.
   await tolerate(finalizeRequest(cranker, request).then((b) => b.rpc()), "AlreadyFinalized");
   req = await cranker.account.request.fetch(request);
   const bytes = new TextEncoder().encode(answer.text);
   if (!opts.noWrite && variant(req.status) === "finalized" && bytes.length <= req.outputCapacity) {
-    const writer = plan.find((p) => req.members.some((m) => m.operator.equals(p.kp.publicKey) && variant(m.outcome) === "agreed"))!;
+    const writer = plan.find((p) => req.committee.members.some((m) => m.operator.equals(p.kp.publicKey) && variant(m.outcome) === "agreed"))!;
     for (let off = 0; off < bytes.length; off += 700) {
       await writer.program.methods
         .writeOutput({ offset: off, totalLen: bytes.length, data: Buffer.from(bytes.subarray(off, off + 700)) })

@@ -19,11 +19,13 @@ pub fn first_slot_hash_after(data: &[u8], after: u64) -> Result<(u64, [u8; 32])>
     let mut best: Option<(u64, [u8; 32])> = None;
     let mut covered = false;
     for i in 0..count {
-        let start = 8usize.checked_add(i.checked_mul(ENTRY_LEN).ok_or(VerityError::MathOverflow)?)
+        let start = 8usize
+            .checked_add(i.checked_mul(ENTRY_LEN).ok_or(VerityError::MathOverflow)?)
             .ok_or(VerityError::MathOverflow)?;
         let end = start.checked_add(ENTRY_LEN).ok_or(VerityError::MathOverflow)?;
         let entry = data.get(start..end).ok_or(VerityError::InvalidSlotHashes)?;
-        let slot = u64::from_le_bytes(entry.get(..8).and_then(|b| b.try_into().ok()).ok_or(VerityError::InvalidSlotHashes)?);
+        let slot =
+            u64::from_le_bytes(entry.get(..8).and_then(|b| b.try_into().ok()).ok_or(VerityError::InvalidSlotHashes)?);
         let hash: [u8; 32] = entry.get(8..).and_then(|b| b.try_into().ok()).ok_or(VerityError::InvalidSlotHashes)?;
         if slot > after {
             if best.is_none_or(|(s, _)| slot < s) {
@@ -76,7 +78,8 @@ pub fn draw_committee_excluding(
     require!(pool.len() >= usize::from(k), VerityError::NotEnoughOperators);
     let mut chosen = Vec::with_capacity(usize::from(k));
     for j in 0..k {
-        let total: u128 = pool.iter().try_fold(0u128, |acc, (_, w)| acc.checked_add(*w)).ok_or(VerityError::MathOverflow)?;
+        let total: u128 =
+            pool.iter().try_fold(0u128, |acc, (_, w)| acc.checked_add(*w)).ok_or(VerityError::MathOverflow)?;
         require!(total > 0, VerityError::NotEnoughOperators);
         let h = hashv(&[seed, &[j]]).to_bytes();
         let mut r_bytes = [0u8; 16];
@@ -157,9 +160,15 @@ mod tests {
             assert_eq!(d.len(), 3, "distinct");
             assert!(c.iter().all(|k| entries[..5].iter().any(|e| e.authority == *k)), "only eligible");
         }
-        assert_eq!(draw_committee(&entries, 0, 1, 10, 6, &[0; 32]).unwrap_err(), VerityError::NotEnoughOperators.into());
+        assert_eq!(
+            draw_committee(&entries, 0, 1, 10, 6, &[0; 32]).unwrap_err(),
+            VerityError::NotEnoughOperators.into()
+        );
         // Deterministic for a seed.
-        assert_eq!(draw_committee(&entries, 0, 1, 10, 3, &[7; 32]).unwrap(), draw_committee(&entries, 0, 1, 10, 3, &[7; 32]).unwrap());
+        assert_eq!(
+            draw_committee(&entries, 0, 1, 10, 3, &[7; 32]).unwrap(),
+            draw_committee(&entries, 0, 1, 10, 3, &[7; 32]).unwrap()
+        );
     }
 
     #[test]

@@ -45,9 +45,6 @@ mod tests {
     #[test]
     fn sha256_known_answer() {
         // sha256("abc")
-        assert_eq!(
-            sha256(b"abc")[..4],
-            [0xba, 0x78, 0x16, 0xbf],
-        );
+        assert_eq!(sha256(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf],);
     }
 }

@@ -8,20 +8,23 @@ use {
     anchor_lang::prelude::*,
 };
 
+/// A revealed hash held by a strict majority of a committee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Majority {
+    pub hash: [u8; 32],
+    /// Members that revealed it (> committee_len / 2).
+    pub count: u8,
+}
+
 /// The revealed hash held by a strict majority (> committee_len / 2) of the committee, with its count.
-pub fn tally(members: &[Member]) -> Option<([u8; 32], u8)> {
+pub fn tally(members: &[Member]) -> Option<Majority> {
     let n = members.len();
-    members
-        .iter()
-        .take(MAX_MEMBERS)
-        .filter(|m| m.state == MemberState::Revealed)
-        .find_map(|m| {
-            let count = members
-                .iter()
-                .filter(|o| o.state == MemberState::Revealed && o.output_hash == m.output_hash)
-                .count();
-            (count.saturating_mul(2) > n).then(|| (m.output_hash, u8::try_from(count).unwrap_or(u8::MAX)))
-        })
+    members.iter().take(MAX_MEMBERS).filter(|m| m.state == MemberState::Revealed).find_map(|m| {
+        let count =
+            members.iter().filter(|o| o.state == MemberState::Revealed && o.output_hash == m.output_hash).count();
+        (count.saturating_mul(2) > n)
+            .then(|| Majority { hash: m.output_hash, count: u8::try_from(count).unwrap_or(u8::MAX) })
+    })
 }
 
 /// How a fee is divided.
@@ -39,10 +42,7 @@ pub fn split_fee(fee: u64, royalty_bps: u16, protocol_bps: u16, majority: u8) ->
     require!(majority > 0, VerityError::MathOverflow);
     let royalty = bps_of(fee, royalty_bps)?;
     let protocol = bps_of(fee, protocol_bps)?;
-    let rest = fee
-        .checked_sub(royalty)
-        .and_then(|x| x.checked_sub(protocol))
-        .ok_or(VerityError::MathOverflow)?;
+    let rest = fee.checked_sub(royalty).and_then(|x| x.checked_sub(protocol)).ok_or(VerityError::MathOverflow)?;
     let per_member = rest.checked_div(u64::from(majority)).ok_or(VerityError::MathOverflow)?;
     let remainder = rest.checked_rem(u64::from(majority)).ok_or(VerityError::MathOverflow)?;
     let treasury = protocol.checked_add(remainder).ok_or(VerityError::MathOverflow)?;
@@ -87,12 +87,12 @@ mod tests {
 
     #[test]
     fn strict_majority() {
-        assert_eq!(tally(&[revealed(1), revealed(1), revealed(2)]), Some(([1; 32], 2)));
+        assert_eq!(tally(&[revealed(1), revealed(1), revealed(2)]), Some(Majority { hash: [1; 32], count: 2 }));
         assert_eq!(tally(&[revealed(1), revealed(2), revealed(3)]), None);
         let silent = Member::new(Pubkey::new_unique());
         assert_eq!(tally(&[revealed(1), silent, silent]), None, "1 of 3 is no majority");
         assert_eq!(tally(&[revealed(1), revealed(1), revealed(2), revealed(2)]), None, "2 of 4 is not strict");
-        assert_eq!(tally(&[revealed(4)]), Some(([4; 32], 1)));
+        assert_eq!(tally(&[revealed(4)]), Some(Majority { hash: [4; 32], count: 1 }));
     }
 
     #[test]

@@ -71,13 +71,8 @@ impl ConfigParams {
                 && self.min_stake > 0,
             VerityError::InvalidWindow
         );
-        let windows = [
-            self.assign_window,
-            self.commit_window,
-            self.reveal_window,
-            self.dispute_window,
-            self.unbonding_slots,
-        ];
+        let windows =
+            [self.assign_window, self.commit_window, self.reveal_window, self.dispute_window, self.unbonding_slots];
         require!(windows.iter().all(|w| *w <= MAX_WINDOW_SLOTS), VerityError::InvalidWindow);
         Ok(())
     }
@@ -129,7 +124,11 @@ impl Config {
 
     /// Registry update parameters at slot `now`.
     pub fn registry_clock(&self, now: u64) -> crate::state::RegistryClock {
-        crate::state::RegistryClock { now, assign_window: self.params.assign_window, min_stake: self.removal_min_stake(now) }
+        crate::state::RegistryClock {
+            now,
+            assign_window: self.params.assign_window,
+            min_stake: self.removal_min_stake(now),
+        }
     }
 
     /// The min stake below which registry removal may treat an entry as undrawable at `now`.

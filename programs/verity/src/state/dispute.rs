@@ -1,12 +1,15 @@
 //! `Dispute`: the second round of a request — an escalation (first round without a strict majority) or a
 //! bonded challenge of a Finalized result — with its 2k+1 committee drawn from operators outside the first
-//! committee, its own commit-reveal phases, its verdict and the escrow of its members' rewards.
+//! committee (a [`Round`], the same type as the first round's), its verdict and the escrow of its members'
+//! rewards.
 use {
     crate::{
         constants::*,
         errors::VerityError,
-        logic::{bps_of, commitment_hash, split_fee, split_slashed, tally},
-        state::{judge_members, majority_medians, Member, MemberState, Operator, Outcome, Request, RequestStatus},
+        logic::{bps_of, split_fee, split_slashed, Majority},
+        state::{
+            round_account::impl_round_account, Committee, Operator, Outcome, Request, RequestStatus, Round, Slash,
+        },
     },
     anchor_lang::prelude::*,
 };
@@ -65,16 +68,9 @@ pub struct Dispute {
     /// Snapshot of the request's max_tokens (reveal check).
     pub max_tokens: u32,
     pub open_slot: u64,
-    pub assign_slot: u64,
-    pub commit_deadline: u64,
-    pub reveal_deadline: u64,
     pub resolved_slot: u64,
-    pub seed_slot: u64,
-    pub seed: [u8; 32],
-    pub committed_count: u8,
-    pub revealed_count: u8,
-    #[max_len(MAX_MEMBERS)]
-    pub members: Vec<Member>,
+    /// The second commit-reveal round (its phase is `phase`: Open = drawing, Committing, Revealing).
+    pub committee: Round,
     /// Bitmap over the request's members: first-round majority members whose open assignments this challenge
     /// holds (so they cannot withdraw before the verdict); released at resolution.
     pub locked_first: u16,
@@ -101,93 +97,14 @@ pub struct Resolution {
     /// Stake tokens from the vault to the treasury stake account.
     pub slashed_to_treasury: u64,
     pub slashed_total: u64,
-    /// (first round?, member index, amount, reason 1 minority / 2 no reveal / 3 no commit / 4 overturned).
-    pub slashed: Vec<(bool, usize, u64, u8)>,
+    /// Every member this resolution slashed (this round's faulty members; an overturned first majority).
+    pub slashed: Vec<Slash>,
 }
 
 impl Dispute {
     /// Committee size of the second round: 2k+1 (≤ MAX_MEMBERS).
     pub fn size_for(k: u8) -> u8 {
         k.saturating_mul(2).saturating_add(1).min(MAX_MEMBERS as u8)
-    }
-
-    /// Installs the drawn committee and opens its commit phase.
-    pub fn assign(&mut self, committee: &[Pubkey], now: u64, commit_window: u64) -> Result<()> {
-        require!(self.phase == DisputePhase::Open, VerityError::DisputeNotOpen);
-        self.members = committee.iter().map(|k| Member::new(*k)).collect();
-        self.assign_slot = now;
-        self.commit_deadline = now.checked_add(commit_window).ok_or(VerityError::MathOverflow)?;
-        self.phase = DisputePhase::Committing;
-        Ok(())
-    }
-
-    /// Index of `operator` in this round's committee.
-    pub fn member_index(&self, operator: &Pubkey) -> Result<usize> {
-        self.members
-            .iter()
-            .position(|m| m.operator == *operator)
-            .ok_or_else(|| error!(VerityError::NotCommitteeMember))
-    }
-
-    /// Committing → Revealing once the commit deadline has passed.
-    pub fn open_reveal_if_due(&mut self, now: u64, reveal_window: u64) -> Result<()> {
-        if self.phase == DisputePhase::Committing && now > self.commit_deadline {
-            self.phase = DisputePhase::Revealing;
-            self.reveal_deadline = self.commit_deadline.checked_add(reveal_window).ok_or(VerityError::MathOverflow)?;
-        }
-        Ok(())
-    }
-
-    /// Records member `i`'s commitment; the reveal phase opens when every member has committed.
-    pub fn commit(&mut self, i: usize, commitment: [u8; 32], now: u64, reveal_window: u64) -> Result<()> {
-        let state = self.members.get(i).map(|m| m.state).ok_or(VerityError::NotCommitteeMember)?;
-        require!(state == MemberState::Assigned, VerityError::AlreadyCommitted);
-        require!(self.phase == DisputePhase::Committing, VerityError::RequestNotCommitting);
-        require!(now <= self.commit_deadline, VerityError::CommitWindowClosed);
-        let m = self.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
-        m.state = MemberState::Committed;
-        m.commitment = commitment;
-        m.commit_slot = now;
-        self.committed_count = self.committed_count.checked_add(1).ok_or(VerityError::MathOverflow)?;
-        if usize::from(self.committed_count) == self.members.len() {
-            self.phase = DisputePhase::Revealing;
-            self.reveal_deadline = now.checked_add(reveal_window).ok_or(VerityError::MathOverflow)?;
-        }
-        Ok(())
-    }
-
-    /// Checks member `i`'s reveal against its commitment (bound to the Dispute key) and records it.
-    pub fn reveal(
-        &mut self,
-        dispute_key: &Pubkey,
-        i: usize,
-        output_hash: [u8; 32],
-        salt: [u8; 32],
-        tokens: (u32, u32),
-        now: u64,
-    ) -> Result<()> {
-        match self.phase {
-            DisputePhase::Open | DisputePhase::Committing => return err!(VerityError::RevealWindowNotOpen),
-            DisputePhase::Revealing => {}
-            DisputePhase::Resolved => return err!(VerityError::RevealWindowClosed),
-        }
-        require!(now <= self.reveal_deadline, VerityError::RevealWindowClosed);
-        require!(tokens.1 <= self.max_tokens, VerityError::InvalidTokenCount);
-        let m = self.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
-        match m.state {
-            MemberState::Assigned => return err!(VerityError::NotCommitted),
-            MemberState::Revealed => return err!(VerityError::AlreadyRevealed),
-            MemberState::Committed => {}
-        }
-        let expected = commitment_hash(dispute_key, &m.operator, &output_hash, &salt);
-        require!(expected == m.commitment, VerityError::CommitmentMismatch);
-        m.state = MemberState::Revealed;
-        m.output_hash = output_hash;
-        m.reveal_slot = now;
-        m.tokens_in = tokens.0;
-        m.tokens_out = tokens.1;
-        self.revealed_count = self.revealed_count.checked_add(1).ok_or(VerityError::MathOverflow)?;
-        Ok(())
     }
 
     /// Whether `resolve_dispute` may run at `now` (call `open_reveal_if_due` first): a committee that is done
@@ -202,8 +119,7 @@ impl Dispute {
             }
             DisputePhase::Committing => err!(VerityError::DisputeRoundRunning),
             DisputePhase::Revealing => {
-                let done = self.revealed_count == self.committed_count || now > self.reveal_deadline;
-                require!(done, VerityError::DisputeRoundRunning);
+                require!(self.committee.reveals_done(now), VerityError::DisputeRoundRunning);
                 Ok(())
             }
         }
@@ -222,17 +138,17 @@ impl Dispute {
         now: u64,
     ) -> Result<Resolution> {
         let drawn = self.phase != DisputePhase::Open;
-        let winner = if drawn { tally(&self.members) } else { None };
-        let j = judge_members(&mut self.members, ops, winner, slash_bps, self.assign_slot)?;
+        let j = self.committee.judge(Committee::Second, ops, slash_bps)?;
+        let winner = j.winner;
         let mut res = Resolution { slashed_total: j.slashed_total, ..Resolution::default() };
-        res.slashed = j.slashed.iter().map(|&(i, a, r)| (false, i, a, r)).collect();
+        res.slashed = j.slashed;
         self.phase = DisputePhase::Resolved;
         self.resolved_slot = now;
         request.finalized_slot = now;
-        let count = winner.map(|(_, c)| c).unwrap_or(0);
+        let count = winner.map(|w| w.count).unwrap_or(0);
         let mut per_member: u64 = 0;
         match (self.kind, winner) {
-            (DisputeKind::Escalation, Some((h, c))) => {
+            (DisputeKind::Escalation, Some(Majority { hash: h, count: c })) => {
                 let fee = split_fee(request.fee, request.royalty_bps, request.protocol_fee_bps, c)?;
                 res.royalty = fee.royalty;
                 res.treasury_from_request = fee.treasury;
@@ -251,19 +167,19 @@ impl Dispute {
                 request.status = RequestStatus::NoConsensus;
                 self.verdict = if drawn { Verdict::NoMajority } else { Verdict::NoCommittee };
             }
-            (DisputeKind::Challenge, Some((h, c))) if h == self.original_hash => {
+            (DisputeKind::Challenge, Some(Majority { hash: h, count: c })) if h == self.original_hash => {
                 // Upheld: the bond is shared by the upholding members; remainder to the treasury.
                 per_member = self.bond.checked_div(u64::from(c)).ok_or(VerityError::MathOverflow)?;
                 res.treasury_from_dispute = self.bond.checked_rem(u64::from(c)).ok_or(VerityError::MathOverflow)?;
                 request.status = RequestStatus::Finalized;
                 self.verdict = Verdict::Upheld;
             }
-            (DisputeKind::Challenge, Some((h, c))) => {
+            (DisputeKind::Challenge, Some(Majority { hash: h, count: c })) => {
                 // Overturned: the first majority is slashed and forfeits its rewards; half of them to the
                 // challenger (plus its bond back), the rest to the escalation majority (remainder: treasury).
                 let mut forfeited: u64 = 0;
                 let mut fi = 0usize;
-                for (idx, m) in request.members.iter_mut().enumerate() {
+                for (idx, m) in request.committee.members.iter_mut().enumerate() {
                     if m.outcome != Outcome::Agreed {
                         continue;
                     }
@@ -277,7 +193,12 @@ impl Dispute {
                         let amount = op.slash(slash_bps)?;
                         m.slashed = m.slashed.checked_add(amount).ok_or(VerityError::MathOverflow)?;
                         res.slashed_total = res.slashed_total.checked_add(amount).ok_or(VerityError::MathOverflow)?;
-                        res.slashed.push((true, idx, amount, 4));
+                        res.slashed.push(Slash {
+                            committee: Committee::First,
+                            member: idx,
+                            amount,
+                            outcome: m.outcome,
+                        });
                     }
                 }
                 require!(fi == first.len(), VerityError::WrongOperatorAccounts);
@@ -307,23 +228,14 @@ impl Dispute {
         // credited to this round's majority.
         let (to_treasury, per_honest) = split_slashed(res.slashed_total, slash_treasury_bps, j.agreed)?;
         res.slashed_to_treasury = to_treasury;
-        for (m, op) in self.members.iter_mut().zip(ops.iter_mut()) {
-            if m.outcome != Outcome::Agreed {
-                continue;
-            }
-            m.reward = per_member;
-            m.slash_share = per_honest;
-            op.stake = op.stake.checked_add(per_honest).ok_or(VerityError::MathOverflow)?;
-            op.earned_total = op.earned_total.checked_add(per_member).ok_or(VerityError::MathOverflow)?;
-        }
+        self.committee.pay_majority(ops, per_member, per_honest)?;
         self.rewards_total = per_member.checked_mul(u64::from(count)).ok_or(VerityError::MathOverflow)?;
-        if let Some((h, c)) = winner {
+        if let Some(Majority { hash: h, count: c }) = winner {
             self.winning_hash = h;
             if request.status == RequestStatus::Finalized && self.verdict != Verdict::Upheld {
                 let mut receipt = request.base_receipt(c);
-                receipt.committee_size = u8::try_from(self.members.len()).unwrap_or(u8::MAX);
-                (receipt.tokens_in, receipt.tokens_out, receipt.latency_slots) =
-                    majority_medians(&self.members, self.assign_slot);
+                receipt.committee_size = u8::try_from(self.committee.members.len()).unwrap_or(u8::MAX);
+                (receipt.tokens_in, receipt.tokens_out, receipt.latency_slots) = self.committee.majority_medians();
                 request.receipt = receipt;
             }
         }
@@ -332,8 +244,8 @@ impl Dispute {
 
     /// Whether `writer` is in this round's majority for the request's current winning hash.
     pub fn is_majority_writer(&self, writer: &Pubkey, winning_hash: &[u8; 32]) -> bool {
-        self.phase == DisputePhase::Resolved
-            && self.winning_hash == *winning_hash
-            && self.members.iter().any(|m| m.operator == *writer && m.outcome == Outcome::Agreed)
+        self.phase == DisputePhase::Resolved && self.winning_hash == *winning_hash && self.committee.agreed(writer)
     }
 }
+
+impl_round_account!(Dispute, phase, DisputePhase { Open, Committing, Revealing }, VerityError::DisputeNotOpen);

@@ -1,14 +1,20 @@
 //! Account state of the program and the state transitions on it (pure methods, unit-tested).
 mod config;
 mod dispute;
+mod member;
 mod model;
 mod operator;
 mod output;
 mod registry;
 mod request;
+mod round;
+mod round_account;
 mod settlement;
 
-pub use {config::*, dispute::*, model::*, operator::*, output::*, registry::*, request::*, settlement::*};
+pub use {
+    config::*, dispute::*, member::*, model::*, operator::*, output::*, registry::*, request::*, round::*,
+    round_account::*, settlement::*,
+};
 
 #[cfg(test)]
 mod tests;

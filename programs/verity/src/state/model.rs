@@ -21,10 +21,7 @@ pub struct ModelParams {
 impl ModelParams {
     /// Rejects out-of-range fields.
     pub fn validate(&self) -> Result<()> {
-        require!(
-            !self.name.is_empty() && self.name.len() <= MAX_NAME_LEN,
-            VerityError::InvalidModelName
-        );
+        require!(!self.name.is_empty() && self.name.len() <= MAX_NAME_LEN, VerityError::InvalidModelName);
         require!(
             self.max_input_bytes >= 1
                 && self.max_input_bytes <= MAX_PROMPT_BYTES

@@ -57,9 +57,7 @@ impl Operator {
 
     /// Takes `slash_bps` of (stake + unbonding), from stake first, then unbonding. Returns the amount taken.
     pub fn slash(&mut self, slash_bps: u16) -> Result<u64> {
-        let total = u128::from(self.stake)
-            .checked_add(u128::from(self.unbonding))
-            .ok_or(VerityError::MathOverflow)?;
+        let total = u128::from(self.stake).checked_add(u128::from(self.unbonding)).ok_or(VerityError::MathOverflow)?;
         let amount = total
             .checked_mul(u128::from(slash_bps))
             .and_then(|x| x.checked_div(u128::from(crate::constants::BPS_DENOMINATOR)))

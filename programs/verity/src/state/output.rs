@@ -107,8 +107,14 @@ mod tests {
         let mut o = out(16);
         assert!(!o.write(&W, 0, 0, 11, b"hello", &profile, &win).unwrap());
         assert_eq!(o.write(&W, 0, 6, 11, b"x", &profile, &win).unwrap_err(), VerityError::OutputChunkOutOfRange.into());
-        assert_eq!(o.write(&W, 0, 5, 11, b" world!", &profile, &win).unwrap_err(), VerityError::OutputChunkOutOfRange.into());
-        assert_eq!(o.write(&W, 0, 5, 11, b" worle", &profile, &win).unwrap_err(), VerityError::OutputHashMismatch.into());
+        assert_eq!(
+            o.write(&W, 0, 5, 11, b" world!", &profile, &win).unwrap_err(),
+            VerityError::OutputChunkOutOfRange.into()
+        );
+        assert_eq!(
+            o.write(&W, 0, 5, 11, b" worle", &profile, &win).unwrap_err(),
+            VerityError::OutputHashMismatch.into()
+        );
         assert!(o.write(&W, 0, 5, 11, b" world", &profile, &win).unwrap());
         assert_eq!(o.data, text);
         assert_eq!(o.write(&W, 0, 0, 11, b"h", &profile, &win).unwrap_err(), VerityError::OutputAlreadyComplete.into());
@@ -125,7 +131,10 @@ mod tests {
         assert_eq!(busy, VerityError::OutputWriterBusy.into());
         assert_eq!(o.data, b"hello");
         o.write(&W, 30, 5, 11, b" wor", &profile, &win).unwrap();
-        assert_eq!(o.write(&other, 50, 0, 3, b"abc", &profile, &win).unwrap_err(), VerityError::OutputWriterBusy.into());
+        assert_eq!(
+            o.write(&other, 50, 0, 3, b"abc", &profile, &win).unwrap_err(),
+            VerityError::OutputWriterBusy.into()
+        );
         // After 20 slots without progress the other member takes over and completes it.
         assert!(o.write(&other, 51, 0, 11, b"hello world", &profile, &win).unwrap());
         assert_eq!(o.last_writer, other);

@@ -235,12 +235,9 @@ impl OperatorRegistry {
     /// Changes `authority`'s open assignment count by +1 or −1.
     pub fn adjust_open(&mut self, authority: &Pubkey, increase: bool) -> Result<()> {
         let e = self.entry_mut(authority)?;
-        e.open_assignments = if increase {
-            e.open_assignments.checked_add(1)
-        } else {
-            e.open_assignments.checked_sub(1)
-        }
-        .ok_or(VerityError::MathOverflow)?;
+        e.open_assignments =
+            if increase { e.open_assignments.checked_add(1) } else { e.open_assignments.checked_sub(1) }
+                .ok_or(VerityError::MathOverflow)?;
         Ok(())
     }
 
@@ -341,7 +338,7 @@ mod tests {
         r.sync(&op(a, 0, 100), &clock(20)).unwrap(); // unstake everything: idle from 31
         for now in (21..200).step_by(3) {
             let mut o = op(a, 0, 100);
-            o.served_models = (now % 2) as u64;
+            o.served_models = now % 2;
             r.sync(&o, &clock(now)).unwrap();
             let e = r.entries[0];
             if now >= 31 {

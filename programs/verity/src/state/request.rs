@@ -1,7 +1,11 @@
-//! `Request`: one inference request — prompt, fee escrow (lamports above rent), committee, commit-reveal state,
-//! outcome and compute receipt — with its phase transitions.
+//! `Request`: one inference request — prompt, fee escrow (lamports above rent), its first commit-reveal round
+//! ([`Round`], k members), outcome and compute receipt — with its lifecycle transitions.
 use {
-    crate::{constants::*, errors::VerityError, logic::commitment_hash},
+    crate::{
+        constants::*,
+        errors::VerityError,
+        state::{round_account::impl_round_account, Member, Round},
+    },
     anchor_lang::prelude::*,
 };
 
@@ -39,73 +43,6 @@ pub enum CallbackStatus {
     Delivered,
     /// Not delivered within the callback window, or the request ended without a result (`expire_callback`).
     Failed,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub enum MemberState {
-    Assigned,
-    Committed,
-    Revealed,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub enum Outcome {
-    /// Not finalized yet.
-    Pending,
-    /// Revealed the winning hash: rewarded.
-    Agreed,
-    /// Revealed another hash while a majority existed: slashed.
-    Minority,
-    /// Revealed, but no majority existed: neither paid nor slashed.
-    Inconclusive,
-    /// Committed but did not reveal: slashed.
-    NoReveal,
-    /// Did not commit: slashed.
-    NoCommit,
-    /// Was in the majority of a result a dispute overturned: slashed, reward forfeited.
-    Overturned,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
-pub struct Member {
-    /// Operator authority (signs commit/reveal).
-    pub operator: Pubkey,
-    pub state: MemberState,
-    pub commitment: [u8; 32],
-    pub output_hash: [u8; 32],
-    pub commit_slot: u64,
-    pub reveal_slot: u64,
-    /// Reported at reveal.
-    pub tokens_in: u32,
-    pub tokens_out: u32,
-    pub outcome: Outcome,
-    /// Lamports owed from the fee (claimable after the dispute window).
-    pub reward: u64,
-    /// Stake credited from slashed members (already added to the operator's stake at finalize).
-    pub slash_share: u64,
-    /// Stake slashed from this member at finalize.
-    pub slashed: u64,
-    pub claimed: bool,
-}
-
-impl Member {
-    pub fn new(operator: Pubkey) -> Member {
-        Member {
-            operator,
-            state: MemberState::Assigned,
-            commitment: [0; 32],
-            output_hash: [0; 32],
-            commit_slot: 0,
-            reveal_slot: 0,
-            tokens_in: 0,
-            tokens_out: 0,
-            outcome: Outcome::Pending,
-            reward: 0,
-            slash_share: 0,
-            slashed: 0,
-            claimed: false,
-        }
-    }
 }
 
 /// What the request cost and measured; filled at finalize from the majority.
@@ -156,18 +93,9 @@ pub struct Request {
     /// Committee size `k` snapshotted from the config at submit.
     pub committee_size: u8,
     pub submit_slot: u64,
-    pub assign_slot: u64,
-    pub commit_deadline: u64,
-    /// Set when the reveal phase opens.
-    pub reveal_deadline: u64,
     pub finalized_slot: u64,
-    /// Slot whose hash seeded the draw, and the seed itself (auditable).
-    pub seed_slot: u64,
-    pub seed: [u8; 32],
-    pub committed_count: u8,
-    pub revealed_count: u8,
-    #[max_len(MAX_MEMBERS)]
-    pub members: Vec<Member>,
+    /// The first commit-reveal round (its phase is `status`: Pending = drawing, Committing, Revealing).
+    pub committee: Round,
     pub winning_hash: [u8; 32],
     pub receipt: ComputeReceipt,
     pub royalty_paid: u64,
@@ -186,9 +114,10 @@ pub struct Request {
 }
 
 impl Request {
-    /// Account size for a prompt of `prompt_len` bytes, a URI of `uri_len` bytes, and `2k+1` member slots.
+    /// Account size for a prompt of `prompt_len` bytes, a URI of `uri_len` bytes, and the `k` members of the
+    /// first committee (a second round's 2k+1 live in its Dispute account).
     pub fn space(prompt_len: usize, uri_len: usize, committee_size: u8) -> usize {
-        let members = usize::from(committee_size).saturating_mul(2).saturating_add(1).min(MAX_MEMBERS);
+        let members = usize::from(committee_size).min(MAX_MEMBERS);
         8usize
             .saturating_add(Request::INIT_SPACE)
             .saturating_sub(MAX_PROMPT_BYTES as usize)
@@ -199,86 +128,6 @@ impl Request {
             .saturating_add(members.saturating_mul(Member::INIT_SPACE))
     }
 
-    /// Index of `operator` in the committee.
-    pub fn member_index(&self, operator: &Pubkey) -> Result<usize> {
-        self.members
-            .iter()
-            .position(|m| m.operator == *operator)
-            .ok_or_else(|| error!(VerityError::NotCommitteeMember))
-    }
-
-    /// Installs the drawn committee and opens the commit phase.
-    pub fn assign(&mut self, committee: &[Pubkey], now: u64, commit_window: u64) -> Result<()> {
-        require!(self.status == RequestStatus::Pending, VerityError::RequestNotPending);
-        self.members = committee.iter().map(|k| Member::new(*k)).collect();
-        self.assign_slot = now;
-        self.commit_deadline = now.checked_add(commit_window).ok_or(VerityError::MathOverflow)?;
-        self.status = RequestStatus::Committing;
-        Ok(())
-    }
-
-    /// Moves Committing → Revealing once the commit deadline has passed (reveal deadline counts from it).
-    pub fn open_reveal_if_due(&mut self, now: u64, reveal_window: u64) -> Result<()> {
-        if self.status == RequestStatus::Committing && now > self.commit_deadline {
-            self.status = RequestStatus::Revealing;
-            self.reveal_deadline =
-                self.commit_deadline.checked_add(reveal_window).ok_or(VerityError::MathOverflow)?;
-        }
-        Ok(())
-    }
-
-    /// Records member `i`'s commitment; opens the reveal phase when every member has committed.
-    pub fn commit(&mut self, i: usize, commitment: [u8; 32], now: u64, reveal_window: u64) -> Result<()> {
-        let state = self.members.get(i).map(|m| m.state).ok_or(VerityError::NotCommitteeMember)?;
-        require!(state == MemberState::Assigned, VerityError::AlreadyCommitted);
-        require!(self.status == RequestStatus::Committing, VerityError::RequestNotCommitting);
-        require!(now <= self.commit_deadline, VerityError::CommitWindowClosed);
-        let m = self.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
-        m.state = MemberState::Committed;
-        m.commitment = commitment;
-        m.commit_slot = now;
-        self.committed_count = self.committed_count.checked_add(1).ok_or(VerityError::MathOverflow)?;
-        if usize::from(self.committed_count) == self.members.len() {
-            self.status = RequestStatus::Revealing;
-            self.reveal_deadline = now.checked_add(reveal_window).ok_or(VerityError::MathOverflow)?;
-        }
-        Ok(())
-    }
-
-    /// Checks member `i`'s reveal against its commitment and records it. Call `open_reveal_if_due` first.
-    pub fn reveal(
-        &mut self,
-        request_key: &Pubkey,
-        i: usize,
-        output_hash: [u8; 32],
-        salt: [u8; 32],
-        tokens: (u32, u32),
-        now: u64,
-    ) -> Result<()> {
-        match self.status {
-            RequestStatus::Committing | RequestStatus::Pending => return err!(VerityError::RevealWindowNotOpen),
-            RequestStatus::Revealing => {}
-            _ => return err!(VerityError::RevealWindowClosed),
-        }
-        require!(now <= self.reveal_deadline, VerityError::RevealWindowClosed);
-        require!(tokens.1 <= self.max_tokens, VerityError::InvalidTokenCount);
-        let m = self.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
-        match m.state {
-            MemberState::Assigned => return err!(VerityError::NotCommitted),
-            MemberState::Revealed => return err!(VerityError::AlreadyRevealed),
-            MemberState::Committed => {}
-        }
-        let expected = commitment_hash(request_key, &m.operator, &output_hash, &salt);
-        require!(expected == m.commitment, VerityError::CommitmentMismatch);
-        m.state = MemberState::Revealed;
-        m.output_hash = output_hash;
-        m.reveal_slot = now;
-        m.tokens_in = tokens.0;
-        m.tokens_out = tokens.1;
-        self.revealed_count = self.revealed_count.checked_add(1).ok_or(VerityError::MathOverflow)?;
-        Ok(())
-    }
-
     /// Whether finalize may run at `now` (call `open_reveal_if_due` first).
     pub fn check_finalizable(&self, now: u64) -> Result<()> {
         match self.status {
@@ -287,8 +136,7 @@ impl Request {
             RequestStatus::Revealing => {}
             _ => return err!(VerityError::AlreadyFinalized),
         }
-        let all_revealed = self.revealed_count == self.committed_count;
-        require!(all_revealed || now > self.reveal_deadline, VerityError::FinalizeTooEarly);
+        require!(self.committee.reveals_done(now), VerityError::FinalizeTooEarly);
         Ok(())
     }
 
@@ -325,3 +173,5 @@ impl Request {
         Ok(())
     }
 }
+
+impl_round_account!(Request, status, RequestStatus { Pending, Committing, Revealing }, VerityError::RequestNotPending);

@@ -27,15 +27,8 @@ fn request(k: u8, fee: u64) -> Request {
         round: 0,
         committee_size: k,
         submit_slot: 10,
-        assign_slot: 0,
-        commit_deadline: 0,
-        reveal_deadline: 0,
         finalized_slot: 0,
-        seed_slot: 0,
-        seed: [0; 32],
-        committed_count: 0,
-        revealed_count: 0,
-        members: vec![],
+        committee: Round::default(),
         winning_hash: [0; 32],
         receipt: ComputeReceipt::default(),
         royalty_paid: 0,
@@ -61,7 +54,7 @@ fn assigned(k: u8, fee: u64) -> (Request, Vec<Pubkey>, Pubkey) {
 }
 
 fn commit(r: &mut Request, key: &Pubkey, i: usize, hash: u8, now: u64) -> Result<()> {
-    let c = commitment_hash(key, &r.members[i].operator, &[hash; 32], &[i as u8; 32]);
+    let c = commitment_hash(key, &r.committee.members[i].operator, &[hash; 32], &[i as u8; 32]);
     r.commit(i, c, now, REVEAL_WINDOW)
 }
 
@@ -77,7 +70,7 @@ fn books(committee: &[Pubkey]) -> Vec<Operator> {
 #[test]
 fn commit_phase_rules() {
     let (mut r, _, key) = assigned(3, 0);
-    assert_eq!(r.commit_deadline, 25);
+    assert_eq!(r.committee.commit_deadline, 25);
     assert_eq!(r.assign(&[], 21, 1).unwrap_err(), VerityError::RequestNotPending.into());
     commit(&mut r, &key, 0, 1, 21).unwrap();
     assert_eq!(commit(&mut r, &key, 0, 1, 21).unwrap_err(), VerityError::AlreadyCommitted.into());
@@ -86,7 +79,7 @@ fn commit_phase_rules() {
     commit(&mut r, &key, 1, 1, 25).unwrap();
     commit(&mut r, &key, 2, 2, 25).unwrap();
     assert_eq!(r.status, RequestStatus::Revealing, "all committed opens the reveal phase");
-    assert_eq!(r.reveal_deadline, 30);
+    assert_eq!(r.committee.reveal_deadline, 30);
 }
 
 #[test]
@@ -96,7 +89,7 @@ fn reveal_rules() {
     commit(&mut r, &key, 1, 1, 21).unwrap();
     // Deadline passes with member 2 silent: reveal opens lazily, deadline counts from the commit deadline.
     assert_eq!(reveal(&mut r, &key, 2, 1, 26).unwrap_err(), VerityError::NotCommitted.into());
-    assert_eq!(r.reveal_deadline, 30);
+    assert_eq!(r.committee.reveal_deadline, 30);
     // Wrong hash or salt.
     let err = r.reveal(&key, 0, [9; 32], [0; 32], (1, 1), 26).unwrap_err();
     assert_eq!(err, VerityError::CommitmentMismatch.into());
@@ -136,7 +129,7 @@ fn settle_majority_pays_and_slashes() {
     assert_eq!((ops[2].minority, ops[2].slashed_total, ops[0].agreed), (1, 100, 1));
     // Fee: royalty 100_000, protocol 50_000, rest 850_003 / 2 = 425_001 each, remainder 1 to the treasury.
     assert_eq!((s.royalty, s.treasury, s.refund), (100_000, 50_001, 0));
-    assert_eq!(r.members[0].reward, 425_001);
+    assert_eq!(r.committee.members[0].reward, 425_001);
     assert_eq!(s.royalty + s.treasury + r.rewards_total, 1_000_003);
     assert_eq!(r.receipt.agreement_count, 2);
     assert_eq!(r.receipt.tokens_out, 7, "lower median of 7 and 8");
@@ -159,11 +152,10 @@ fn settle_without_majority_escalates() {
     };
     assert_eq!(r.status, RequestStatus::Escalated);
     assert_eq!(s.refund, 0, "the fee stays for the escalation round");
-    assert_eq!(r.members.iter().map(|m| m.outcome).collect::<Vec<_>>(), vec![
-        Outcome::Inconclusive,
-        Outcome::NoReveal,
-        Outcome::NoCommit
-    ]);
+    assert_eq!(
+        r.committee.members.iter().map(|m| m.outcome).collect::<Vec<_>>(),
+        vec![Outcome::Inconclusive, Outcome::NoReveal, Outcome::NoCommit]
+    );
     // No honest members: everything slashed goes to the treasury.
     assert_eq!((s.slashed_total, s.slashed_to_treasury), (200, 200));
     assert_eq!((ops[0].stake, ops[1].missed, ops[2].missed), (1000, 1, 1));
@@ -185,9 +177,9 @@ fn request_space_matches_serialized_size() {
     let (mut r, _, _) = assigned(7, 0);
     r.prompt = vec![0; 640];
     r.callback_program = Some(Pubkey::new_unique());
-    r.members.extend((0..8).map(|_| Member::new(Pubkey::new_unique())));
+    assert_eq!(r.committee.members.len(), 7);
     let len = borsh::to_vec(&r).unwrap().len() + 8;
-    assert_eq!(Request::space(640, 0, 7), len, "space for 2k+1 = 15 members");
+    assert_eq!(Request::space(640, 0, 7), len, "space for the k = 7 members of the first committee");
 }
 
 // ── second round (Dispute) ──
@@ -225,15 +217,8 @@ fn round(r: &Request, kind: DisputeKind, bond: u64, locked_first: u16) -> (Dispu
         committee_size: Dispute::size_for(r.committee_size),
         max_tokens: r.max_tokens,
         open_slot: 30,
-        assign_slot: 0,
-        commit_deadline: 0,
-        reveal_deadline: 0,
         resolved_slot: 0,
-        seed_slot: 0,
-        seed: [0; 32],
-        committed_count: 0,
-        revealed_count: 0,
-        members: vec![],
+        committee: Round::default(),
         locked_first,
         rewards_total: 0,
         rewards_claimed: 0,
@@ -249,7 +234,7 @@ fn round(r: &Request, kind: DisputeKind, bond: u64, locked_first: u16) -> (Dispu
 /// Member i of the round reveals `plan[i]` (0: silent).
 fn play(d: &mut Dispute, key: &Pubkey, plan: &[u8]) {
     for (i, h) in plan.iter().enumerate().filter(|(_, h)| **h != 0) {
-        let c = commitment_hash(key, &d.members[i].operator, &[*h; 32], &[i as u8; 32]);
+        let c = commitment_hash(key, &d.committee.members[i].operator, &[*h; 32], &[i as u8; 32]);
         d.commit(i, c, 33, REVEAL_WINDOW).unwrap();
     }
     d.open_reveal_if_due(38, REVEAL_WINDOW).unwrap();
@@ -278,19 +263,19 @@ fn overturn_conserves_fee_and_stake() {
     let rewards_before = r.rewards_total;
     let res = resolve(&mut d, &mut r, &mut ops, &mut first, 43);
     assert_eq!((d.verdict, r.status, r.winning_hash), (Verdict::Overturned, RequestStatus::Finalized, [2; 32]));
-    assert_eq!(r.members[0].outcome, Outcome::Overturned);
+    assert_eq!(r.committee.members[0].outcome, Outcome::Overturned);
     // Lamports: forfeited rewards = challenger + round rewards + treasury remainder; bond back.
     assert_eq!(res.challenger_from_request + res.dispute_from_request + res.treasury_from_request, rewards_before);
     assert_eq!(res.bond_back, 999);
     assert_eq!(d.rewards_total, res.dispute_from_request);
     assert_eq!(r.royalty_paid + r.protocol_fee_paid + r.rewards_total + r.dispute_paid, r.fee);
     // Stake: overturned members (2), the round's minority (1) and silent (1) slashed; split treasury / 5 agreed.
-    assert_eq!(res.slashed.iter().filter(|s| s.0).count(), 2);
-    let credited: u64 = d.members.iter().map(|m| m.slash_share).sum();
+    assert_eq!(res.slashed.iter().filter(|s| s.committee == Committee::First).count(), 2);
+    let credited: u64 = d.committee.members.iter().map(|m| m.slash_share).sum();
     assert_eq!(res.slashed_to_treasury + credited, res.slashed_total);
     assert_eq!(d.check_resolvable(44, 10).unwrap_err(), VerityError::DisputeAlreadyResolved.into());
-    assert!(d.is_majority_writer(&d.members[0].operator.clone(), &[2; 32]));
-    assert!(!d.is_majority_writer(&d.members[4].operator.clone(), &[2; 32]));
+    assert!(d.is_majority_writer(&d.committee.members[0].operator.clone(), &[2; 32]));
+    assert!(!d.is_majority_writer(&d.committee.members[4].operator.clone(), &[2; 32]));
 }
 
 #[test]
@@ -323,7 +308,7 @@ fn uphold_shares_the_bond_and_escalation_decides_or_refunds() {
     let (mut r, _) = settled(&[1, 2, 3], 1_000);
     let (mut d, _, _) = round(&r, DisputeKind::Escalation, 0, 0);
     d.phase = DisputePhase::Open;
-    d.members.clear();
+    d.committee.members.clear();
     assert_eq!(d.check_resolvable(40, 10).unwrap_err(), VerityError::DisputeRoundRunning.into());
     d.check_resolvable(41, 10).unwrap();
     let res = resolve(&mut d, &mut r, &mut [], &mut [], 41);
@@ -334,7 +319,7 @@ fn uphold_shares_the_bond_and_escalation_decides_or_refunds() {
 fn dispute_space_holds_fifteen_members() {
     let (r, _) = settled(&[1, 1, 1], 0);
     let (mut d, _, _) = round(&r, DisputeKind::Challenge, 0, 0);
-    d.members = (0..crate::constants::MAX_MEMBERS).map(|_| Member::new(Pubkey::new_unique())).collect();
+    d.committee.members = (0..crate::constants::MAX_MEMBERS).map(|_| Member::new(Pubkey::new_unique())).collect();
     assert_eq!(borsh::to_vec(&d).unwrap().len(), Dispute::INIT_SPACE);
     assert_eq!(Dispute::size_for(7), 15);
 }

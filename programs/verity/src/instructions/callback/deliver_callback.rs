@@ -58,20 +58,16 @@ impl<'info> DeliverCallback<'info> {
         ctx.accounts.validate(extra.len())?;
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
-        let ready = a.request.status == RequestStatus::Finalized
-            && a.request.rewards_unlocked(now)
-            && a.output.complete;
+        let ready =
+            a.request.status == RequestStatus::Finalized && a.request.rewards_unlocked(now) && a.output.complete;
         require!(ready, VerityError::CallbackNotReady);
         let mut metas = vec![
             AccountMeta::new_readonly(a.callback_authority.key(), true),
             AccountMeta::new_readonly(a.request.key(), false),
             AccountMeta::new_readonly(a.output.key(), false),
         ];
-        let mut infos = vec![
-            a.callback_authority.to_account_info(),
-            a.request.to_account_info(),
-            a.output.to_account_info(),
-        ];
+        let mut infos =
+            vec![a.callback_authority.to_account_info(), a.request.to_account_info(), a.output.to_account_info()];
         for info in extra.iter().take(MAX_CALLBACK_ACCOUNTS) {
             metas.push(if info.is_writable {
                 AccountMeta::new(*info.key, info.is_signer)

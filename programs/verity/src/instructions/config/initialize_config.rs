@@ -40,7 +40,8 @@ impl InitializeConfig<'_> {
         let info = self.treasury_stake.to_account_info();
         require_keys_eq!(*info.owner, self.token_program.key(), VerityError::InvalidTreasuryStakeAccount);
         let data = info.try_borrow_data()?;
-        let ts = TokenAccount::try_deserialize(&mut &data[..]).map_err(|_| error!(VerityError::InvalidTreasuryStakeAccount))?;
+        let ts = TokenAccount::try_deserialize(&mut &data[..])
+            .map_err(|_| error!(VerityError::InvalidTreasuryStakeAccount))?;
         require_keys_eq!(ts.mint, self.stake_mint.key(), VerityError::InvalidTreasuryStakeAccount);
         Ok(())
     }

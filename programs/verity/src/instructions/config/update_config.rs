@@ -28,7 +28,11 @@ impl UpdateConfig<'_> {
         a.config.set_params(params, Clock::get()?.slot)?;
         a.config.treasury = a.treasury.key();
         a.config.treasury_stake = a.treasury_stake.key();
-        crate::emit_event!(ConfigUpdated { treasury: a.config.treasury, treasury_stake: a.config.treasury_stake, params });
+        crate::emit_event!(ConfigUpdated {
+            treasury: a.config.treasury,
+            treasury_stake: a.config.treasury_stake,
+            params
+        });
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! open dispute/escalation — stake-weighted over registry values in force at the opening slot, excluding the
 //! first committee — seeded by sha256(hash of the first slot after the opening slot ‖ request ‖ round 1).
 use {
-    crate::{constants::*, errors::VerityError, events::DisputeCommitteeAssigned, logic::*, state::*},
+    crate::{constants::*, errors::VerityError, events::DisputeCommitteeAssigned, state::*},
     anchor_lang::{prelude::*, solana_program::sysvar::SysvarId},
 };
 
@@ -29,38 +29,26 @@ impl AssignDispute<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let request_key = a.request.key();
-        require!(a.dispute.phase == DisputePhase::Open, VerityError::DisputeNotOpen);
-        let window_end = a.dispute.open_slot.checked_add(a.config.params.assign_window).ok_or(VerityError::MathOverflow)?;
-        require!(now <= window_end, VerityError::AssignWindowClosed);
-        let (seed_slot, seed) = {
-            let data = a.slot_hashes.try_borrow_data()?;
-            seed_from_slot_hashes(&data, a.dispute.open_slot, &request_key, a.request.round)?
+        let first: Vec<Pubkey> = a.request.committee.members.iter().map(|m| m.operator).collect();
+        let spec = DrawSpec {
+            opened: a.dispute.open_slot,
+            assign_window: a.config.params.assign_window,
+            request: request_key,
+            round: a.request.round,
+            model_index: a.request.model_index,
+            min_stake: a.dispute.terms.min_stake,
+            size: a.dispute.committee_size,
+            exclude: &first,
+            commit_window: a.dispute.terms.commit_window,
         };
-        let model_bit = 1u64.checked_shl(u32::from(a.request.model_index)).ok_or(VerityError::MathOverflow)?;
-        let first: Vec<Pubkey> = a.request.members.iter().map(|m| m.operator).collect();
-        let committee = draw_committee_excluding(
-            &a.registry.entries,
-            a.dispute.open_slot,
-            model_bit,
-            a.dispute.terms.min_stake,
-            a.dispute.committee_size,
-            &seed,
-            &first,
-        )?;
-        for member in &committee {
-            a.registry.adjust_open(member, true)?;
-        }
-        let window = a.dispute.terms.commit_window;
-        a.dispute.assign(&committee, now, window)?;
-        a.dispute.seed_slot = seed_slot;
-        a.dispute.seed = seed;
+        let committee = a.dispute.draw(&mut a.registry, &a.slot_hashes.try_borrow_data()?, spec, now)?;
         crate::emit_event!(DisputeCommitteeAssigned {
             request: request_key,
             dispute: a.dispute.key(),
             committee,
-            seed_slot,
-            seed,
-            commit_deadline: a.dispute.commit_deadline,
+            seed_slot: a.dispute.committee.seed_slot,
+            seed: a.dispute.committee.seed,
+            commit_deadline: a.dispute.committee.commit_deadline,
         });
         Ok(())
     }

@@ -18,12 +18,7 @@ impl ClaimDisputeReward<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let a = &mut *ctx.accounts;
         require!(a.dispute.phase == DisputePhase::Resolved, VerityError::DisputeNotResolved);
-        let i = a.dispute.member_index(a.operator.key)?;
-        let m = a.dispute.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
-        require!(!m.claimed, VerityError::AlreadyClaimed);
-        require!(m.reward > 0, VerityError::NothingToClaim);
-        m.claimed = true;
-        let amount = m.reward;
+        let amount = a.dispute.committee.claim(a.operator.key)?;
         a.dispute.rewards_claimed = a.dispute.rewards_claimed.checked_add(amount).ok_or(VerityError::MathOverflow)?;
         a.dispute.sub_lamports(amount)?;
         a.operator.add_lamports(amount)?;

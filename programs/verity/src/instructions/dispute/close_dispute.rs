@@ -40,7 +40,10 @@ impl CloseDispute<'_> {
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
-        crate::emit_event!(DisputeClosed { request: ctx.accounts.dispute.request, dispute: ctx.accounts.dispute.key() });
+        crate::emit_event!(DisputeClosed {
+            request: ctx.accounts.dispute.request,
+            dispute: ctx.accounts.dispute.key()
+        });
         Ok(())
     }
 }

@@ -19,15 +19,14 @@ impl CommitDispute<'_> {
     pub fn handler(ctx: Context<Self>, commitment: [u8; 32]) -> Result<()> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
-        let i = a.dispute.member_index(&a.operator.key())?;
         let window = a.dispute.terms.reveal_window;
-        a.dispute.commit(i, commitment, now, window)?;
+        let committed_count = a.dispute.commit_by(a.operator.key, commitment, now, window)?;
         crate::emit_event!(DisputeResultCommitted {
             dispute: a.dispute.key(),
             operator: a.operator.key(),
-            committed_count: a.dispute.committed_count,
+            committed_count,
             phase: a.dispute.phase,
-            reveal_deadline: a.dispute.reveal_deadline,
+            reveal_deadline: a.dispute.committee.reveal_deadline,
         });
         Ok(())
     }

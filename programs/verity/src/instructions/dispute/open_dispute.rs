@@ -63,10 +63,11 @@ impl OpenDispute<'_> {
         // and a locked entry is never removed (`RegistryEntry::removable`).
         let mut locked_first: u16 = 0;
         if kind == DisputeKind::Challenge {
-            for (i, m) in a.request.members.iter().enumerate() {
+            for (i, m) in a.request.committee.members.iter().enumerate() {
                 if m.outcome == Outcome::Agreed {
                     a.registry.adjust_open(&m.operator, true)?;
-                    locked_first |= 1u16.checked_shl(u32::try_from(i).map_err(|_| VerityError::MathOverflow)?).unwrap_or(0);
+                    locked_first |=
+                        1u16.checked_shl(u32::try_from(i).map_err(|_| VerityError::MathOverflow)?).unwrap_or(0);
                 }
             }
             a.request.status = RequestStatus::Disputed;
@@ -85,15 +86,8 @@ impl OpenDispute<'_> {
             committee_size: Dispute::size_for(a.request.committee_size),
             max_tokens: a.request.max_tokens,
             open_slot: now,
-            assign_slot: 0,
-            commit_deadline: 0,
-            reveal_deadline: 0,
             resolved_slot: 0,
-            seed_slot: 0,
-            seed: [0; 32],
-            committed_count: 0,
-            revealed_count: 0,
-            members: Vec::new(),
+            committee: Round::default(),
             locked_first,
             rewards_total: 0,
             rewards_claimed: 0,

@@ -6,6 +6,7 @@
 //!   first majority is slashed and forfeits its rewards (half to the challenger, with its bond back; the rest to
 //!   the escalation majority), the output is cleared for the new majority to write; no majority / no committee →
 //!   the result stands and the bond goes back.
+//!
 //! Faulty members of the round are slashed as in finalize. Remaining accounts: the round's members' Operator
 //! PDAs (committee order), then the Operator PDAs of the first-round members the challenge locked (committee
 //! order), all writable.
@@ -69,9 +70,10 @@ impl<'info> ResolveDispute<'info> {
         a.dispute.open_reveal_if_due(now, window)?;
         a.dispute.check_resolvable(now, p.assign_window)?;
         // Operator accounts: this round's members, then the locked first-round members.
-        let round: Vec<Pubkey> = a.dispute.members.iter().map(|m| m.operator).collect();
+        let round: Vec<Pubkey> = a.dispute.committee.members.iter().map(|m| m.operator).collect();
         let locked: Vec<Pubkey> = a
             .request
+            .committee
             .members
             .iter()
             .enumerate()
@@ -79,7 +81,10 @@ impl<'info> ResolveDispute<'info> {
             .map(|(_, m)| m.operator)
             .collect();
         let split = round.len();
-        require!(ctx.remaining_accounts.len() == split.saturating_add(locked.len()), VerityError::WrongOperatorAccounts);
+        require!(
+            ctx.remaining_accounts.len() == split.saturating_add(locked.len()),
+            VerityError::WrongOperatorAccounts
+        );
         let (round_infos, first_infos) = ctx.remaining_accounts.split_at(split);
         let mut ops = load_operators_for(round_infos, &round)?;
         let mut first = load_operators_for(first_infos, &locked)?;
@@ -88,7 +93,14 @@ impl<'info> ResolveDispute<'info> {
             let mut first_books: Vec<&mut Operator> = first.iter_mut().map(|o| &mut **o).collect();
             {
                 let t = a.dispute.terms;
-                a.dispute.resolve(&mut a.request, &mut books, &mut first_books, t.slash_bps, t.slash_treasury_bps, now)?
+                a.dispute.resolve(
+                    &mut a.request,
+                    &mut books,
+                    &mut first_books,
+                    t.slash_bps,
+                    t.slash_treasury_bps,
+                    now,
+                )?
             }
         };
         let clock = a.config.registry_clock(now);
@@ -96,18 +108,25 @@ impl<'info> ResolveDispute<'info> {
             a.registry.sync(op, &clock)?;
             a.registry.adjust_open(&op.authority, false)?;
         }
-        for &(in_first, i, amount, reason) in &res.slashed {
-            let op = if in_first {
-                let auth = a.request.members.get(i).map(|m| m.operator).ok_or(VerityError::WrongOperatorAccounts)?;
-                first.iter().find(|o| o.authority == auth).ok_or(VerityError::WrongOperatorAccounts)?
-            } else {
-                ops.get(i).ok_or(VerityError::WrongOperatorAccounts)?
+        for s in &res.slashed {
+            let op = match s.committee {
+                Committee::First => {
+                    let auth = a
+                        .request
+                        .committee
+                        .members
+                        .get(s.member)
+                        .map(|m| m.operator)
+                        .ok_or(VerityError::WrongOperatorAccounts)?;
+                    first.iter().find(|o| o.authority == auth).ok_or(VerityError::WrongOperatorAccounts)?
+                }
+                Committee::Second => ops.get(s.member).ok_or(VerityError::WrongOperatorAccounts)?,
             };
             crate::emit_event!(OperatorSlashed {
                 request: request_key,
                 authority: op.authority,
-                amount,
-                reason,
+                amount: s.amount,
+                outcome: s.outcome,
                 stake: op.stake,
                 unbonding: op.unbonding,
             });

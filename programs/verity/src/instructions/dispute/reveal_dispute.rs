@@ -19,15 +19,14 @@ impl RevealDispute<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let key = a.dispute.key();
-        let window = a.dispute.terms.reveal_window;
-        a.dispute.open_reveal_if_due(now, window)?;
-        let i = a.dispute.member_index(&a.operator.key())?;
-        a.dispute.reveal(&key, i, args.output_hash, args.salt, (args.tokens_in, args.tokens_out), now)?;
+        let (window, tokens) = (a.dispute.terms.reveal_window, (args.tokens_in, args.tokens_out));
+        let revealed_count =
+            a.dispute.reveal_by(&key, a.operator.key, args.output_hash, args.salt, tokens, now, window)?;
         crate::emit_event!(DisputeResultRevealed {
             dispute: key,
             operator: a.operator.key(),
             output_hash: args.output_hash,
-            revealed_count: a.dispute.revealed_count,
+            revealed_count,
         });
         Ok(())
     }

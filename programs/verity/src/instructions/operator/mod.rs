@@ -7,8 +7,7 @@ pub mod stake;
 pub mod withdraw_stake;
 
 pub use {
-    deregister_operator::*, register_operator::*, request_unstake::*, set_served_models::*, stake::*,
-    withdraw_stake::*,
+    deregister_operator::*, register_operator::*, request_unstake::*, set_served_models::*, stake::*, withdraw_stake::*,
 };
 
 use {crate::errors::VerityError, anchor_lang::prelude::*};

@@ -28,7 +28,8 @@ impl RequestUnstake<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let p = a.config.params;
-        let registry_wait = p.assign_window.checked_mul(2).and_then(|w| w.checked_add(2)).ok_or(VerityError::MathOverflow)?;
+        let registry_wait =
+            p.assign_window.checked_mul(2).and_then(|w| w.checked_add(2)).ok_or(VerityError::MathOverflow)?;
         a.operator.start_unbonding(amount, now, p.unbonding_slots.max(registry_wait))?;
         let clock = a.config.registry_clock(now);
         a.registry.sync(&a.operator, &clock)?;

@@ -2,7 +2,7 @@
 //! sha256(hash of the first slot after submit_slot in SlotHashes ‖ request ‖ round). The seed is fixed per
 //! request, so neither the requester nor the cranker can choose the committee.
 use {
-    crate::{constants::*, errors::VerityError, events::CommitteeAssigned, logic::*, state::*},
+    crate::{constants::*, errors::VerityError, events::CommitteeAssigned, state::*},
     anchor_lang::{prelude::*, solana_program::sysvar::SysvarId},
 };
 
@@ -28,36 +28,25 @@ impl AssignCommittee<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let request_key = a.request.key();
-        require!(a.request.status == RequestStatus::Pending, VerityError::RequestNotPending);
-        let window_end = a.request.submit_slot.checked_add(a.config.params.assign_window).ok_or(VerityError::MathOverflow)?;
-        require!(now <= window_end, VerityError::AssignWindowClosed);
-        let (seed_slot, seed) = {
-            let data = a.slot_hashes.try_borrow_data()?;
-            seed_from_slot_hashes(&data, a.request.submit_slot, &request_key, a.request.round)?
+        let spec = DrawSpec {
+            opened: a.request.submit_slot,
+            assign_window: a.config.params.assign_window,
+            request: request_key,
+            round: a.request.round,
+            model_index: a.request.model_index,
+            min_stake: a.request.terms.min_stake,
+            size: a.request.committee_size,
+            exclude: &[],
+            commit_window: a.request.terms.commit_window,
         };
-        let model_bit = 1u64.checked_shl(u32::from(a.request.model_index)).ok_or(VerityError::MathOverflow)?;
-        let committee = draw_committee(
-            &a.registry.entries,
-            a.request.submit_slot,
-            model_bit,
-            a.request.terms.min_stake,
-            a.request.committee_size,
-            &seed,
-        )?;
-        for member in &committee {
-            a.registry.adjust_open(member, true)?;
-        }
-        let window = a.request.terms.commit_window;
-        a.request.assign(&committee, now, window)?;
-        a.request.seed_slot = seed_slot;
-        a.request.seed = seed;
+        let committee = a.request.draw(&mut a.registry, &a.slot_hashes.try_borrow_data()?, spec, now)?;
         crate::emit_event!(CommitteeAssigned {
             request: request_key,
             round: a.request.round,
             committee,
-            seed_slot,
-            seed,
-            commit_deadline: a.request.commit_deadline,
+            seed_slot: a.request.committee.seed_slot,
+            seed: a.request.committee.seed,
+            commit_deadline: a.request.committee.commit_deadline,
         });
         Ok(())
     }

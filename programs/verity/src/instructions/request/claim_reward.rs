@@ -27,12 +27,7 @@ impl ClaimReward<'_> {
         require!(a.request.status != RequestStatus::Disputed, VerityError::RewardsLocked);
         require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
         require!(a.request.rewards_unlocked(now), VerityError::RewardsLocked);
-        let i = a.request.member_index(a.operator.key)?;
-        let m = a.request.members.get_mut(i).ok_or(VerityError::NotCommitteeMember)?;
-        require!(!m.claimed, VerityError::AlreadyClaimed);
-        require!(m.reward > 0, VerityError::NothingToClaim);
-        m.claimed = true;
-        let amount = m.reward;
+        let amount = a.request.committee.claim(a.operator.key)?;
         a.request.rewards_claimed = a.request.rewards_claimed.checked_add(amount).ok_or(VerityError::MathOverflow)?;
         a.request.sub_lamports(amount)?;
         a.operator.add_lamports(amount)?;

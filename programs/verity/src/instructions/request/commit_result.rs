@@ -23,15 +23,14 @@ impl CommitResult<'_> {
     pub fn handler(ctx: Context<Self>, commitment: [u8; 32]) -> Result<()> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
-        let i = a.request.member_index(&a.operator.key())?;
         let window = a.request.terms.reveal_window;
-        a.request.commit(i, commitment, now, window)?;
+        let committed_count = a.request.commit_by(a.operator.key, commitment, now, window)?;
         crate::emit_event!(ResultCommitted {
             request: a.request.key(),
             operator: a.operator.key(),
-            committed_count: a.request.committed_count,
+            committed_count,
             status: a.request.status,
-            reveal_deadline: a.request.reveal_deadline,
+            reveal_deadline: a.request.committee.reveal_deadline,
         });
         Ok(())
     }

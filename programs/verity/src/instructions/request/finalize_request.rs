@@ -1,7 +1,8 @@
 //! `finalize_request` (anyone, once the reveal phase is over): strict majority wins; pays royalty and
 //! protocol fee, records members' rewards, slashes minority / no-reveal / no-commit members (treasury share
 //! leaves the vault at once, the rest is credited to the majority's stake). Without a majority the request is
-//! `Escalated` (fee kept for the 2k+1 escalation round opened by `open_dispute`). Remaining accounts: every member's Operator PDA, writable, committee order.
+//! `Escalated` (fee kept for the 2k+1 escalation round opened by `open_dispute`). Remaining accounts: every
+//! member's Operator PDA, writable, committee order.
 use {
     crate::{constants::*, errors::VerityError, events::*, state::*},
     anchor_lang::prelude::*,
@@ -90,7 +91,7 @@ impl<'info> FinalizeRequest<'info> {
         let window = a.request.terms.reveal_window;
         a.request.open_reveal_if_due(now, window)?;
         a.request.check_finalizable(now)?;
-        let authorities: Vec<Pubkey> = a.request.members.iter().map(|m| m.operator).collect();
+        let authorities: Vec<Pubkey> = a.request.committee.members.iter().map(|m| m.operator).collect();
         let mut ops = load_operators_for(ctx.remaining_accounts, &authorities)?;
         let t = a.request.terms;
         let s = {
@@ -99,7 +100,7 @@ impl<'info> FinalizeRequest<'info> {
         };
         let clock = a.config.registry_clock(now);
         let unlock = a.request.unlock_slot();
-        for (op, m) in ops.iter().zip(a.request.members.iter()) {
+        for (op, m) in ops.iter().zip(a.request.committee.members.iter()) {
             a.registry.sync(op, &clock)?;
             a.registry.adjust_open(&m.operator, false)?;
             // The majority stays slashable until its dispute window is over, whatever it does meanwhile.
@@ -107,13 +108,13 @@ impl<'info> FinalizeRequest<'info> {
                 a.registry.lock_until(&m.operator, unlock)?;
             }
         }
-        for &(i, amount, reason) in &s.slashed {
-            let op = ops.get(i).ok_or(VerityError::WrongOperatorAccounts)?;
+        for slash in &s.slashed {
+            let op = ops.get(slash.member).ok_or(VerityError::WrongOperatorAccounts)?;
             crate::emit_event!(OperatorSlashed {
                 request: request_key,
                 authority: op.authority,
-                amount,
-                reason,
+                amount: slash.amount,
+                outcome: slash.outcome,
                 stake: op.stake,
                 unbonding: op.unbonding,
             });

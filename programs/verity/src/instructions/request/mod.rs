@@ -10,6 +10,6 @@ pub mod submit_request;
 pub mod write_output;
 
 pub use {
-    assign_committee::*, claim_reward::*, close_request::*, commit_result::*, expire_request::*,
-    finalize_request::*, reveal_result::*, submit_request::*, write_output::*,
+    assign_committee::*, claim_reward::*, close_request::*, commit_result::*, expire_request::*, finalize_request::*,
+    reveal_result::*, submit_request::*, write_output::*,
 };

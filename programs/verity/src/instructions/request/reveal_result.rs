@@ -35,15 +35,14 @@ impl RevealResult<'_> {
         let a = &mut *ctx.accounts;
         let now = Clock::get()?.slot;
         let request_key = a.request.key();
-        let window = a.request.terms.reveal_window;
-        a.request.open_reveal_if_due(now, window)?;
-        let i = a.request.member_index(&a.operator.key())?;
-        a.request.reveal(&request_key, i, args.output_hash, args.salt, (args.tokens_in, args.tokens_out), now)?;
+        let (window, tokens) = (a.request.terms.reveal_window, (args.tokens_in, args.tokens_out));
+        let revealed_count =
+            a.request.reveal_by(&request_key, a.operator.key, args.output_hash, args.salt, tokens, now, window)?;
         crate::emit_event!(ResultRevealed {
             request: request_key,
             operator: a.operator.key(),
             output_hash: args.output_hash,
-            revealed_count: a.request.revealed_count,
+            revealed_count,
         });
         Ok(())
     }

@@ -44,10 +44,7 @@ impl SubmitRequestArgs {
         };
         require!(self.max_tokens > 0, VerityError::MaxTokensZero);
         require!(self.max_tokens <= model.max_output_tokens, VerityError::MaxTokensAboveModelLimit);
-        let min_fee = model
-            .price_per_token
-            .checked_mul(u64::from(self.max_tokens))
-            .ok_or(VerityError::MathOverflow)?;
+        let min_fee = model.price_per_token.checked_mul(u64::from(self.max_tokens)).ok_or(VerityError::MathOverflow)?;
         require!(self.fee >= min_fee, VerityError::FeeTooLow);
         require!(
             self.output_capacity >= 1 && self.output_capacity <= MAX_OUTPUT_BYTES,
@@ -120,15 +117,8 @@ impl SubmitRequest<'_> {
             round: 0,
             committee_size: a.config.params.committee_size,
             submit_slot: now,
-            assign_slot: 0,
-            commit_deadline: 0,
-            reveal_deadline: 0,
             finalized_slot: 0,
-            seed_slot: 0,
-            seed: [0; 32],
-            committed_count: 0,
-            revealed_count: 0,
-            members: Vec::new(),
+            committee: Round::default(),
             winning_hash: [0; 32],
             receipt: ComputeReceipt::default(),
             royalty_paid: 0,
@@ -139,7 +129,11 @@ impl SubmitRequest<'_> {
             output_bump: ctx.bumps.output,
             dispute_paid: 0,
             terms: a.config.params.terms(),
-            callback_status: if args.callback_program.is_some() { CallbackStatus::Pending } else { CallbackStatus::None },
+            callback_status: if args.callback_program.is_some() {
+                CallbackStatus::Pending
+            } else {
+                CallbackStatus::None
+            },
         });
         a.output.set_inner(Output {
             request: request_key,

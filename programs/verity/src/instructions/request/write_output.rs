@@ -33,7 +33,7 @@ impl WriteOutput<'_> {
     pub fn handler(ctx: Context<Self>, args: WriteOutputArgs) -> Result<()> {
         let a = &mut *ctx.accounts;
         require!(a.request.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
-        let first = a.request.members.iter().find(|m| m.operator == a.writer.key()).map(|m| m.outcome);
+        let first = a.request.committee.members.iter().find(|m| m.operator == a.writer.key()).map(|m| m.outcome);
         let allowed = match (first, ctx.remaining_accounts.first()) {
             (Some(Outcome::Agreed), _) => true,
             (_, Some(info)) => {

@@ -1,6 +1,6 @@
 //! Turns anything a transaction can throw (Anchor program errors, simulation failures, wallet rejections,
 //! RPC/network failures) into one clear sentence, naming the program's error from the committed IDL.
-import idlJson from "../idl/verity.json";
+import { IDL_JSON } from "./idl";
 
 export interface ExplainedError {
   /** Short category shown as a heading. */
@@ -13,7 +13,7 @@ export interface ExplainedError {
 }
 
 const PROGRAM_ERRORS = new Map<number, { name: string; msg: string }>(
-  idlJson.errors.map((e) => [e.code, { name: e.name, msg: e.msg }]),
+  IDL_JSON.errors.map((e) => [e.code, { name: e.name, msg: e.msg }]),
 );
 /** The Anchor framework errors users can reach through the app. */
 const FRAMEWORK_ERRORS: Record<number, string> = {

@@ -1,13 +1,12 @@
 //! Instruction builders: every instruction comes from the program's generated `verity::instruction::*` data and
-//! `verity::accounts::*` account structs (never hand-encoded).
+//! `verity::accounts::*` account structs (never hand-encoded); PDAs from [`crate::pda`].
 use {
-    super::pda,
+    crate::pda,
     anchor_lang::{prelude::Pubkey, InstructionData, ToAccountMetas},
     solana_instruction::{AccountMeta, Instruction},
     verity::{
-        accounts as a,
-        instruction as i,
-        state::{Config, Dispute, Request},
+        accounts as a, instruction as i,
+        state::{Config, ConfigParams, Dispute, ModelParams, Request},
         RevealArgs, SubmitRequestArgs, WriteOutputArgs,
     },
 };
@@ -20,8 +19,47 @@ fn slot_hashes_id() -> Pubkey {
     anchor_lang::prelude::SlotHashes::id()
 }
 
-fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+/// A Verity instruction from Anchor's generated accounts struct and instruction data.
+pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: verity::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+/// `initialize_config` by `authority`, with the stake mint and the treasury's stake token account.
+pub fn initialize_config(
+    authority: &Pubkey,
+    stake_mint: &Pubkey,
+    treasury: &Pubkey,
+    treasury_stake: &Pubkey,
+    params: ConfigParams,
+) -> Instruction {
+    ix(
+        a::InitializeConfig {
+            authority: *authority,
+            config: pda::config(),
+            registry: pda::registry(),
+            stake_mint: *stake_mint,
+            stake_vault: pda::stake_vault(),
+            treasury: *treasury,
+            treasury_stake: *treasury_stake,
+            token_program: TOKEN_PROGRAM,
+            system_program: anchor_lang::system_program::ID,
+        },
+        i::InitializeConfig { params },
+    )
+}
+
+/// `register_model` by `owner`, approved by the config `authority` (both sign).
+pub fn register_model(owner: &Pubkey, authority: &Pubkey, model_id: u64, params: ModelParams) -> Instruction {
+    ix(
+        a::RegisterModel {
+            owner: *owner,
+            authority: *authority,
+            config: pda::config(),
+            model: pda::model(model_id),
+            system_program: anchor_lang::system_program::ID,
+        },
+        i::RegisterModel { model_id, params },
+    )
 }
 
 pub fn submit(requester: &Pubkey, model: &Pubkey, args: SubmitRequestArgs) -> Instruction {
@@ -52,7 +90,10 @@ pub fn assign(request: &Pubkey) -> Instruction {
 }
 
 pub fn commit(operator: &Pubkey, request: &Pubkey, commitment: [u8; 32]) -> Instruction {
-    ix(a::CommitResult { operator: *operator, config: pda::config(), request: *request }, i::CommitResult { commitment })
+    ix(
+        a::CommitResult { operator: *operator, config: pda::config(), request: *request },
+        i::CommitResult { commitment },
+    )
 }
 
 pub fn reveal(operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruction {
@@ -76,22 +117,16 @@ pub fn finalize(config: &Config, key: &Pubkey, r: &Request) -> Instruction {
         },
         i::FinalizeRequest {},
     );
-    out.accounts.extend(r.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
+    out.accounts.extend(r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
     out
 }
 
 pub fn write_output(writer: &Pubkey, request: &Pubkey, args: WriteOutputArgs) -> Instruction {
-    ix(
-        a::WriteOutput { writer: *writer, request: *request, output: pda::output(request) },
-        i::WriteOutput { args },
-    )
+    ix(a::WriteOutput { writer: *writer, request: *request, output: pda::output(request) }, i::WriteOutput { args })
 }
 
 pub fn expire(request: &Pubkey, requester: &Pubkey) -> Instruction {
-    ix(
-        a::ExpireRequest { config: pda::config(), request: *request, requester: *requester },
-        i::ExpireRequest {},
-    )
+    ix(a::ExpireRequest { config: pda::config(), request: *request, requester: *requester }, i::ExpireRequest {})
 }
 
 pub fn claim(request: &Pubkey, authority: &Pubkey) -> Instruction {
@@ -219,8 +254,8 @@ pub fn resolve_dispute(config: &Config, key: &Pubkey, r: &Request, d: &Dispute) 
         },
         i::ResolveDispute {},
     );
-    out.accounts.extend(d.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
-    let locked = r.members.iter().take(16).enumerate().filter(|(i, _)| (d.locked_first >> i) & 1 == 1);
+    out.accounts.extend(d.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
+    let locked = r.committee.members.iter().take(16).enumerate().filter(|(i, _)| (d.locked_first >> i) & 1 == 1);
     out.accounts.extend(locked.map(|(_, m)| AccountMeta::new(pda::operator(&m.operator), false)));
     out
 }
@@ -233,15 +268,134 @@ pub fn write_output_second_round(writer: &Pubkey, request: &Pubkey, args: WriteO
 }
 
 pub fn claim_dispute_reward(request: &Pubkey, authority: &Pubkey) -> Instruction {
-    ix(
-        a::ClaimDisputeReward { dispute: pda::dispute(request), operator: *authority },
-        i::ClaimDisputeReward {},
-    )
+    ix(a::ClaimDisputeReward { dispute: pda::dispute(request), operator: *authority }, i::ClaimDisputeReward {})
 }
 
 pub fn close_dispute(request: &Pubkey, opener: &Pubkey) -> Instruction {
     ix(
-        a::CloseDispute { dispute: pda::dispute(request), opener: *opener, request: *request, output: pda::output(request) },
+        a::CloseDispute {
+            dispute: pda::dispute(request),
+            opener: *opener,
+            request: *request,
+            output: pda::output(request),
+        },
         i::CloseDispute {},
     )
+}
+
+/// `close_request` by its requester: closes Request and Output (and needs the request's Dispute PDA empty).
+pub fn close_request(requester: &Pubkey, request: &Pubkey) -> Instruction {
+    ix(
+        a::CloseRequest {
+            requester: *requester,
+            config: pda::config(),
+            request: *request,
+            output: pda::output(request),
+            dispute: pda::dispute(request),
+        },
+        i::CloseRequest {},
+    )
+}
+
+pub fn set_served_models(authority: &Pubkey, served_models: u64) -> Instruction {
+    ix(
+        a::SetServedModels {
+            authority: *authority,
+            config: pda::config(),
+            registry: pda::registry(),
+            operator: pda::operator(authority),
+        },
+        i::SetServedModels { served_models },
+    )
+}
+
+pub fn deregister_operator(authority: &Pubkey) -> Instruction {
+    ix(
+        a::DeregisterOperator {
+            authority: *authority,
+            config: pda::config(),
+            registry: pda::registry(),
+            operator: pda::operator(authority),
+        },
+        i::DeregisterOperator {},
+    )
+}
+
+pub fn update_config(
+    authority: &Pubkey,
+    treasury: &Pubkey,
+    treasury_stake: &Pubkey,
+    params: ConfigParams,
+) -> Instruction {
+    ix(
+        a::UpdateConfig {
+            authority: *authority,
+            config: pda::config(),
+            treasury: *treasury,
+            treasury_stake: *treasury_stake,
+        },
+        i::UpdateConfig { params },
+    )
+}
+
+pub fn set_paused(authority: &Pubkey, paused: bool) -> Instruction {
+    ix(a::SetPaused { authority: *authority, config: pda::config() }, i::SetPaused { paused })
+}
+
+pub fn update_model(owner: &Pubkey, model: &Pubkey, params: ModelParams) -> Instruction {
+    ix(a::UpdateModel { owner: *owner, model: *model }, i::UpdateModel { params })
+}
+
+pub fn deactivate_model(owner: &Pubkey, model: &Pubkey) -> Instruction {
+    ix(a::DeactivateModel { owner: *owner, model: *model }, i::DeactivateModel {})
+}
+
+/// `deliver_callback` to `program` with the `extra` accounts its `on_result` needs (≤ 4).
+pub fn deliver_callback(request: &Pubkey, program: &Pubkey, extra: Vec<AccountMeta>) -> Instruction {
+    let mut out = ix(
+        a::DeliverCallback {
+            config: pda::config(),
+            request: *request,
+            output: pda::output(request),
+            callback_authority: pda::callback_signer(request),
+            callback_program: *program,
+        },
+        i::DeliverCallback {},
+    );
+    out.accounts.extend(extra);
+    out
+}
+
+pub fn expire_callback(request: &Pubkey) -> Instruction {
+    ix(a::ExpireCallback { config: pda::config(), request: *request }, i::ExpireCallback {})
+}
+
+#[cfg(test)]
+mod tests {
+    use {super::*, verity::state::Member};
+
+    #[test]
+    fn finalize_passes_every_member_operator_pda_in_committee_order() {
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut r: Request = anchor_lang::AnchorDeserialize::deserialize(&mut &[0u8; 4096][..]).unwrap();
+        r.committee.members = vec![Member::new(b), Member::new(a)];
+        let cfg: Config = anchor_lang::AnchorDeserialize::deserialize(&mut &[0u8; 4096][..]).unwrap();
+        let key = Pubkey::new_unique();
+        let out = finalize(&cfg, &key, &r);
+        assert_eq!(out.program_id, verity::ID);
+        let tail: Vec<Pubkey> = out.accounts.iter().rev().take(2).rev().map(|m| m.pubkey).collect();
+        assert_eq!(tail, vec![pda::operator(&b), pda::operator(&a)]);
+        assert!(out.accounts.iter().rev().take(2).all(|m| m.is_writable && !m.is_signer));
+        assert_eq!(out.data[..8], <i::FinalizeRequest as anchor_lang::Discriminator>::DISCRIMINATOR[..]);
+    }
+
+    #[test]
+    fn signers_are_marked_and_pdas_derived() {
+        let op = Pubkey::new_unique();
+        let out = register_operator(&op, 1);
+        assert!(out.accounts.iter().any(|m| m.pubkey == op && m.is_signer));
+        assert!(out.accounts.iter().any(|m| m.pubkey == pda::operator(&op) && m.is_writable));
+        let req = Pubkey::new_unique();
+        assert!(close_request(&op, &req).accounts.iter().any(|m| m.pubkey == pda::dispute(&req)));
+    }
 }

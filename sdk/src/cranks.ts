@@ -3,7 +3,8 @@
 //! buttons, the TS integration tests and the test operator driver.
 import type { Program } from "@coral-xyz/anchor";
 import type { PublicKey } from "@solana/web3.js";
-import { configPda, operatorPda, outputPda, registryPda, SLOT_HASHES, type Verity } from "./protocol";
+import type { Verity } from "./idl";
+import { configPda, operatorPda, outputPda, registryPda, SLOT_HASHES } from "./pda";
 
 async function loadConfig(program: Program<Verity>) {
   return program.account.config.fetch(configPda(program.programId));
@@ -18,7 +19,7 @@ export function assignCommittee(program: Program<Verity>, request: PublicKey) {
   });
 }
 
-/** `finalize_request` with every member's Operator PDA (writable, in `request.members` order). */
+/** `finalize_request` with every member's Operator PDA (writable, in `request.committee.members` order). */
 export async function finalizeRequest(program: Program<Verity>, request: PublicKey) {
   const [cfg, req] = await Promise.all([loadConfig(program), program.account.request.fetch(request)]);
   return program.methods
@@ -35,7 +36,7 @@ export async function finalizeRequest(program: Program<Verity>, request: PublicK
       treasuryStake: cfg.treasuryStake,
     })
     .remainingAccounts(
-      req.members.map((m) => ({ pubkey: operatorPda(m.operator, program.programId), isWritable: true, isSigner: false })),
+      req.committee.members.map((m) => ({ pubkey: operatorPda(m.operator, program.programId), isWritable: true, isSigner: false })),
     );
 }
 

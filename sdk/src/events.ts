@@ -3,7 +3,7 @@
 //! shows a spurious `invoke [1]` before the real `invoke [2]`. Real clusters never produce such lines, so the
 //! normalization is a no-op there (it only drops exact consecutive repeats and that CPI echo).
 import { EventParser, type Program } from "@coral-xyz/anchor";
-import type { Verity } from "./protocol";
+import type { Verity } from "./idl";
 
 const INVOKE = /^Program (\S+) invoke \[(\d+)\]$/;
 const END = /^Program (\S+) (success|failed.*)$/;

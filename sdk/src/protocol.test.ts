@@ -1,11 +1,11 @@
-//! Unit checks of the shared protocol helpers against independent computations (node:crypto, web3.js).
+//! Unit checks of the SDK's protocol helpers against independent computations (node:crypto, web3.js).
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import BN from "bn.js";
-import * as P from "./protocol";
+import * as P from "./index";
 
 const nodeSha = (...parts: Uint8Array[]) => {
   const h = createHash("sha256");
@@ -24,7 +24,7 @@ describe("protocol helpers", () => {
     expect(program.idl.events).toHaveLength(32);
     expect(program.programId.toBase58()).toBe("3xSXJgkiyCPtC9bg2dz1Mn8ZtZuVi5e8mKt6eSfhELKx");
     // verity.ts (the `Verity` type) must be exactly the camelCased IDL Anchor builds at runtime.
-    const ts = readFileSync(join(__dirname, "../idl/verity.ts"), "utf8");
+    const ts = readFileSync(join(__dirname, "idl/verity.ts"), "utf8");
     const typed = JSON.parse(ts.slice(ts.indexOf("= {") + 2, ts.lastIndexOf(";")));
     expect(typed).toEqual(JSON.parse(JSON.stringify(program.idl)));
   });
@@ -75,8 +75,8 @@ describe("protocol helpers", () => {
 
   it("account sizes grow with prompt, URI, committee and capacity", () => {
     expect(P.requestSpace(10, 0, 3) - P.requestSpace(0, 0, 3)).toBe(10);
-    expect(P.requestSpace(0, 0, 4) - P.requestSpace(0, 0, 3)).toBe(2 * P.MEMBER_SPACE);
-    expect(P.requestSpace(0, 0, 7)).toBe(P.requestSpace(0, 0, 8)); // capped at 15 member slots
+    expect(P.requestSpace(0, 0, 4) - P.requestSpace(0, 0, 3)).toBe(P.MEMBER_SPACE); // k member slots, not 2k+1
+    expect(P.requestSpace(0, 0, P.MAX_MEMBERS)).toBe(P.requestSpace(0, 0, P.MAX_MEMBERS + 1)); // capped at 15 member slots
     expect(P.outputSpace(100) - P.outputSpace(0)).toBe(100);
     // Sizes come from the IDL (Anchor InitSpace with empty vecs/strings): Member and Output as the program has them.
     expect(P.MEMBER_SPACE).toBe(147);

@@ -1,9 +1,9 @@
-//! Addresses of the program's PDAs, for clients (oracle node, localnet): one derivation next to the seeds.
-//! The Agave-runtime tests derive them independently from the spec (tests/src/pda.rs) to check these seeds.
-use {crate::constants::*, anchor_lang::prelude::Pubkey};
+//! Addresses of the program's PDAs from the program's own seed constants: the one derivation every Rust client
+//! uses. The Agave-runtime tests derive them independently from the spec (tests/src/pda.rs) to check these seeds.
+use {anchor_lang::prelude::Pubkey, verity::constants::*};
 
 fn pda(seeds: &[&[u8]]) -> Pubkey {
-    Pubkey::find_program_address(seeds, &crate::ID).0
+    Pubkey::find_program_address(seeds, &verity::ID).0
 }
 
 pub fn config() -> Pubkey {

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { Connection, Keypair } from "@solana/web3.js";
 import BN from "bn.js";
 import { normalizeLogs, parseEvents } from "./events";
-import { PROGRAM_ID, readOnlyProvider, verityProgram } from "./protocol";
+import { PROGRAM_ID } from "./idl";
+import { readOnlyProvider, verityProgram } from "./protocol";
 
 const V = PROGRAM_ID.toBase58();
 const T = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";

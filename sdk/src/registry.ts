@@ -3,7 +3,8 @@
 //! latest / current / previous whose effective slot is ≤ it. Used to tell users (and tests) how many operators
 //! a request submitted now can draw from.
 import type { IdlAccounts } from "@coral-xyz/anchor";
-import type { Verity } from "./protocol";
+import type { Verity } from "./idl";
+import { servesModel } from "./models";
 
 type Entry = IdlAccounts<Verity>["operatorRegistry"]["entries"][number];
 interface Values {
@@ -25,9 +26,8 @@ export function valuesAt(e: Entry, slot: number): Values {
 
 /** Entries drawable at `slot` for the model at `modelIndex` (not unbonding, stake ≥ min stake and > 0, serving it). */
 export function eligibleAt(entries: Entry[], slot: number, modelIndex: number, minStake: bigint): Entry[] {
-  const bit = 1n << BigInt(modelIndex);
   return entries.filter((e) => {
     const v = valuesAt(e, slot);
-    return !v.unbonding && v.stake > 0n && v.stake >= minStake && (v.servedModels & bit) !== 0n;
+    return !v.unbonding && v.stake > 0n && v.stake >= minStake && servesModel(v.servedModels, modelIndex);
   });
 }

@@ -1,0 +1,12 @@
+//! @verity/sdk: the TypeScript client of the Verity program (IDL, typed `Program<Verity>`, PDAs from the IDL's
+//! seed constants, protocol hashes, fee maths, served-models bitmaps, error names, crank builders, event decoding).
+export * from "./idl";
+export * from "./pda";
+export * from "./hashes";
+export * from "./protocol";
+export * from "./models";
+export * from "./registry";
+export * from "./errors";
+export * from "./cranks";
+export * from "./events";
+export * from "./cluster";
