@@ -10,31 +10,38 @@ async function loadConfig(program: Program<Verity>) {
   return program.account.config.fetch(configPda(program.programId));
 }
 
+/** The accounts every committee draw reads (`assign_committee`, `assign_dispute`). */
+export function drawAccounts(program: Program<Verity>) {
+  return { config: configPda(program.programId), registry: registryPda(program.programId), slotHashes: SLOT_HASHES };
+}
+
 export function assignCommittee(program: Program<Verity>, request: PublicKey) {
-  return program.methods.assignCommittee().accountsPartial({
+  return program.methods.assignCommittee().accountsPartial({ draw: drawAccounts(program), request });
+}
+
+/** The accounts a settlement of `request`'s rounds pays through (`finalize_request`, `resolve_dispute`). */
+export async function payoutAccounts(program: Program<Verity>, request: PublicKey) {
+  const [cfg, req] = await Promise.all([loadConfig(program), program.account.request.fetch(request)]);
+  const payout = {
     config: configPda(program.programId),
     registry: registryPda(program.programId),
     request,
-    slotHashes: SLOT_HASHES,
-  });
+    requester: req.requester,
+    modelOwner: req.modelOwner,
+    treasury: cfg.treasury,
+    stakeMint: cfg.stakeMint,
+    stakeVault: cfg.stakeVault,
+    treasuryStake: cfg.treasuryStake,
+  };
+  return { payout, req };
 }
 
 /** `finalize_request` with every member's Operator PDA (writable, in `request.committee.members` order). */
 export async function finalizeRequest(program: Program<Verity>, request: PublicKey) {
-  const [cfg, req] = await Promise.all([loadConfig(program), program.account.request.fetch(request)]);
+  const { payout, req } = await payoutAccounts(program, request);
   return program.methods
     .finalizeRequest()
-    .accountsPartial({
-      config: configPda(program.programId),
-      registry: registryPda(program.programId),
-      request,
-      requester: req.requester,
-      modelOwner: req.modelOwner,
-      treasury: cfg.treasury,
-      stakeMint: cfg.stakeMint,
-      stakeVault: cfg.stakeVault,
-      treasuryStake: cfg.treasuryStake,
-    })
+    .accountsPartial({ payout })
     .remainingAccounts(
       req.committee.members.map((m) => ({ pubkey: operatorPda(m.operator, program.programId), isWritable: true, isSigner: false })),
     );
@@ -49,7 +56,7 @@ export async function expireRequest(program: Program<Verity>, request: PublicKey
 
 /** `claim_reward` for `member` (its authority wallet receives the lamports). */
 export function claimReward(program: Program<Verity>, request: PublicKey, member: PublicKey) {
-  return program.methods.claimReward().accountsPartial({ config: configPda(program.programId), request, operator: member });
+  return program.methods.claimReward().accountsPartial({ operator: member, request });
 }
 
 export function closeRequest(program: Program<Verity>, request: PublicKey, requester: PublicKey) {

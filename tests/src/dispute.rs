@@ -7,12 +7,11 @@ use {
         pda,
     },
     anchor_lang::prelude::Pubkey,
-    anchor_spl::token::spl_token,
     solana_instruction::{AccountMeta, Instruction},
     solana_signer::Signer,
     verity::{
         state::{Dispute, Request},
-        RevealArgs,
+        RevealArgs, WriteOutputArgs,
     },
     verity_client::ix as vix,
 };
@@ -55,19 +54,10 @@ impl Protocol {
     ) -> Instruction {
         ix_with(
             verity::accounts::ResolveDispute {
-                config: pda::config(),
-                registry: pda::registry(),
-                request: *request,
+                payout: self.payout(request, r),
                 output: pda::output(request),
                 dispute: pda::dispute(request),
-                requester: r.requester,
-                model_owner: r.model_owner,
-                treasury: self.treasury,
                 opener: d.opener,
-                stake_mint: self.stake_mint,
-                stake_vault: pda::stake_vault(),
-                treasury_stake: self.treasury_stake,
-                token_program: spl_token::ID,
             },
             verity::instruction::ResolveDispute {},
             extra,
@@ -95,9 +85,7 @@ impl Protocol {
         total_len: u32,
         data: &[u8],
     ) -> Instruction {
-        let mut i = self.ix_write_output(writer, request, offset, total_len, data);
-        i.accounts.push(AccountMeta::new_readonly(pda::dispute(request), false));
-        i
+        vix::write_output_second_round(writer, request, WriteOutputArgs { offset, total_len, data: data.to_vec() })
     }
 
     pub fn ix_deliver_callback(&self, request: &Pubkey, program: &Pubkey, extra: Vec<AccountMeta>) -> Instruction {

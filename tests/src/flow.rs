@@ -68,21 +68,26 @@ impl Protocol {
     /// `finalize_request` with explicit remaining accounts.
     pub fn ix_finalize_with(&self, request: &Pubkey, r: &Request, extra: Vec<AccountMeta>) -> Instruction {
         ix_with(
-            verity::accounts::FinalizeRequest {
-                config: pda::config(),
-                registry: pda::registry(),
-                request: *request,
-                requester: r.requester,
-                model_owner: r.model_owner,
-                treasury: self.treasury,
-                stake_mint: self.stake_mint,
-                stake_vault: pda::stake_vault(),
-                treasury_stake: self.treasury_stake,
-                token_program: spl_token::ID,
-            },
+            verity::accounts::FinalizeRequest { payout: self.payout(request, r) },
             verity::instruction::FinalizeRequest {},
             extra,
         )
+    }
+
+    /// The accounts a settlement of `request`'s rounds pays through.
+    pub fn payout(&self, request: &Pubkey, r: &Request) -> verity::accounts::Payout {
+        verity::accounts::Payout {
+            config: pda::config(),
+            registry: pda::registry(),
+            request: *request,
+            requester: r.requester,
+            model_owner: r.model_owner,
+            treasury: self.treasury,
+            stake_mint: self.stake_mint,
+            stake_vault: pda::stake_vault(),
+            treasury_stake: self.treasury_stake,
+            token_program: spl_token::ID,
+        }
     }
 
     pub fn ix_write_output(

@@ -157,8 +157,11 @@ async fn assign_crank_rules() {
     let assign = p.ix_assign(&request);
     // No slot after the submit slot in SlotHashes yet.
     p.env.expect_err(std::slice::from_ref(&assign), &[], VerityError::SlotHashNotYetAvailable).await;
-    let mut fake = assign.clone();
-    fake.accounts[3].pubkey = solana_sdk_ids::sysvar::clock::ID;
+    let fake = verity_tests::attack::swap_account(
+        assign.clone(),
+        &solana_sdk_ids::sysvar::slot_hashes::ID,
+        &solana_sdk_ids::sysvar::clock::ID,
+    );
     p.make_seed_available().await;
     p.env.expect_err(&[fake], &[], VerityError::InvalidSlotHashes).await;
     p.env.ok(std::slice::from_ref(&assign), &[]).await;

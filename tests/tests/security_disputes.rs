@@ -55,8 +55,8 @@ async fn a_forged_or_foreign_dispute_account_is_refused() {
     p.env.ok(&[p.ix_open_dispute(&ch.pubkey(), &b)], &[&ch]).await;
     // PDA sharing: resolving request A with B's Dispute account fails the seeds check.
     let (ra, db) = (p.request(&a).await, p.dispute(&b).await);
-    let mut resolve = p.ix_resolve_dispute(&a, &ra, &db);
-    resolve.accounts[4].pubkey = pda::dispute(&b);
+    let resolve =
+        verity_tests::attack::swap_account(p.ix_resolve_dispute(&a, &ra, &db), &pda::dispute(&a), &pda::dispute(&b));
     p.env.expect_err(&[resolve], &[], Anchor::ConstraintSeeds).await;
 
     // Resolve A (upheld), so that its output may be written.

@@ -77,46 +77,42 @@ pub fn submit(requester: &Pubkey, model: &Pubkey, args: SubmitRequestArgs) -> In
     )
 }
 
+/// The accounts every committee draw reads.
+fn draw() -> a::Draw {
+    a::Draw { config: pda::config(), registry: pda::registry(), slot_hashes: slot_hashes_id() }
+}
+
+/// The accounts a settlement of `key`'s rounds pays through.
+fn payout(config: &Config, key: &Pubkey, r: &Request) -> a::Payout {
+    a::Payout {
+        config: pda::config(),
+        registry: pda::registry(),
+        request: *key,
+        requester: r.requester,
+        model_owner: r.model_owner,
+        treasury: config.treasury,
+        stake_mint: config.stake_mint,
+        stake_vault: pda::stake_vault(),
+        treasury_stake: config.treasury_stake,
+        token_program: TOKEN_PROGRAM,
+    }
+}
+
 pub fn assign(request: &Pubkey) -> Instruction {
-    ix(
-        a::AssignCommittee {
-            config: pda::config(),
-            registry: pda::registry(),
-            request: *request,
-            slot_hashes: slot_hashes_id(),
-        },
-        i::AssignCommittee {},
-    )
+    ix(a::AssignCommittee { draw: draw(), request: *request }, i::AssignCommittee {})
 }
 
 pub fn commit(operator: &Pubkey, request: &Pubkey, commitment: [u8; 32]) -> Instruction {
-    ix(
-        a::CommitResult { operator: *operator, config: pda::config(), request: *request },
-        i::CommitResult { commitment },
-    )
+    ix(a::CommitResult { operator: *operator, request: *request }, i::CommitResult { commitment })
 }
 
 pub fn reveal(operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruction {
-    ix(a::RevealResult { operator: *operator, config: pda::config(), request: *request }, i::RevealResult { args })
+    ix(a::RevealResult { operator: *operator, request: *request }, i::RevealResult { args })
 }
 
 /// `finalize_request` with every member's Operator PDA (writable, in committee order) as remaining accounts.
 pub fn finalize(config: &Config, key: &Pubkey, r: &Request) -> Instruction {
-    let mut out = ix(
-        a::FinalizeRequest {
-            config: pda::config(),
-            registry: pda::registry(),
-            request: *key,
-            requester: r.requester,
-            model_owner: r.model_owner,
-            treasury: config.treasury,
-            stake_mint: config.stake_mint,
-            stake_vault: pda::stake_vault(),
-            treasury_stake: config.treasury_stake,
-            token_program: TOKEN_PROGRAM,
-        },
-        i::FinalizeRequest {},
-    );
+    let mut out = ix(a::FinalizeRequest { payout: payout(config, key, r) }, i::FinalizeRequest {});
     out.accounts.extend(r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
     out
 }
@@ -130,7 +126,7 @@ pub fn expire(request: &Pubkey, requester: &Pubkey) -> Instruction {
 }
 
 pub fn claim(request: &Pubkey, authority: &Pubkey) -> Instruction {
-    ix(a::ClaimReward { config: pda::config(), request: *request, operator: *authority }, i::ClaimReward {})
+    ix(a::ClaimReward { operator: *authority, request: *request }, i::ClaimReward {})
 }
 
 pub fn register_operator(authority: &Pubkey, served_models: u64) -> Instruction {
@@ -207,53 +203,27 @@ pub fn open_dispute(challenger: &Pubkey, request: &Pubkey) -> Instruction {
 }
 
 pub fn assign_dispute(request: &Pubkey) -> Instruction {
-    ix(
-        a::AssignDispute {
-            config: pda::config(),
-            registry: pda::registry(),
-            request: *request,
-            dispute: pda::dispute(request),
-            slot_hashes: slot_hashes_id(),
-        },
-        i::AssignDispute {},
-    )
+    ix(a::AssignDispute { draw: draw(), request: *request, dispute: pda::dispute(request) }, i::AssignDispute {})
 }
 
 pub fn commit_dispute(operator: &Pubkey, request: &Pubkey, commitment: [u8; 32]) -> Instruction {
-    ix(
-        a::CommitDispute { operator: *operator, config: pda::config(), dispute: pda::dispute(request) },
-        i::CommitDispute { commitment },
-    )
+    ix(a::CommitDispute { operator: *operator, dispute: pda::dispute(request) }, i::CommitDispute { commitment })
 }
 
 pub fn reveal_dispute(operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruction {
-    ix(
-        a::RevealDispute { operator: *operator, config: pda::config(), dispute: pda::dispute(request) },
-        i::RevealDispute { args },
-    )
+    ix(a::RevealDispute { operator: *operator, dispute: pda::dispute(request) }, i::RevealDispute { args })
 }
 
 /// `resolve_dispute` with the round's Operator PDAs (committee order), then those of the first-round members
 /// the challenge locked (`locked_first` bits, committee order), all writable.
 pub fn resolve_dispute(config: &Config, key: &Pubkey, r: &Request, d: &Dispute) -> Instruction {
-    let mut out = ix(
-        a::ResolveDispute {
-            config: pda::config(),
-            registry: pda::registry(),
-            request: *key,
-            output: pda::output(key),
-            dispute: pda::dispute(key),
-            requester: r.requester,
-            model_owner: r.model_owner,
-            treasury: config.treasury,
-            opener: d.opener,
-            stake_mint: config.stake_mint,
-            stake_vault: pda::stake_vault(),
-            treasury_stake: config.treasury_stake,
-            token_program: TOKEN_PROGRAM,
-        },
-        i::ResolveDispute {},
-    );
+    let accounts = a::ResolveDispute {
+        payout: payout(config, key, r),
+        output: pda::output(key),
+        dispute: pda::dispute(key),
+        opener: d.opener,
+    };
+    let mut out = ix(accounts, i::ResolveDispute {});
     out.accounts.extend(d.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
     let locked = r.committee.members.iter().take(16).enumerate().filter(|(i, _)| (d.locked_first >> i) & 1 == 1);
     out.accounts.extend(locked.map(|(_, m)| AccountMeta::new(pda::operator(&m.operator), false)));
@@ -268,7 +238,7 @@ pub fn write_output_second_round(writer: &Pubkey, request: &Pubkey, args: WriteO
 }
 
 pub fn claim_dispute_reward(request: &Pubkey, authority: &Pubkey) -> Instruction {
-    ix(a::ClaimDisputeReward { dispute: pda::dispute(request), operator: *authority }, i::ClaimDisputeReward {})
+    ix(a::ClaimDisputeReward { operator: *authority, dispute: pda::dispute(request) }, i::ClaimDisputeReward {})
 }
 
 pub fn close_dispute(request: &Pubkey, opener: &Pubkey) -> Instruction {

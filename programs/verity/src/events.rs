@@ -18,6 +18,21 @@ pub fn log_event<E: anchor_lang::Event>(event: &E) {
     anchor_lang::compat::solana_sysvar::program_stubs::sol_log_data(&[&data]);
 }
 
+/// The events of a round's steps, each in its account's own terms (`Request`: the first round's events;
+/// `Dispute`: the second's), so that each step is written once for both rounds (implemented by
+/// `state::round_account`'s `round_accounts!`). Each carries the post-state.
+pub trait RoundEvents {
+    type Assigned: anchor_lang::Event;
+    type Committed: anchor_lang::Event;
+    type Revealed: anchor_lang::Event;
+    type Claimed: anchor_lang::Event;
+    /// The committee was drawn (`key`: this account).
+    fn assigned(&self, key: Pubkey, committee: Vec<Pubkey>) -> Self::Assigned;
+    fn committed(&self, key: Pubkey, operator: Pubkey) -> Self::Committed;
+    fn revealed(&self, key: Pubkey, operator: Pubkey, output_hash: [u8; 32]) -> Self::Revealed;
+    fn claimed(&self, key: Pubkey, operator: Pubkey, amount: u64) -> Self::Claimed;
+}
+
 /// `emit!` that also works in the native runtime (see the module docs).
 #[macro_export]
 macro_rules! emit_event {

@@ -28,43 +28,52 @@ export type Verity = {
       ],
       "accounts": [
         {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
+          "name": "draw",
+          "accounts": [
+            {
+              "name": "config",
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      99,
+                      111,
+                      110,
+                      102,
+                      105,
+                      103
+                    ]
+                  }
                 ]
               }
-            ]
-          }
-        },
-        {
-          "name": "registry",
-          "writable": true,
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  114,
-                  101,
-                  103,
-                  105,
-                  115,
-                  116,
-                  114,
-                  121
+            },
+            {
+              "name": "registry",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      103,
+                      105,
+                      115,
+                      116,
+                      114,
+                      121
+                    ]
+                  }
                 ]
               }
-            ]
-          }
+            },
+            {
+              "name": "slotHashes",
+              "address": "SysvarS1otHashes111111111111111111111111111"
+            }
+          ]
         },
         {
           "name": "request",
@@ -95,10 +104,6 @@ export type Verity = {
               }
             ]
           }
-        },
-        {
-          "name": "slotHashes",
-          "address": "SysvarS1otHashes111111111111111111111111111"
         }
       ],
       "args": []
@@ -117,43 +122,52 @@ export type Verity = {
       ],
       "accounts": [
         {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
+          "name": "draw",
+          "accounts": [
+            {
+              "name": "config",
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      99,
+                      111,
+                      110,
+                      102,
+                      105,
+                      103
+                    ]
+                  }
                 ]
               }
-            ]
-          }
-        },
-        {
-          "name": "registry",
-          "writable": true,
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  114,
-                  101,
-                  103,
-                  105,
-                  115,
-                  116,
-                  114,
-                  121
+            },
+            {
+              "name": "registry",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      103,
+                      105,
+                      115,
+                      116,
+                      114,
+                      121
+                    ]
+                  }
                 ]
               }
-            ]
-          }
+            },
+            {
+              "name": "slotHashes",
+              "address": "SysvarS1otHashes111111111111111111111111111"
+            }
+          ]
         },
         {
           "name": "request",
@@ -207,10 +221,6 @@ export type Verity = {
               }
             ]
           }
-        },
-        {
-          "name": "slotHashes",
-          "address": "SysvarS1otHashes111111111111111111111111111"
         }
       ],
       "args": []
@@ -228,6 +238,10 @@ export type Verity = {
         168
       ],
       "accounts": [
+        {
+          "name": "operator",
+          "writable": true
+        },
         {
           "name": "dispute",
           "writable": true,
@@ -252,10 +266,6 @@ export type Verity = {
               }
             ]
           }
-        },
-        {
-          "name": "operator",
-          "writable": true
         }
       ],
       "args": []
@@ -274,22 +284,8 @@ export type Verity = {
       ],
       "accounts": [
         {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
-                ]
-              }
-            ]
-          }
+          "name": "operator",
+          "writable": true
         },
         {
           "name": "request",
@@ -320,10 +316,6 @@ export type Verity = {
               }
             ]
           }
-        },
-        {
-          "name": "operator",
-          "writable": true
         }
       ],
       "args": []
@@ -534,28 +526,7 @@ export type Verity = {
       "accounts": [
         {
           "name": "operator",
-          "docs": [
-            "The operator authority (a member of the dispute committee)."
-          ],
           "signer": true
-        },
-        {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
-                ]
-              }
-            ]
-          }
         },
         {
           "name": "dispute",
@@ -614,24 +585,6 @@ export type Verity = {
             "The operator authority (a committee member)."
           ],
           "signer": true
-        },
-        {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
-                ]
-              }
-            ]
-          }
         },
         {
           "name": "request",
@@ -1073,100 +1026,105 @@ export type Verity = {
       ],
       "accounts": [
         {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
+          "name": "payout",
+          "accounts": [
+            {
+              "name": "config",
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      99,
+                      111,
+                      110,
+                      102,
+                      105,
+                      103
+                    ]
+                  }
                 ]
               }
-            ]
-          }
-        },
-        {
-          "name": "registry",
-          "writable": true,
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  114,
-                  101,
-                  103,
-                  105,
-                  115,
-                  116,
-                  114,
-                  121
+            },
+            {
+              "name": "registry",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      103,
+                      105,
+                      115,
+                      116,
+                      114,
+                      121
+                    ]
+                  }
                 ]
               }
-            ]
-          }
-        },
-        {
-          "name": "request",
-          "writable": true,
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  114,
-                  101,
-                  113,
-                  117,
-                  101,
-                  115,
-                  116
+            },
+            {
+              "name": "request",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      113,
+                      117,
+                      101,
+                      115,
+                      116
+                    ]
+                  },
+                  {
+                    "kind": "account",
+                    "path": "request.requester",
+                    "account": "request"
+                  },
+                  {
+                    "kind": "account",
+                    "path": "request.nonce",
+                    "account": "request"
+                  }
                 ]
-              },
-              {
-                "kind": "account",
-                "path": "request.requester",
-                "account": "request"
-              },
-              {
-                "kind": "account",
-                "path": "request.nonce",
-                "account": "request"
               }
-            ]
-          }
-        },
-        {
-          "name": "requester",
-          "writable": true
-        },
-        {
-          "name": "modelOwner",
-          "writable": true
-        },
-        {
-          "name": "treasury",
-          "writable": true
-        },
-        {
-          "name": "stakeMint"
-        },
-        {
-          "name": "stakeVault",
-          "writable": true
-        },
-        {
-          "name": "treasuryStake",
-          "writable": true
-        },
-        {
-          "name": "tokenProgram",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+            },
+            {
+              "name": "requester",
+              "writable": true
+            },
+            {
+              "name": "modelOwner",
+              "writable": true
+            },
+            {
+              "name": "treasury",
+              "writable": true
+            },
+            {
+              "name": "stakeMint"
+            },
+            {
+              "name": "stakeVault",
+              "writable": true
+            },
+            {
+              "name": "treasuryStake",
+              "writable": true
+            },
+            {
+              "name": "tokenProgram",
+              "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+            }
+          ]
         }
       ],
       "args": []
@@ -1700,73 +1658,105 @@ export type Verity = {
       ],
       "accounts": [
         {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
+          "name": "payout",
+          "accounts": [
+            {
+              "name": "config",
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      99,
+                      111,
+                      110,
+                      102,
+                      105,
+                      103
+                    ]
+                  }
                 ]
               }
-            ]
-          }
-        },
-        {
-          "name": "registry",
-          "writable": true,
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  114,
-                  101,
-                  103,
-                  105,
-                  115,
-                  116,
-                  114,
-                  121
+            },
+            {
+              "name": "registry",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      103,
+                      105,
+                      115,
+                      116,
+                      114,
+                      121
+                    ]
+                  }
                 ]
               }
-            ]
-          }
-        },
-        {
-          "name": "request",
-          "writable": true,
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  114,
-                  101,
-                  113,
-                  117,
-                  101,
-                  115,
-                  116
+            },
+            {
+              "name": "request",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      113,
+                      117,
+                      101,
+                      115,
+                      116
+                    ]
+                  },
+                  {
+                    "kind": "account",
+                    "path": "request.requester",
+                    "account": "request"
+                  },
+                  {
+                    "kind": "account",
+                    "path": "request.nonce",
+                    "account": "request"
+                  }
                 ]
-              },
-              {
-                "kind": "account",
-                "path": "request.requester",
-                "account": "request"
-              },
-              {
-                "kind": "account",
-                "path": "request.nonce",
-                "account": "request"
               }
-            ]
-          }
+            },
+            {
+              "name": "requester",
+              "writable": true
+            },
+            {
+              "name": "modelOwner",
+              "writable": true
+            },
+            {
+              "name": "treasury",
+              "writable": true
+            },
+            {
+              "name": "stakeMint"
+            },
+            {
+              "name": "stakeVault",
+              "writable": true
+            },
+            {
+              "name": "treasuryStake",
+              "writable": true
+            },
+            {
+              "name": "tokenProgram",
+              "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+            }
+          ]
         },
         {
           "name": "output",
@@ -1786,7 +1776,8 @@ export type Verity = {
               },
               {
                 "kind": "account",
-                "path": "request"
+                "path": "payout.request",
+                "account": "payout"
               }
             ]
           }
@@ -1810,41 +1801,15 @@ export type Verity = {
               },
               {
                 "kind": "account",
-                "path": "request"
+                "path": "payout.request",
+                "account": "payout"
               }
             ]
           }
         },
         {
-          "name": "requester",
-          "writable": true
-        },
-        {
-          "name": "modelOwner",
-          "writable": true
-        },
-        {
-          "name": "treasury",
-          "writable": true
-        },
-        {
           "name": "opener",
           "writable": true
-        },
-        {
-          "name": "stakeMint"
-        },
-        {
-          "name": "stakeVault",
-          "writable": true
-        },
-        {
-          "name": "treasuryStake",
-          "writable": true
-        },
-        {
-          "name": "tokenProgram",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
         }
       ],
       "args": []
@@ -1865,24 +1830,6 @@ export type Verity = {
         {
           "name": "operator",
           "signer": true
-        },
-        {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
-                ]
-              }
-            ]
-          }
         },
         {
           "name": "dispute",
@@ -1936,25 +1883,10 @@ export type Verity = {
       "accounts": [
         {
           "name": "operator",
+          "docs": [
+            "The operator authority (a committee member)."
+          ],
           "signer": true
-        },
-        {
-          "name": "config",
-          "pda": {
-            "seeds": [
-              {
-                "kind": "const",
-                "value": [
-                  99,
-                  111,
-                  110,
-                  102,
-                  105,
-                  103
-                ]
-              }
-            ]
-          }
         },
         {
           "name": "request",
@@ -5759,6 +5691,9 @@ export type Verity = {
     },
     {
       "name": "revealArgs",
+      "docs": [
+        "A member's reveal (`reveal_result`, `reveal_dispute`)."
+      ],
       "type": {
         "kind": "struct",
         "fields": [

@@ -70,11 +70,11 @@ test("commit / reveal / finalize out of turn, forged reveal and wrong output are
     const salt = randomSalt();
     return { kp, p: programFor(connection, kp), oh, salt, c: commitmentHash(request, kp.publicKey, oh, salt) };
   });
-  const commit = (m: (typeof members)[0]) => m.p.methods.commitResult(Array.from(m.c)).accountsPartial({ operator: m.kp.publicKey, config, request }).rpc();
+  const commit = (m: (typeof members)[0]) => m.p.methods.commitResult(Array.from(m.c)).accountsPartial({ operator: m.kp.publicKey, request }).rpc();
   const reveal = (m: (typeof members)[0], salt = m.salt) =>
-    m.p.methods.revealResult({ outputHash: Array.from(m.oh), salt: Array.from(salt), tokensIn: 1, tokensOut: 1 }).accountsPartial({ operator: m.kp.publicKey, config, request }).rpc();
+    m.p.methods.revealResult({ outputHash: Array.from(m.oh), salt: Array.from(salt), tokensIn: 1, tokensOut: 1 }).accountsPartial({ operator: m.kp.publicKey, request }).rpc();
 
-  await rejectsWith(program.methods.commitResult(Array(32).fill(0)).accountsPartial({ operator: wallet.publicKey, config, request }).rpc(), "NotCommitteeMember");
+  await rejectsWith(program.methods.commitResult(Array(32).fill(0)).accountsPartial({ operator: wallet.publicKey, request }).rpc(), "NotCommitteeMember");
   await commit(members[0]);
   await rejectsWith(commit(members[0]), "AlreadyCommitted");
   await rejectsWith(reveal(members[0]), "RevealWindowNotOpen");
@@ -82,7 +82,7 @@ test("commit / reveal / finalize out of turn, forged reveal and wrong output are
   for (const m of members.slice(1)) await commit(m);
   await rejectsWith(reveal(members[0], randomSalt()), "CommitmentMismatch");
   await rejectsWith(
-    members[0].p.methods.revealResult({ outputHash: Array.from(members[0].oh), salt: Array.from(members[0].salt), tokensIn: 1, tokensOut: req.maxTokens + 1 }).accountsPartial({ operator: members[0].kp.publicKey, config, request }).rpc(),
+    members[0].p.methods.revealResult({ outputHash: Array.from(members[0].oh), salt: Array.from(members[0].salt), tokensIn: 1, tokensOut: req.maxTokens + 1 }).accountsPartial({ operator: members[0].kp.publicKey, request }).rpc(),
     "InvalidTokenCount",
   );
   for (const m of members) await reveal(m);

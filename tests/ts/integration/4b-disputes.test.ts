@@ -5,7 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { PublicKey } from "@solana/web3.js";
-import { commitmentHash, configPda, disputePda, freshNonce, operatorPda, outputHash, outputPda, randomSalt, registryPda, requestPda, SLOT_HASHES, toHex, variant, explainError } from "@verity/sdk";
+import { commitmentHash, configPda, disputePda, drawAccounts, freshNonce, operatorPda, outputHash, outputPda, payoutAccounts, randomSalt, registryPda, requestPda, toHex, variant, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, sleep } from "../lib/localnet";
 import { driveRound, scriptedOperators } from "../lib/scripted";
 import { subscribeEvents } from "../lib/events";
@@ -64,7 +64,7 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
 
   for (let i = 0; ; i++) {
     try {
-      await program.methods.assignDispute().accountsPartial({ config, registry: registryPda(), request, dispute, slotHashes: SLOT_HASHES }).rpc();
+      await program.methods.assignDispute().accountsPartial({ draw: drawAccounts(program), request, dispute }).rpc();
       break;
     } catch (e) {
       if (explainError(e).name !== "SlotHashNotYetAvailable" || i >= 40) throw e;
@@ -84,22 +84,18 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
     const salt = randomSalt();
     return { kp, p: programFor(connection, kp), salt, c: commitmentHash(dispute, kp.publicKey, oh, salt) };
   });
-  for (const m of plan) await m.p.methods.commitDispute(Array.from(m.c)).accountsPartial({ operator: m.kp.publicKey, config, dispute }).rpc();
+  for (const m of plan) await m.p.methods.commitDispute(Array.from(m.c)).accountsPartial({ operator: m.kp.publicKey, dispute }).rpc();
   for (const m of plan) {
     await m.p.methods
       .revealDispute({ outputHash: Array.from(oh), salt: Array.from(m.salt), tokensIn: first.tokensIn, tokensOut: first.tokensOut })
-      .accountsPartial({ operator: m.kp.publicKey, config, dispute })
+      .accountsPartial({ operator: m.kp.publicKey, dispute })
       .rpc();
   }
   const locked = req.committee.members.filter((_, i) => (d.lockedFirst & (1 << i)) !== 0);
   assert.equal(locked.length, k, "the first majority's assignments were held");
   await program.methods
     .resolveDispute()
-    .accountsPartial({
-      config, registry: registryPda(), request, output: outputPda(request), dispute,
-      requester: req.requester, modelOwner: req.modelOwner, treasury: cfg.treasury, opener: wallet.publicKey,
-      stakeMint: cfg.stakeMint, stakeVault: cfg.stakeVault, treasuryStake: cfg.treasuryStake,
-    })
+    .accountsPartial({ payout: (await payoutAccounts(program, request)).payout, output: outputPda(request), dispute, opener: wallet.publicKey })
     .remainingAccounts([...d.committee.members, ...locked].map((m) => ({ pubkey: operatorPda(m.operator), isWritable: true, isSigner: false })))
     .rpc();
 
@@ -122,7 +118,7 @@ test("a challenged result is overturned by a fresh 2k+1 committee; its first maj
   assert.ok(d.committee.members.some((m) => m.reward.gtn(0)), "the 2k+1 majority is paid");
   for (const m of d.committee.members) {
     if (m.reward.isZero()) continue;
-    await program.methods.claimDisputeReward().accountsPartial({ dispute, operator: m.operator }).rpc();
+    await program.methods.claimDisputeReward().accountsPartial({ operator: m.operator, dispute }).rpc();
     const ev = await feed.waitFor((e) => e.name === "disputeRewardClaimed" && e.data.dispute.equals(dispute) && e.data.operator.equals(m.operator));
     assert.equal(ev.data.amount.toString(), m.reward.toString());
   }

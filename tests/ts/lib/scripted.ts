@@ -140,7 +140,6 @@ export async function driveRound(s: Committee, request: PublicKey, opts: DriveOp
   req = await cranker.account.request.fetch(request);
   const prompt = new TextDecoder().decode(Uint8Array.from(req.prompt));
   const answer = opts.answer ?? scriptedAnswer(prompt, req.maxTokens);
-  const config = configPda(cranker.programId);
   const plan = req.committee.members.map((m, i) => {
     const kp = s.byAuthority.get(m.operator.toBase58());
     if (!kp) throw new Error(`committee member ${m.operator.toBase58()} is not one of the test's operators`);
@@ -150,13 +149,13 @@ export async function driveRound(s: Committee, request: PublicKey, opts: DriveOp
     return { i, kp, program: programFor(connection, kp), oh, salt, commitment: commitmentHash(request, kp.publicKey, oh, salt) };
   });
   for (const p of plan) {
-    await p.program.methods.commitResult(Array.from(p.commitment)).accountsPartial({ operator: p.kp.publicKey, config, request }).rpc();
+    await p.program.methods.commitResult(Array.from(p.commitment)).accountsPartial({ operator: p.kp.publicKey, request }).rpc();
   }
   for (const p of plan) {
     if (opts.silent?.includes(p.i)) continue;
     await p.program.methods
       .revealResult({ outputHash: Array.from(p.oh), salt: Array.from(p.salt), tokensIn: answer.tokensIn, tokensOut: answer.tokensOut })
-      .accountsPartial({ operator: p.kp.publicKey, config, request })
+      .accountsPartial({ operator: p.kp.publicKey, request })
       .rpc();
   }
   if (opts.silent?.length) {

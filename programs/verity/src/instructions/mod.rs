@@ -5,5 +5,15 @@ pub mod dispute;
 pub mod model;
 pub mod operator;
 pub mod request;
+pub mod round;
+pub mod vault;
 
-pub use {callback::*, config::*, dispute::*, model::*, operator::*, request::*};
+pub use {
+    callback::*,
+    config::*,
+    dispute::*,
+    model::*,
+    operator::*,
+    request::*,
+    round::{Draw, Payout, RevealArgs, RoundState},
+};

@@ -7,9 +7,7 @@ use {
         constants::*,
         errors::VerityError,
         logic::{bps_of, split_fee, split_slashed, Majority},
-        state::{
-            round_account::impl_round_account, Committee, Operator, Outcome, Request, RequestStatus, Round, Slash,
-        },
+        state::{Committee, Operator, Outcome, Request, RequestStatus, Round, Slash},
     },
     anchor_lang::prelude::*,
 };
@@ -242,10 +240,14 @@ impl Dispute {
         Ok(res)
     }
 
+    /// Whether `claim_dispute_reward` may pay: once the round is resolved (its rewards are then final).
+    pub fn check_claimable(&self, _now: u64) -> Result<()> {
+        require!(self.phase == DisputePhase::Resolved, VerityError::DisputeNotResolved);
+        Ok(())
+    }
+
     /// Whether `writer` is in this round's majority for the request's current winning hash.
     pub fn is_majority_writer(&self, writer: &Pubkey, winning_hash: &[u8; 32]) -> bool {
         self.phase == DisputePhase::Resolved && self.winning_hash == *winning_hash && self.committee.agreed(writer)
     }
 }
-
-impl_round_account!(Dispute, phase, DisputePhase { Open, Committing, Revealing }, VerityError::DisputeNotOpen);

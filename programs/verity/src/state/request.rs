@@ -4,7 +4,7 @@ use {
     crate::{
         constants::*,
         errors::VerityError,
-        state::{round_account::impl_round_account, Member, Round},
+        state::{Member, Round},
     },
     anchor_lang::prelude::*,
 };
@@ -146,6 +146,14 @@ impl Request {
         now >= self.unlock_slot()
     }
 
+    /// Whether `claim_reward` may pay at `now`: finalized, no dispute open, the dispute window over.
+    pub fn check_claimable(&self, now: u64) -> Result<()> {
+        require!(self.status != RequestStatus::Disputed, VerityError::RewardsLocked);
+        require!(self.status == RequestStatus::Finalized, VerityError::RequestNotFinalized);
+        require!(self.rewards_unlocked(now), VerityError::RewardsLocked);
+        Ok(())
+    }
+
     /// First slot after the dispute window (the resolution slot once a second round has run).
     pub fn unlock_slot(&self) -> u64 {
         if self.round > 0 {
@@ -173,5 +181,3 @@ impl Request {
         Ok(())
     }
 }
-
-impl_round_account!(Request, status, RequestStatus { Pending, Committing, Revealing }, VerityError::RequestNotPending);

@@ -70,6 +70,11 @@ pub struct Round {
 }
 
 impl Round {
+    /// The members' operator authorities, in committee order.
+    pub fn operators(&self) -> Vec<Pubkey> {
+        self.members.iter().map(|m| m.operator).collect()
+    }
+
     /// Index of `operator` in the committee.
     pub fn member_index(&self, operator: &Pubkey) -> Result<usize> {
         self.members.iter().position(|m| m.operator == *operator).ok_or_else(|| error!(VerityError::NotCommitteeMember))

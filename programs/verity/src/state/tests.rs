@@ -39,7 +39,11 @@ fn request(k: u8, fee: u64) -> Request {
         output_bump: 0,
         dispute_paid: 0,
         callback_status: CallbackStatus::None,
-        terms: crate::state::RequestTerms::default(),
+        terms: crate::state::RequestTerms {
+            commit_window: COMMIT_WINDOW,
+            reveal_window: REVEAL_WINDOW,
+            ..Default::default()
+        },
     }
 }
 
@@ -55,11 +59,11 @@ fn assigned(k: u8, fee: u64) -> (Request, Vec<Pubkey>, Pubkey) {
 
 fn commit(r: &mut Request, key: &Pubkey, i: usize, hash: u8, now: u64) -> Result<()> {
     let c = commitment_hash(key, &r.committee.members[i].operator, &[hash; 32], &[i as u8; 32]);
-    r.commit(i, c, now, REVEAL_WINDOW)
+    r.commit(i, c, now)
 }
 
 fn reveal(r: &mut Request, key: &Pubkey, i: usize, hash: u8, now: u64) -> Result<()> {
-    r.open_reveal_if_due(now, REVEAL_WINDOW)?;
+    r.open_reveal_if_due(now)?;
     r.reveal(key, i, [hash; 32], [i as u8; 32], (3, 7 + i as u32), now)
 }
 
@@ -223,7 +227,11 @@ fn round(r: &Request, kind: DisputeKind, bond: u64, locked_first: u16) -> (Dispu
         rewards_total: 0,
         rewards_claimed: 0,
         bump: 0,
-        terms: crate::state::RequestTerms::default(),
+        terms: crate::state::RequestTerms {
+            commit_window: COMMIT_WINDOW,
+            reveal_window: REVEAL_WINDOW,
+            ..Default::default()
+        },
     };
     assert_eq!(d.committee_size, 7);
     d.assign(&members, 32, COMMIT_WINDOW).unwrap();
@@ -235,9 +243,9 @@ fn round(r: &Request, kind: DisputeKind, bond: u64, locked_first: u16) -> (Dispu
 fn play(d: &mut Dispute, key: &Pubkey, plan: &[u8]) {
     for (i, h) in plan.iter().enumerate().filter(|(_, h)| **h != 0) {
         let c = commitment_hash(key, &d.committee.members[i].operator, &[*h; 32], &[i as u8; 32]);
-        d.commit(i, c, 33, REVEAL_WINDOW).unwrap();
+        d.commit(i, c, 33).unwrap();
     }
-    d.open_reveal_if_due(38, REVEAL_WINDOW).unwrap();
+    d.open_reveal_if_due(38).unwrap();
     for (i, h) in plan.iter().enumerate().filter(|(_, h)| **h != 0) {
         d.reveal(key, i, [*h; 32], [i as u8; 32], (3, 5), 38).unwrap();
     }

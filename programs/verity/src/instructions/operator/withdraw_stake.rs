@@ -3,9 +3,9 @@
 //! signs) to the operator's token account — once no still-assignable draw can read registry values that would
 //! weigh the operator above the stake it keeps. Never needs a free registry slot.
 use {
-    crate::{constants::*, errors::VerityError, events::StakeWithdrawn, state::*},
+    crate::{constants::*, errors::VerityError, events::StakeWithdrawn, instructions::vault::pay_from_vault, state::*},
     anchor_lang::prelude::*,
-    anchor_spl::token::{transfer_checked, Mint, Token, TokenAccount, TransferChecked},
+    anchor_spl::token::{Mint, Token, TokenAccount},
 };
 
 #[derive(Accounts)]
@@ -47,20 +47,7 @@ impl WithdrawStake<'_> {
             require!(e.max_drawable_stake(&clock) <= a.operator.stake, VerityError::StakeStillDrawable);
         }
         a.registry.sync_if_room(&a.operator, &clock)?;
-        let bump = [a.config.bump];
-        let seeds: &[&[u8]] = &[CONFIG_SEED, &bump];
-        let signer = &[seeds];
-        let cpi = TransferChecked {
-            from: a.stake_vault.to_account_info(),
-            mint: a.stake_mint.to_account_info(),
-            to: a.destination.to_account_info(),
-            authority: a.config.to_account_info(),
-        };
-        transfer_checked(
-            CpiContext::new_with_signer(a.token_program.key(), cpi, signer),
-            amount,
-            a.stake_mint.decimals,
-        )?;
+        pay_from_vault(&a.config, &a.stake_mint, &a.stake_vault, &a.destination, &a.token_program, amount)?;
         crate::emit_event!(StakeWithdrawn { authority: a.operator.authority, amount, stake: a.operator.stake });
         Ok(())
     }
