@@ -1,5 +1,7 @@
-//! Generates the `VerityError` name/message table from the program's append-only error enum (source order is
-//! code order: 6000 + index), so error names are never copied by hand.
+//! Generates, from the program's source, so that no name is copied by hand: the `VerityError` name/message table
+//! from its append-only error enum (source order is code order: 6000 + index), and the table of its
+//! instructions (the handlers `lib.rs` dispatches) with each one's discriminator from the program's own
+//! `instruction` types.
 use std::{env, fs, path::Path};
 
 fn main() {
@@ -22,6 +24,25 @@ fn main() {
         }
     }
     table.push(']');
-    let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).join("verity_errors.rs");
-    fs::write(out, table).expect("writing verity_errors.rs");
+    let out_dir = env::var("OUT_DIR").expect("OUT_DIR");
+    fs::write(Path::new(&out_dir).join("verity_errors.rs"), table).expect("writing verity_errors.rs");
+    fs::write(Path::new(&out_dir).join("verity_instructions.rs"), instructions())
+        .expect("writing verity_instructions.rs");
+}
+
+/// `&[(discriminator, "name"), ...]` of every instruction `lib.rs` dispatches (`pub fn name(ctx: Context<...`).
+fn instructions() -> String {
+    let lib_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../programs/verity/src/lib.rs");
+    println!("cargo:rerun-if-changed={}", lib_path.display());
+    let src = fs::read_to_string(&lib_path).expect("reading programs/verity/src/lib.rs");
+    let mut table = String::from("&[\n");
+    for line in src.lines().map(str::trim).filter(|l| l.contains("Context<")) {
+        let Some(name) = line.strip_prefix("pub fn ").and_then(|l| l.split(['(', '<']).next()) else { continue };
+        let camel: String = name.split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect();
+        table.push_str(&format!(
+            "    (<verity::instruction::{camel} as anchor_lang::Discriminator>::DISCRIMINATOR, {name:?}),\n"
+        ));
+    }
+    table.push(']');
+    table
 }

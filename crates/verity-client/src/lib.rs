@@ -2,6 +2,7 @@
 //! the program crate's own `accounts`/`instruction` types, the protocol hashes, served-model bitmaps, error
 //! names and the localnet state file. No tokio, no RPC client, no validator: the oracle node, the localnet, the
 //! CLI and the tests' fixtures all build on it.
+pub mod decode;
 pub mod errors;
 pub mod files;
 pub mod hash;
@@ -10,6 +11,7 @@ pub mod models;
 pub mod pda;
 
 pub use {
+    decode::instruction_name,
     errors::{error_name, tx_error_code},
     files::{read_keypair, write_keypair, FileError, LocalnetInfo, ModelInfo, OperatorInfo, INFO_FILE},
 };

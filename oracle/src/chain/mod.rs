@@ -1,6 +1,7 @@
 //! Chain access over JSON-RPC: several endpoints with failover, program accounts decoded with the program's own
 //! types, and an idempotent transaction sender (resends the same signed transaction until it confirms or its
 //! blockhash expires, then re-signs after checking earlier signatures; exponential backoff; confirmation tracking).
+pub mod ledger;
 pub mod wallet;
 pub mod watch;
 

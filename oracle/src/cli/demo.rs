@@ -1,11 +1,17 @@
 //! `verity demo` (the README's main command): a localnet with 3 nodes, a wallet submits a few prompts, and each
 //! output is printed with its receipt (committee, agreement, tokens, slots, fee split); exits 0 when every request
 //! finalized with its output on chain. `verity bench e2e` measures requests finalized per minute and the
-//! request→finalized latency (slots and seconds) on the same setup. Both end with an orderly `Cluster::shutdown` (nodes,
-//! then the validator, which closes quietly), so a good run ends on its summary.
+//! request→finalized latency (slots and seconds) on the same setup. Both print what the requests cost: the
+//! transactions that landed per request by instruction (all senders, successful and failed, read back from the
+//! ledger), the nodes' sends, and the CPU seconds of the validator and of the rest (nodes, engine, wallet). Both
+//! end with an orderly `Cluster::shutdown` (nodes, then the validator, which closes quietly), so a good run ends on
+//! its summary.
 use {
-    super::ModelArgs,
-    crate::chain::{pda, wallet},
+    super::{cpu::CpuTimes, ModelArgs},
+    crate::{
+        chain::{ledger, pda, wallet, ChainClient},
+        node::cluster::Cluster,
+    },
     anyhow::Result,
     clap::Args,
     std::{
@@ -58,6 +64,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         say!("localnet up in {:.1}s: {} ({} nodes)", t0.elapsed().as_secs_f64(), cluster.rpc_url(), a.nodes);
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
+        let run = RunStart::now(&chain).await?;
         let mut keys = Vec::new();
         for p in &prompts {
             let ask = wallet::Ask {
@@ -86,13 +93,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
             }
             let _ = write!(report, "{}", wallet::describe(key, &r, None));
         }
-        let sent: u64 = cluster.nodes.iter().map(|n| n.metrics.counter("tx_sent")).sum();
-        say!(
-            "\n{} requests in {:.1}s; node transactions sent: {sent} ({:.1} per request, + 1 submit each)",
-            keys.len(),
-            t0.elapsed().as_secs_f64(),
-            sent as f64 / keys.len() as f64
-        );
+        say!("\n{} requests in {:.1}s", keys.len(), t0.elapsed().as_secs_f64());
+        say!("{}", run.costs(&cluster, &chain, keys.len()).await?);
         cluster.shutdown().await;
         anyhow::ensure!(ok, "not every request finalized");
         Ok(())
@@ -123,6 +125,7 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
         let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
+        let run = RunStart::now(&chain).await?;
         let start = Instant::now();
         let mut keys = Vec::new();
         for i in 0..a.requests {
@@ -159,7 +162,43 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
             secs[pick(secs.len(), 0.95)],
             slots[pick(slots.len(), 0.95)]
         )?;
+        writeln!(report, "{}", run.costs(&cluster, &chain, a.requests).await?)?;
         cluster.shutdown().await;
         Ok(())
     })
+}
+
+/// Where a measured run started: its first slot, CPU times and wall clock.
+struct RunStart {
+    slot: u64,
+    cpu: CpuTimes,
+    at: Instant,
+}
+
+impl RunStart {
+    async fn now(chain: &ChainClient) -> Result<RunStart> {
+        Ok(RunStart { slot: chain.slot().await?, cpu: CpuTimes::sample(), at: Instant::now() })
+    }
+
+    /// What the run's `requests` requests cost so far: landed transactions per request (by instruction), the
+    /// nodes' sends, CPU seconds of the validator and of the rest.
+    async fn costs(&self, cluster: &Cluster, chain: &ChainClient, requests: usize) -> Result<String> {
+        let (cpu, wall) = (CpuTimes::sample().since(&self.cpu), self.at.elapsed().as_secs_f64());
+        let landed = ledger::landed_since(chain, self.slot).await?;
+        let n = requests.max(1) as f64;
+        let sent: u64 = cluster.nodes.iter().map(|node| node.metrics.counter("tx_sent")).sum();
+        Ok(format!(
+            "transactions per request: {:.1} landed ({:.1} failed), all senders; the nodes sent {:.1} per request \
+             (retries and preflight refusals included)\n  by instruction, per request: {}\n\
+             CPU over {wall:.1}s: validator {:.1}s ({:.0}% of a core), nodes + engine + wallet {:.1}s ({:.0}%)",
+            landed.total() as f64 / n,
+            landed.failed() as f64 / n,
+            sent as f64 / n,
+            landed.describe(n),
+            cpu.validator,
+            100.0 * cpu.validator / wall.max(1e-9),
+            cpu.rest(),
+            100.0 * cpu.rest() / wall.max(1e-9),
+        ))
+    }
 }

@@ -3,6 +3,8 @@
 
 pub mod bench;
 #[cfg(feature = "localnet")]
+pub mod cpu;
+#[cfg(feature = "localnet")]
 pub mod demo;
 pub mod infer;
 #[cfg(feature = "localnet")]

@@ -1,0 +1,12 @@
+mod batch_id_generator;
+pub(crate) mod greedy_scheduler;
+mod in_flight_tracker;
+pub(crate) mod receive_and_buffer;
+pub(crate) mod scheduler;
+pub(crate) mod scheduler_common;
+pub mod scheduler_controller;
+pub(crate) mod scheduler_error;
+mod scheduler_metrics;
+mod transaction_priority_id;
+pub(crate) mod transaction_state;
+pub(crate) mod transaction_state_container;
