@@ -11,7 +11,7 @@ import { AnchorProvider, type Wallet } from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { Connection, Keypair, PublicKey, Transaction, VersionedTransaction } from "@solana/web3.js";
 import { createMint, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
-import { configPda, modelPda, PROGRAM_ID, registryPda, stakeVaultPda, toHex, verityProgram } from "@verity/sdk";
+import { configPda, modelPda, PROGRAM_ID, registryPda, stakeVaultPda, toHex, VerityAnchorProvider, verityProgram } from "@verity/sdk";
 
 export interface DeployOptions {
   profileHash: string;
@@ -108,7 +108,7 @@ async function main() {
   const url = arg("url") ?? process.env.ANCHOR_PROVIDER_URL ?? "http://127.0.0.1:8899";
   const keypath = (arg("keypair") ?? process.env.ANCHOR_WALLET ?? "~/.config/solana/id.json").replace(/^~/, homedir());
   const kp = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(keypath, "utf8"))));
-  const provider = new AnchorProvider(new Connection(url, "confirmed"), new KeypairWallet(kp), { commitment: "confirmed" });
+  const provider = new VerityAnchorProvider(new Connection(url, "confirmed"), new KeypairWallet(kp));
   const profileHash = arg("profile-hash");
   if (!profileHash) throw new Error("--profile-hash is required (the oracle prints it: `verity infer --json ...` → profile_hash)");
   await deploy(provider, {

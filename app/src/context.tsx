@@ -2,11 +2,11 @@
 //! (read-only when none), the current slot, the stake token's decimals, and `run()` which sends a transaction
 //! and reports success or an explained error.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { AnchorProvider, type Program } from "@coral-xyz/anchor";
+import { type Program } from "@coral-xyz/anchor";
 import { useAnchorWallet, useConnection } from "@solana/wallet-adapter-react";
 import type { PublicKey } from "@solana/web3.js";
 import type { ClusterConfig } from "./lib/cluster";
-import { checkCluster, type ClusterHealth, configPda, readOnlyProvider, verityProgram, type Verity, explainError, type ExplainedError } from "@verity/sdk";
+import { checkCluster, type ClusterHealth, configPda, readOnlyProvider, VerityAnchorProvider, verityProgram, type Verity, explainError, type ExplainedError } from "@verity/sdk";
 
 export interface Notice {
   ok: boolean;
@@ -48,7 +48,7 @@ export function VerityProvider({ cluster, children }: { cluster: ClusterConfig; 
 
   const program = useMemo(() => {
     const provider = anchorWallet
-      ? new AnchorProvider(connection, anchorWallet, { commitment: "confirmed" })
+      ? new VerityAnchorProvider(connection, anchorWallet)
       : readOnlyProvider(connection);
     return verityProgram(provider, cluster.programId);
   }, [connection, anchorWallet, cluster.programId]);

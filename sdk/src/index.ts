@@ -4,6 +4,7 @@ export * from "./idl";
 export * from "./pda";
 export * from "./hashes";
 export * from "./protocol";
+export * from "./provider";
 export * from "./models";
 export * from "./registry";
 export * from "./errors";

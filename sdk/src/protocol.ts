@@ -1,9 +1,10 @@
 //! Verity protocol helpers shared by the web app, the TS integration tests and the deploy migration: the typed
 //! IDL client (`Program<Verity>`), fee maths, account sizes from the IDL, enum variants and request nonces.
-import { AnchorProvider, Program, type Wallet } from "@coral-xyz/anchor";
+import { type AnchorProvider, Program, type Wallet } from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { Connection, PublicKey } from "@solana/web3.js";
 import { IDL, IDL_JSON, PROGRAM_ID, type Verity } from "./idl";
+import { VerityAnchorProvider } from "./provider";
 
 /** Slot duration the UI assumes when turning slots into seconds (Solana's target). */
 export const SLOT_SECONDS = 0.4;
@@ -21,7 +22,7 @@ export function readOnlyProvider(connection: Connection): AnchorProvider {
     signTransaction: () => Promise.reject(new Error("Connect a wallet first")),
     signAllTransactions: () => Promise.reject(new Error("Connect a wallet first")),
   } as unknown as Wallet;
-  return new AnchorProvider(connection, wallet, { commitment: "confirmed" });
+  return new VerityAnchorProvider(connection, wallet);
 }
 
 /** The smallest fee the program accepts: `price_per_token × max_tokens` (lamports). */

@@ -116,12 +116,9 @@ test("submit → the oracle nodes answer → follow to finalized, output, receip
     try {
       await claimReward(program, request, m.operator).rpc();
     } catch (e) {
-      // A node's claim may land between our preflight and our transaction: ours then fails on chain, and Anchor
-      // 0.32 reports that through web3.js's changed SendTransactionError constructor as "Unknown action
-      // 'undefined'" (no program error to read). Either way the member must now be claimed.
-      const now = (await program.account.request.fetch(request)).committee.members.find((x) => x.operator.equals(m.operator));
-      const name = explainError(e).name;
-      assert.ok(name === "AlreadyClaimed" || (name === undefined && now?.claimed), explainError(e).message);
+      // A node claimed first, before our preflight or between it and our transaction (then ours fails on chain,
+      // and VerityAnchorProvider still reads the program's error from its logs).
+      assert.equal(explainError(e).name, "AlreadyClaimed", explainError(e).message);
     }
   }
   req = await program.account.request.fetch(request);

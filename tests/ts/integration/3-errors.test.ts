@@ -44,6 +44,22 @@ test("submit_request rejects bad arguments with the program's error names", asyn
   await rejectsWith(submit({ outputCapacity: 4097 }), "InvalidOutputCapacity");
 });
 
+test("a transaction that fails on chain (preflight skipped) still names the program's error and keeps its logs", async () => {
+  const nonce = freshNonce();
+  const requester = wallet.publicKey;
+  const err = await program.methods
+    .submitRequest({ nonce, prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4).subn(1), outputCapacity: 64, callbackProgram: null })
+    .accountsPartial({ requester, model: modelPda(info.model.id), request: requestPda(requester, nonce) })
+    .rpc({ skipPreflight: true, commitment: "confirmed" })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(err, "an underpaid request was accepted");
+  const x = explainError(err);
+  assert.equal(x.name, "FeeTooLow", x.message);
+  const failed = `custom program error: 0x${(x.code ?? 0).toString(16)}`;
+  assert.ok(x.logs?.some((l) => l.endsWith(failed)), `the on-chain logs end in "${failed}": ${(x.logs ?? []).join("\n")}`);
+  assert.equal(await program.account.request.fetchNullable(requestPda(requester, nonce)), null);
+});
+
 test("framework and balance failures are explained too", async () => {
   const n = freshNonce();
   await rejectsWith(submit({}, program, n, n.addn(1)), "ConstraintSeeds");

@@ -2,15 +2,14 @@
 //! is registered, a rerun is a no-op, and bad input / an undeployed program fail clearly.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AnchorProvider } from "@coral-xyz/anchor";
 import { PublicKey } from "@solana/web3.js";
 import deploy from "../../../migrations/deploy";
-import { modelPda, toHex } from "@verity/sdk";
+import { modelPda, toHex, VerityAnchorProvider } from "@verity/sdk";
 import { connect, KeypairWallet, loadInfo, programFor, readKeypair } from "../lib/localnet";
 
 const info = loadInfo();
 const connection = connect(info);
-const provider = new AnchorProvider(connection, new KeypairWallet(readKeypair(info.authority_keypair)), { commitment: "confirmed" });
+const provider = new VerityAnchorProvider(connection, new KeypairWallet(readKeypair(info.authority_keypair)));
 const program = programFor(connection, readKeypair(info.wallet_keypair));
 
 test("deploy is idempotent: keeps the config, registers a missing model once", async () => {

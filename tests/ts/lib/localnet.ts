@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AnchorProvider, type Program, type Wallet } from "@coral-xyz/anchor";
+import { type Program, type Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, PublicKey, Transaction, VersionedTransaction } from "@solana/web3.js";
-import { configPda, registryPda, verityProgram, type Verity, eligibleAt } from "@verity/sdk";
+import { configPda, registryPda, VerityAnchorProvider, verityProgram, type Verity, eligibleAt } from "@verity/sdk";
 
 export interface LocalnetInfo {
   rpc_url: string;
@@ -69,7 +69,7 @@ export function connect(info: LocalnetInfo): Connection {
 }
 
 export function programFor(connection: Connection, signer: Keypair): Program<Verity> {
-  const provider = new AnchorProvider(connection, new KeypairWallet(signer), { commitment: "confirmed" });
+  const provider = new VerityAnchorProvider(connection, new KeypairWallet(signer));
   return verityProgram(provider);
 }
 
