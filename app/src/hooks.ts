@@ -1,10 +1,11 @@
-//! Data hooks over the IDL client: lists of program accounts (models, operators, requests) and a live
-//! account (fetch once, then update on every websocket `accountSubscribe` notification).
-import { useEffect, useState } from "react";
+//! Data hooks over the IDL client: lists of program accounts (models, operators, requests), a live account
+//! (fetch once, then update on every websocket `accountSubscribe` notification) and an operator's unclaimed
+//! rewards (reloaded every few slots and on demand).
+import { useCallback, useEffect, useState } from "react";
 import type { IdlAccounts } from "@coral-xyz/anchor";
 import type { PublicKey } from "@solana/web3.js";
 import { useVerity } from "./context";
-import type { Verity } from "@verity/sdk";
+import { earningsOf, type Earning, type Verity } from "@verity/sdk";
 
 export type ModelAccount = IdlAccounts<Verity>["model"];
 export type OperatorAccount = IdlAccounts<Verity>["operator"];
@@ -68,4 +69,37 @@ export function useLiveAccount<K extends keyof Live>(name: K, address: PublicKey
     };
   }, [program, name, key]);
   return value;
+}
+
+/** Slots between reloads of `useEarnings` (every Request and Dispute account is read: ~10 s). */
+export const EARNINGS_REFRESH_SLOTS = 25;
+
+/**
+ * The unclaimed rewards of `authority` (`earningsOf`): `null` until first loaded (and again when the authority
+ * changes), then kept while reloading every `EARNINGS_REFRESH_SLOTS` slots or on `refresh()`; `error` holds a
+ * load failure.
+ */
+export function useEarnings(authority: PublicKey | null) {
+  const { program, health, slot } = useVerity();
+  const [earnings, setEarnings] = useState<Earning[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const key = authority?.toBase58();
+  const bucket = slot > 0 ? Math.floor(slot / EARNINGS_REFRESH_SLOTS) : -1; // -1: the slot is not known yet
+  useEffect(() => {
+    setEarnings(null);
+    setError(null);
+  }, [program, key]);
+  useEffect(() => {
+    if (!health?.ok || !authority || bucket < 0) return;
+    let live = true;
+    earningsOf(program, authority)
+      .then((r) => live && (setEarnings(r), setError(null)))
+      .catch((e: Error) => live && setError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [program, health?.ok, key, bucket, tick]);
+  const refresh = useCallback(() => setTick((t) => t + 1), []);
+  return { earnings, error, refresh };
 }

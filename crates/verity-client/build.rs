@@ -36,8 +36,12 @@ fn instructions() -> String {
     println!("cargo:rerun-if-changed={}", lib_path.display());
     let src = fs::read_to_string(&lib_path).expect("reading programs/verity/src/lib.rs");
     let mut table = String::from("&[\n");
-    for line in src.lines().map(str::trim).filter(|l| l.contains("Context<")) {
-        let Some(name) = line.strip_prefix("pub fn ").and_then(|l| l.split(['(', '<']).next()) else { continue };
+    // A signature may span lines: each `pub fn` up to its body's `{`.
+    for sig in src.split("pub fn ").skip(1).map(|s| s.split('{').next().unwrap_or("")) {
+        if !sig.contains("Context<") {
+            continue;
+        }
+        let Some(name) = sig.split(['(', '<']).next().map(str::trim) else { continue };
         let camel: String = name.split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect();
         table.push_str(&format!(
             "    (<verity::instruction::{camel} as anchor_lang::Discriminator>::DISCRIMINATOR, {name:?}),\n"

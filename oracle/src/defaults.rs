@@ -5,8 +5,11 @@ use std::time::Duration;
 // ── node (configurable: `poll_ms`, `concurrency`) ──
 /// How often the node re-reads the program's accounts without a websocket wake-up.
 pub const POLL: Duration = Duration::from_millis(800);
-/// Inference jobs the node runs at once.
-pub const CONCURRENCY: usize = 2;
+/// Inference jobs the node runs at once: all of them join the engine's running batch (decoded together, one
+/// token of every sequence per step; the output of each does not depend on the others).
+pub const CONCURRENCY: usize = 8;
+/// Sequences the engine shared by a localnet's in-process nodes decodes together (`--batch`).
+pub const LOCALNET_BATCH: usize = 16;
 /// Smallest accepted `poll_ms`.
 pub const MIN_POLL_MS: u64 = 50;
 /// Pause after a websocket wake-up so a burst of account changes is read once.
@@ -15,8 +18,18 @@ pub const WAKE_DEBOUNCE: Duration = Duration::from_millis(50);
 pub const OUTPUT_CHUNK: usize = 700;
 /// Slots an Agreed member that is not the first one waits before writing the output itself.
 pub const WRITE_GRACE_SLOTS: u64 = 20;
-/// Slots a non-member waits past the reveal deadline before cranking finalize itself.
+/// Slots a non-member waits after a round could be settled before cranking finalize itself.
 pub const FINALIZE_GRACE_SLOTS: u64 = 10;
+/// Slots between one crank's turns in the crank order (assign: by [`crate::node::plan::crank_rank`]; settle:
+/// revealers first): the leader acts at once, the next one only if it has not after this many slots, and so on.
+pub const CRANK_STAGGER_SLOTS: u64 = 3;
+/// Slots after the reward unlock an Agreed member that is not the first one waits before claiming its own reward
+/// (the first one claims every member's in its batches).
+pub const CLAIM_GRACE_SLOTS: u64 = 10;
+/// Largest answer (bytes) a node sends inside its `reveal_and_finalize` (larger ones go by `write_output`).
+pub const REVEAL_OUTPUT_MAX: usize = 300;
+/// `claim_reward` instructions per transaction (8 fit 1232 bytes with room to spare).
+pub const CLAIMS_PER_TX: usize = 8;
 
 // ── chain client ──
 /// Attempts per read or send before an endpoint is given up (then the next endpoint).

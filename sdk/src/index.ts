@@ -1,5 +1,6 @@
 //! @verity/sdk: the TypeScript client of the Verity program (IDL, typed `Program<Verity>`, PDAs from the IDL's
-//! seed constants, protocol hashes, fee maths, served-models bitmaps, error names, crank builders, event decoding).
+//! seed constants, protocol hashes, fee maths, served-models bitmaps, error names, crank builders, operator earnings
+//! and batched claims, event decoding).
 export * from "./idl";
 export * from "./pda";
 export * from "./hashes";
@@ -9,5 +10,6 @@ export * from "./models";
 export * from "./registry";
 export * from "./errors";
 export * from "./cranks";
+export * from "./earnings";
 export * from "./events";
 export * from "./cluster";

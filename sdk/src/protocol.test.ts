@@ -18,7 +18,8 @@ describe("protocol helpers", () => {
     const program = P.verityProgram(P.readOnlyProvider(new Connection("http://127.0.0.1:1")));
     const names = program.idl.instructions.map((i) => i.name);
     expect(names).toContain("submitRequest");
-    expect(names).toHaveLength(30);
+    expect(names).toContain("revealAndFinalize");
+    expect(names).toHaveLength(31);
     for (const n of names) expect(typeof (program.methods as any)[n]).toBe("function");
     expect(Object.keys(program.account).sort()).toEqual(["config", "dispute", "model", "operator", "operatorRegistry", "output", "request"]);
     expect(program.idl.events).toHaveLength(32);

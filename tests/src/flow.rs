@@ -198,6 +198,29 @@ impl Protocol {
         self.ix_reveal(&auth, request, args)
     }
 
+    /// `reveal_and_finalize` of operator `op` for `text` (salt `salt(op)`), offering `output` as the answer's bytes
+    /// (`config`: the on-chain Config, for the payout accounts).
+    #[allow(clippy::too_many_arguments)]
+    pub fn ix_reveal_and_finalize(
+        &self,
+        config: &verity::state::Config,
+        request: &Pubkey,
+        r: &Request,
+        op: usize,
+        text: &str,
+        tokens: (u32, u32),
+        output: &[u8],
+    ) -> Instruction {
+        let auth = self.operators[op].authority.pubkey();
+        let args = RevealArgs {
+            output_hash: self.output_hash(0, text),
+            salt: salt(op),
+            tokens_in: tokens.0,
+            tokens_out: tokens.1,
+        };
+        vix::reveal_and_finalize(&auth, config, request, r, args, output.to_vec())
+    }
+
     /// Operator `op` reveals `text`.
     pub async fn reveal(&mut self, request: &Pubkey, op: usize, model: usize, text: &str, tokens: (u32, u32)) {
         let ix = self.ix_reveal_text(request, op, model, text, tokens);

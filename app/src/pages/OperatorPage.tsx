@@ -1,13 +1,17 @@
 //! Operator view for the connected wallet: register (served models), stake from a stake-token account,
-//! request unstake, withdraw after unbonding (creating the associated token account if needed), set served models.
+//! request unstake, withdraw after unbonding (creating the associated token account if needed), set served models;
+//! and its earnings: the unclaimed rewards (ready, or locked until their unlock slot) with "Claim all". At
+//! `#/operator/<authority>` the earnings of another operator, which any connected wallet may claim for it (the
+//! rewards always go to the operator's authority).
 import { useEffect, useState } from "react";
 import BN from "bn.js";
 import { PublicKey, SystemProgram, TransactionInstruction } from "@solana/web3.js";
 import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
-import { useAll, useLiveAccount, type ConfigAccount } from "../hooks";
-import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, configPda, operatorPda, registryPda, servedModelsArg, servesModel, TOKEN_PROGRAM_ID, toggleServedModel } from "@verity/sdk";
-import { parseTokens, pct, tokens } from "../lib/format";
+import { useAll, useEarnings, useLiveAccount, type ConfigAccount } from "../hooks";
+import { useRoute } from "../router";
+import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, claimableAt, claimEarnings, configPda, earningsTotal, operatorPda, registryPda, servedModelsArg, servesModel, TOKEN_PROGRAM_ID, toggleServedModel } from "@verity/sdk";
+import { parseTokens, pct, short, sol, tokens } from "../lib/format";
 
 interface TokenAcct { address: PublicKey; amount: bigint }
 
@@ -26,7 +30,88 @@ function createAtaIdempotent(payer: PublicKey, owner: PublicKey, mint: PublicKey
   });
 }
 
+function parseKey(text: string | undefined): PublicKey | null {
+  try {
+    return text ? new PublicKey(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The unclaimed rewards of `authority` and "Claim all" (sent and paid by the connected wallet, whoever it is). */
+function Earnings({ authority }: { authority: PublicKey }) {
+  const { program, wallet, run, slot, setNotice } = useVerity();
+  const { earnings, error, refresh } = useEarnings(authority);
+  const [busy, setBusy] = useState(false);
+  const ready = claimableAt(earnings ?? [], slot);
+  const claimAll = async () => {
+    setBusy(true);
+    const r = await run("Claim all", () => claimEarnings(program, authority));
+    setBusy(false);
+    refresh();
+    if (r) {
+      const n = r.signatures.length;
+      setNotice({
+        ok: true,
+        text: r.claimed === 0
+          ? "Claim all: nothing left to claim"
+          : `Claim all: ${r.claimed} reward${r.claimed === 1 ? "" : "s"} (${sol(r.lamports, 9)}) paid to ${short(authority)} in ${n} transaction${n === 1 ? "" : "s"}`,
+        signature: r.signatures[n - 1],
+      });
+    }
+  };
+  return (
+    <section data-testid="earnings">
+      <h2>Earnings</h2>
+      <p className="muted">Rewards of {short(authority, 6)} as a majority member: claimable after the request's dispute window (at once after a dispute round). Anyone may send the claims; the lamports go to the operator's wallet.</p>
+      {error && <div className="banner error">{error}</div>}
+      {earnings === null ? <p>Loading earnings…</p> : (
+        <>
+          {earnings.length === 0 ? <p className="muted">No unclaimed rewards.</p> : (
+            <table>
+              <thead><tr><th>request</th><th>round</th><th>amount</th><th>unlock slot</th><th>status</th></tr></thead>
+              <tbody>
+                {earnings.map((e) => (
+                  <tr key={`${e.request.toBase58()}-${e.round}`} data-testid="earning-row">
+                    <td><a href={`#/request/${e.request.toBase58()}`}>{short(e.request, 6)}</a></td>
+                    <td>{e.round}</td>
+                    <td>{sol(e.amount, 9)}</td>
+                    <td>{e.unlockSlot}</td>
+                    <td>{e.unlockSlot <= slot ? <span className="ok">ready</span> : `locked until slot ${e.unlockSlot}`}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <p>
+            Total unclaimed {sol(earningsTotal(earnings), 9)} · ready: <span data-testid="earnings-ready">{ready.length}</span> ({sol(earningsTotal(ready), 9)})
+          </p>
+          <button className="primary" data-testid="claim-all" disabled={!wallet || ready.length === 0 || busy} title={wallet ? undefined : "Connect a wallet to send the claims"} onClick={claimAll}>
+            Claim all
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
 export function OperatorPage() {
+  const [, arg] = useRoute();
+  const { wallet } = useVerity();
+  const viewed = parseKey(arg);
+  if (arg && !viewed) return <section><h1>Operator</h1><div className="banner error">Not an address: {arg}</div></section>;
+  if (viewed && !(wallet && viewed.equals(wallet))) {
+    return (
+      <section>
+        <h1>Operator {short(viewed, 6)}</h1>
+        <Earnings authority={viewed} />
+      </section>
+    );
+  }
+  return <OwnOperator />;
+}
+
+function OwnOperator() {
   const { program, wallet, run, slot, stakeDecimals, cluster, health } = useVerity();
   const { connection } = useConnection();
   const pid = cluster.programId;
@@ -108,6 +193,7 @@ export function OperatorPage() {
           </div>
         </>
       )}
+      <Earnings authority={wallet} />
     </section>
   );
 }

@@ -23,7 +23,7 @@ export function OperatorsPage() {
               return (
                 <tr key={o.authority.toBase58()} data-testid="operator-row">
                   <td>{i + 1}</td>
-                  <td title={o.authority.toBase58()}>{short(o.authority, 6)}</td>
+                  <td title={o.authority.toBase58()}><a href={`#/operator/${o.authority.toBase58()}`}>{short(o.authority, 6)}</a></td>
                   <td>{tokens(o.stake, stakeDecimals)}</td>
                   <td>{o.unbonding.isZero() ? "—" : tokens(o.unbonding, stakeDecimals)}</td>
                   <td>{o.assigned.toString()}</td>

@@ -110,10 +110,32 @@ pub fn reveal(operator: &Pubkey, request: &Pubkey, args: RevealArgs) -> Instruct
     ix(a::RevealResult { operator: *operator, request: *request }, i::RevealResult { args })
 }
 
+/// Every member's Operator PDA, writable, in committee order (the remaining accounts of a settlement).
+pub fn member_operators(r: &Request) -> impl Iterator<Item = AccountMeta> + '_ {
+    r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false))
+}
+
 /// `finalize_request` with every member's Operator PDA (writable, in committee order) as remaining accounts.
 pub fn finalize(config: &Config, key: &Pubkey, r: &Request) -> Instruction {
     let mut out = ix(a::FinalizeRequest { payout: payout(config, key, r) }, i::FinalizeRequest {});
-    out.accounts.extend(r.committee.members.iter().map(|m| AccountMeta::new(pda::operator(&m.operator), false)));
+    out.accounts.extend(member_operators(r));
+    out
+}
+
+/// `reveal_and_finalize` by `operator`: its reveal, the settlement when it is the last one, and `output` (may be
+/// empty) stored if it won; with the settlement's remaining accounts.
+pub fn reveal_and_finalize(
+    operator: &Pubkey,
+    config: &Config,
+    key: &Pubkey,
+    r: &Request,
+    args: RevealArgs,
+    output: Vec<u8>,
+) -> Instruction {
+    let accounts =
+        a::RevealAndFinalize { operator: *operator, payout: payout(config, key, r), output: pda::output(key) };
+    let mut out = ix(accounts, i::RevealAndFinalize { args, output });
+    out.accounts.extend(member_operators(r));
     out
 }
 

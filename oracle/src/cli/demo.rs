@@ -60,7 +60,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let t0 = Instant::now();
-        let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
+        let (cluster, _engine) =
+            super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
         say!("localnet up in {:.1}s: {} ({} nodes)", t0.elapsed().as_secs_f64(), cluster.rpc_url(), a.nodes);
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
@@ -122,7 +123,7 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
     let mut report = std::io::LineWriter::new(super::divert_stdout(&a.dir.join("program.log"))?);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, 8).await?;
+        let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
         let run = RunStart::now(&chain).await?;

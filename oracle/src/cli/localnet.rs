@@ -26,7 +26,7 @@ pub struct LocalnetArgs {
     #[arg(long)]
     pub rpc_port: Option<u16>,
     /// Sequences the shared engine decodes together.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = crate::defaults::LOCALNET_BATCH)]
     pub batch: usize,
 }
 

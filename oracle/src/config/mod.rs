@@ -130,7 +130,7 @@ store_path = "/var/verity/node.redb"
     #[test]
     fn defaults_and_env_overrides() {
         let cfg = NodeConfig::parse(BASE, |_| None).unwrap();
-        assert_eq!(cfg.concurrency, 2);
+        assert_eq!(cfg.concurrency, crate::defaults::CONCURRENCY);
         assert_eq!(cfg.model, "smollm2-135m");
         assert_eq!(cfg.metrics_port, None);
         let env = |k: &str| match k {

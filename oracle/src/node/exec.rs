@@ -40,6 +40,15 @@ pub async fn output_written(chain: &ChainClient, request: &Pubkey) -> Result<(us
     Ok((out.data.len(), out.complete))
 }
 
+/// The most bytes a transaction may have on the wire.
+const PACKET_BYTES: usize = 1232;
+
+/// Wire size of a transaction of `ixn` paid and signed by `payer` alone.
+fn tx_size(ixn: &solana_instruction::Instruction, payer: &Pubkey) -> usize {
+    let msg = solana_transaction::Transaction::new_with_payer(std::slice::from_ref(ixn), Some(payer)).message;
+    1 + 64 * usize::from(msg.header.num_required_signatures) + msg.serialize().len()
+}
+
 /// Treats the listed program errors as "already done".
 fn ok_if(res: Result<solana_signature::Signature, ChainError>, done: &[VerityError]) -> anyhow::Result<bool> {
     match res {
@@ -82,7 +91,7 @@ impl Node {
             }
             Action::Infer => self.infer_and_commit(key, &req, round).await,
             Action::Commit => self.commit(key, round).await,
-            Action::Reveal => self.reveal(key, round).await,
+            Action::Reveal => self.reveal(key, &req, &config, round).await,
             Action::WriteOutput => self.write_output(key, round).await,
             Action::OpenEscalation => {
                 let res = self.chain.send("open_dispute", &[ix::open_dispute(&me, &key)], &self.keypair).await;
@@ -98,13 +107,7 @@ impl Node {
                 }
                 Ok(())
             }
-            Action::Claim => {
-                let res = self.chain.send("claim", &[ix::claim(&key, &me)], &self.keypair).await;
-                if ok_if(res, &[VerityError::AlreadyClaimed, VerityError::NothingToClaim])? {
-                    tracing::info!(request = %key, "reward claimed");
-                }
-                Ok(())
-            }
+            Action::Claim(members) => self.claim_all(vec![(key, members)]).await,
             Action::AssignDispute => {
                 let res = self.chain.send("assign_dispute", &[ix::assign_dispute(&key)], &self.keypair).await;
                 let quiet = [
@@ -239,7 +242,10 @@ impl Node {
         self.store.set_phase(&id, Phase::Committed)
     }
 
-    async fn reveal(&self, key: Pubkey, round: Round) -> anyhow::Result<()> {
+    /// Reveals. In the first round with `reveal_and_finalize`, carrying the answer when it fits one transaction:
+    /// if this is the last reveal, the request is settled and its output stored in the same transaction. Should
+    /// that fail, the plain reveal is sent (the settlement is then another crank's).
+    async fn reveal(&self, key: Pubkey, req: &Request, config: &Config, round: Round) -> anyhow::Result<()> {
         let id = round.key(&key).to_string();
         let me = self.authority();
         let job = self.store.get(&id)?.ok_or_else(|| anyhow::anyhow!("no stored job"))?;
@@ -249,15 +255,58 @@ impl Node {
             tokens_in: job.tokens_in,
             tokens_out: job.tokens_out,
         };
-        let ixn = match round {
+        let done = [VerityError::AlreadyRevealed];
+        let plain = match round {
             Round::First => ix::reveal(&me, &key, args),
             Round::Second => ix::reveal_dispute(&me, &key, args),
         };
-        let res = self.chain.send("reveal", &[ixn], &self.keypair).await;
-        if ok_if(res, &[VerityError::AlreadyRevealed])? {
+        let res = match round {
+            Round::First => {
+                let bytes = job.output.as_bytes();
+                let fits = bytes.len() <= crate::defaults::REVEAL_OUTPUT_MAX.min(req.output_capacity as usize);
+                let mut fused = ix::reveal_and_finalize(&me, config, &key, req, args, bytes.to_vec());
+                if !fits || tx_size(&fused, &me) > PACKET_BYTES {
+                    fused = ix::reveal_and_finalize(&me, config, &key, req, args, Vec::new());
+                }
+                match self.chain.send("reveal_and_finalize", &[fused], &self.keypair).await {
+                    Err(e) if !done.iter().any(|d| e.is(*d)) => {
+                        tracing::warn!(request = %key, "reveal_and_finalize failed ({e}); sending the plain reveal");
+                        self.chain.send("reveal", &[plain], &self.keypair).await
+                    }
+                    res => res,
+                }
+            }
+            Round::Second => self.chain.send("reveal", &[plain], &self.keypair).await,
+        };
+        if ok_if(res, &done)? {
             tracing::info!(request = %key, ?round, "revealed");
         }
         self.store.set_phase(&id, Phase::Revealed)
+    }
+
+    /// Claims the rewards of `claims` (request, member authorities): [`CLAIMS_PER_TX`](crate::defaults::CLAIMS_PER_TX)
+    /// `claim_reward` instructions per transaction. A transaction that fails on chain (one claim already made by
+    /// someone else, or locked again by a challenge) is retried one claim at a time.
+    pub(super) async fn claim_all(&self, claims: Vec<(Pubkey, Vec<Pubkey>)>) -> anyhow::Result<()> {
+        let quiet = [VerityError::AlreadyClaimed, VerityError::NothingToClaim, VerityError::RewardsLocked];
+        let all: Vec<(Pubkey, Pubkey)> =
+            claims.iter().flat_map(|(req, members)| members.iter().map(move |m| (*req, *m))).collect();
+        for chunk in all.chunks(crate::defaults::CLAIMS_PER_TX) {
+            let ixs: Vec<_> = chunk.iter().map(|(req, m)| ix::claim(req, m)).collect();
+            match self.chain.send("claim_reward", &ixs, &self.keypair).await {
+                Ok(_) => tracing::info!(claims = chunk.len(), "rewards claimed"),
+                Err(e) if e.program_code().is_some() && chunk.len() > 1 => {
+                    tracing::debug!("batch claim failed ({e}); one at a time");
+                    for (req, m) in chunk {
+                        ok_if(self.chain.send("claim_reward", &[ix::claim(req, m)], &self.keypair).await, &quiet)?;
+                    }
+                }
+                res => {
+                    ok_if(res, &quiet)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes the stored output into the Output account in chunks, resuming after what is already there.

@@ -117,6 +117,28 @@ impl Node {
             })
             .collect();
         targets.extend(requests.into_iter().map(|(key, req)| Target { address: key, key, req, dispute: None }));
+        // The assign crank order needs the staked operators of each model: read the registry only when needed.
+        let pending = targets.iter().any(|t| t.req.status == verity::state::RequestStatus::Pending);
+        let registry = if pending {
+            let key = crate::chain::pda::registry();
+            Some(self.chain.account::<verity::state::OperatorRegistry>(&key, "OperatorRegistry").await?)
+        } else {
+            None
+        };
+        let crank_rank = |req: &verity::state::Request, key: &Pubkey| {
+            let Some(reg) = &registry else { return 0 };
+            let candidates: Vec<Pubkey> = reg
+                .entries
+                .iter()
+                .filter(|e| {
+                    e.stake > 0 && !e.unbonding && verity_client::models::serves(e.served_models, req.model_index)
+                })
+                .map(|e| e.authority)
+                .collect();
+            plan::crank_rank(key, &me, &candidates)
+        };
+        // Claims of every request are gathered and sent together, a few per transaction.
+        let mut claims: Vec<(Pubkey, Vec<Pubkey>)> = Vec::new();
         for t in targets {
             if self.in_flight.lock().map(|s| s.contains(&t.address)).unwrap_or(true) {
                 continue;
@@ -139,12 +161,17 @@ impl Node {
                 job: job.as_ref(),
                 serves: serves(&t.req),
                 output_complete,
+                crank_rank: crank_rank(&t.req, &t.key),
             };
             let action = match &t.dispute {
                 None => plan::next(&view),
                 Some(d) => plan::next_dispute(d, &view),
             };
             if action == plan::Action::Wait {
+                continue;
+            }
+            if let plan::Action::Claim(members) = action {
+                claims.push((t.key, members));
                 continue;
             }
             if let Ok(mut s) = self.in_flight.lock() {
@@ -162,6 +189,23 @@ impl Node {
                 }
                 if let Ok(mut s) = node.in_flight.lock() {
                     s.remove(&address);
+                }
+            });
+        }
+        if !claims.is_empty() {
+            if let Ok(mut s) = self.in_flight.lock() {
+                s.extend(claims.iter().map(|(k, _)| *k));
+            }
+            let node = self.clone();
+            tasks.spawn(async move {
+                let keys: Vec<Pubkey> = claims.iter().map(|(k, _)| *k).collect();
+                if let Err(e) = node.claim_all(claims).await {
+                    tracing::warn!(step = "claim", "{e:#}");
+                }
+                if let Ok(mut s) = node.in_flight.lock() {
+                    for k in &keys {
+                        s.remove(k);
+                    }
                 }
             });
         }

@@ -1,6 +1,8 @@
 //! The per-request state machine as a pure function: from the request's on-chain state, the slot, this node's key
 //! and its stored job, decide the one next action. Everything is re-derived from the chain each time, so restarts
-//! and other nodes' actions (someone else cranked assign or finalize) need no special handling.
+//! and other nodes' actions (someone else cranked assign or finalize) need no special handling. Cranks have a
+//! deterministic order (docs/PROTOCOL.md, "Crank order"): one leader acts at once, the others only after a
+//! stagger each, so nodes do not race each other's transactions.
 use {
     crate::store::{Job, Phase},
     anchor_lang::prelude::Pubkey,
@@ -10,7 +12,7 @@ use {
     },
 };
 
-pub use crate::defaults::{FINALIZE_GRACE_SLOTS, WRITE_GRACE_SLOTS};
+pub use crate::defaults::{CLAIM_GRACE_SLOTS, CRANK_STAGGER_SLOTS, FINALIZE_GRACE_SLOTS, WRITE_GRACE_SLOTS};
 
 /// What the node should do next for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,10 +26,14 @@ pub enum Action {
     /// Run the model on the prompt, then store output + salt.
     Infer,
     Commit,
+    /// Reveal (in the first round with `reveal_and_finalize`: the last reveal settles the request and stores a
+    /// small answer in the same transaction).
     Reveal,
     Finalize,
     WriteOutput,
-    Claim,
+    /// Claim the rewards of these members (authorities): the first Agreed member claims every unclaimed one (the
+    /// node batches claims of many requests into few transactions), the others their own after a grace.
+    Claim(Vec<Pubkey>),
     /// Open the escalation round of an Escalated request (`open_dispute`, no bond).
     OpenEscalation,
     /// Second round (Dispute account): draw its 2k+1 committee.
@@ -55,6 +61,18 @@ pub struct View<'a> {
     pub serves: bool,
     /// The Output account holds the complete, verified bytes.
     pub output_complete: bool,
+    /// This node's place in the assign crank order of the request ([`crank_rank`]; 0 = leader).
+    pub crank_rank: usize,
+}
+
+/// This node's place in the crank order of `request` among `candidates` (the staked operators serving its
+/// model): the number of candidates whose sha256(request ‖ authority) sorts below this node's. Every node
+/// computes the same order, and it differs per request, so the leader's work is spread over the operators.
+pub fn crank_rank(request: &Pubkey, me: &Pubkey, candidates: &[Pubkey]) -> usize {
+    use sha2::{Digest, Sha256};
+    let key = |a: &Pubkey| -> [u8; 32] { Sha256::new().chain_update(request).chain_update(a).finalize().into() };
+    let mine = key(me);
+    candidates.iter().filter(|c| *c != me && key(c) < mine).count()
 }
 
 /// One commit-reveal round (the first committee's or the second round's) as a member sees it at `now`, with the
@@ -64,6 +82,8 @@ struct RoundView<'a> {
     /// The reveal deadline in force (counted from the commit deadline once that passed without every commit).
     reveal_deadline: u64,
     all_revealed: bool,
+    /// First slot the round could be settled in: after the last reveal, or past the reveal deadline.
+    over_since: u64,
     now: u64,
     job: Option<&'a Job>,
     serves: bool,
@@ -78,12 +98,24 @@ impl<'a> RoundView<'a> {
             round.reveal_deadline
         };
         let all_revealed = stored == RoundPhase::Revealing && round.revealed_count == round.committed_count;
-        RoundView { revealing, reveal_deadline, all_revealed, now, job, serves }
+        let last_reveal = round.members.iter().map(|m| m.reveal_slot).max().unwrap_or(0);
+        let over_since = if all_revealed { last_reveal } else { reveal_deadline.saturating_add(1) };
+        RoundView { revealing, reveal_deadline, all_revealed, over_since, now, job, serves }
     }
 
-    /// The member's step, else `settle` once the round is over (by a member at once, anyone after a grace).
-    fn action(&self, mine: Option<MemberState>, lost: &'static str, settle: Action) -> Action {
-        self.step(mine, lost).unwrap_or_else(|| if self.over(mine.is_some()) { settle } else { Action::Wait })
+    /// The member's step, else `settle` once the round is over: by the members in settle order (revealers
+    /// first, committee order), one [`CRANK_STAGGER_SLOTS`] after another; anyone after a grace.
+    fn action(&self, round: &Round, me: &Pubkey, lost: &'static str, settle: Action) -> Action {
+        let i = round.members.iter().position(|m| m.operator == *me);
+        let mine = i.map(|i| round.members[i].state);
+        if let Some(step) = self.step(mine, lost) {
+            return step;
+        }
+        if self.over(i.map(|i| settle_rank(round, i))) {
+            settle
+        } else {
+            Action::Wait
+        }
     }
 
     /// This node's own step as a member in state `mine` (None: not a member, or nothing of its own to do).
@@ -102,11 +134,23 @@ impl<'a> RoundView<'a> {
         }
     }
 
-    /// The round can be settled now: by a member at once, by anyone else after a grace period.
-    fn over(&self, member: bool) -> bool {
+    /// The round can be settled now by a member of settle rank `rank` (None: not a member, after a grace).
+    fn over(&self, rank: Option<usize>) -> bool {
         let done = self.revealing && (self.all_revealed || self.now > self.reveal_deadline);
-        done && (member || self.now > self.reveal_deadline.saturating_add(FINALIZE_GRACE_SLOTS))
+        let wait = match rank {
+            Some(r) => CRANK_STAGGER_SLOTS.saturating_mul(r as u64),
+            None => FINALIZE_GRACE_SLOTS.saturating_add(1),
+        };
+        done && self.now >= self.over_since.saturating_add(wait)
     }
+}
+
+/// Member `i`'s place in the settle order of `round`: members that revealed first, then the rest, each group in
+/// committee order (a revealer is online and paid by the settlement; a silent one may be gone).
+fn settle_rank(round: &Round, i: usize) -> usize {
+    let revealed = |m: &verity::state::Member| m.state == MemberState::Revealed;
+    let mine = revealed(&round.members[i]);
+    round.members.iter().enumerate().filter(|(j, m)| if revealed(m) == mine { *j < i } else { revealed(m) }).count()
 }
 
 pub fn next(v: &View) -> Action {
@@ -114,9 +158,12 @@ pub fn next(v: &View) -> Action {
     let member = r.committee.members.iter().position(|m| m.operator == *v.me);
     match r.status {
         RequestStatus::Pending => {
+            // The draw seeds from the hash of the first slot after the submit (in SlotHashes from submit + 2).
+            let turn =
+                r.submit_slot.saturating_add(2).saturating_add(CRANK_STAGGER_SLOTS.saturating_mul(v.crank_rank as u64));
             if v.now > r.submit_slot.saturating_add(v.params.assign_window) {
                 Action::Expire
-            } else if v.serves && v.now > r.submit_slot {
+            } else if v.serves && v.now >= turn {
                 Action::Assign
             } else {
                 Action::Wait
@@ -124,8 +171,7 @@ pub fn next(v: &View) -> Action {
         }
         RequestStatus::Committing | RequestStatus::Revealing => {
             let round = RoundView::of(&r.committee, r.round_phase(), r.terms.reveal_window, v.now, v.job, v.serves);
-            let mine = member.map(|i| r.committee.members[i].state);
-            round.action(mine, "committed, but the store has no salt for this request", Action::Finalize)
+            round.action(&r.committee, v.me, "committed, but the store has no salt for this request", Action::Finalize)
         }
         RequestStatus::Finalized => {
             let Some(i) = member else { return Action::Done };
@@ -141,8 +187,14 @@ pub fn next(v: &View) -> Action {
             if m.reward == 0 || m.claimed {
                 return if v.output_complete || v.job.is_none() { Action::Done } else { Action::Wait };
             }
-            if r.rewards_unlocked(v.now) {
-                Action::Claim
+            if !r.rewards_unlocked(v.now) {
+                return Action::Wait;
+            }
+            if first_agreed {
+                let unclaimed = r.committee.members.iter().filter(|m| m.reward > 0 && !m.claimed);
+                Action::Claim(unclaimed.map(|m| m.operator).collect())
+            } else if v.now >= r.unlock_slot().saturating_add(CLAIM_GRACE_SLOTS) {
+                Action::Claim(vec![*v.me])
             } else {
                 Action::Wait
             }
@@ -183,8 +235,8 @@ pub fn next_dispute(d: &Dispute, v: &View) -> Action {
         }
         DisputePhase::Committing | DisputePhase::Revealing => {
             let round = RoundView::of(&d.committee, d.round_phase(), d.terms.reveal_window, v.now, v.job, v.serves);
-            let mine = member.map(|i| d.committee.members[i].state);
-            round.action(mine, "committed to the second round, but the store has no salt", Action::ResolveDispute)
+            let lost = "committed to the second round, but the store has no salt";
+            round.action(&d.committee, v.me, lost, Action::ResolveDispute)
         }
         DisputePhase::Resolved => {
             if let Some(i) = member {

@@ -16,6 +16,9 @@ export type Verity = {
   "instructions": [
     {
       "name": "assignCommittee",
+      "docs": [
+        "Draws the stake-weighted committee of a Pending request (anyone)."
+      ],
       "discriminator": [
         41,
         96,
@@ -110,6 +113,9 @@ export type Verity = {
     },
     {
       "name": "assignDispute",
+      "docs": [
+        "Draws the second round's committee (anyone)."
+      ],
       "discriminator": [
         5,
         244,
@@ -227,6 +233,9 @@ export type Verity = {
     },
     {
       "name": "claimDisputeReward",
+      "docs": [
+        "Pays a second-round majority member's reward to its authority (anyone)."
+      ],
       "discriminator": [
         42,
         18,
@@ -272,6 +281,9 @@ export type Verity = {
     },
     {
       "name": "claimReward",
+      "docs": [
+        "Pays a majority member's reward to its authority once the dispute window is over (anyone)."
+      ],
       "discriminator": [
         149,
         95,
@@ -322,6 +334,9 @@ export type Verity = {
     },
     {
       "name": "closeDispute",
+      "docs": [
+        "Closes a resolved Dispute account once its rewards are claimed; rent back to its opener."
+      ],
       "discriminator": [
         60,
         18,
@@ -395,6 +410,9 @@ export type Verity = {
     },
     {
       "name": "closeRequest",
+      "docs": [
+        "Closes a settled request (rewards claimed, Dispute closed) and its Output; rents back to the requester."
+      ],
       "discriminator": [
         170,
         46,
@@ -513,6 +531,9 @@ export type Verity = {
     },
     {
       "name": "commitDispute",
+      "docs": [
+        "Commits a second-round member's hidden result."
+      ],
       "discriminator": [
         116,
         218,
@@ -568,6 +589,9 @@ export type Verity = {
     },
     {
       "name": "commitResult",
+      "docs": [
+        "Commits a member's hidden result: sha256 of request, operator, output hash and salt."
+      ],
       "discriminator": [
         45,
         73,
@@ -631,6 +655,9 @@ export type Verity = {
     },
     {
       "name": "deactivateModel",
+      "docs": [
+        "Stops new requests for a model, for good (its owner); in-flight requests complete."
+      ],
       "discriminator": [
         36,
         212,
@@ -677,6 +704,9 @@ export type Verity = {
     },
     {
       "name": "deliverCallback",
+      "docs": [
+        "Delivers the result to the request's callback program by CPI (anyone; retryable)."
+      ],
       "discriminator": [
         75,
         178,
@@ -793,6 +823,9 @@ export type Verity = {
     },
     {
       "name": "deregisterOperator",
+      "docs": [
+        "Closes an operator with no stake and no open assignment, and its registry entry (its authority)."
+      ],
       "discriminator": [
         229,
         98,
@@ -882,6 +915,9 @@ export type Verity = {
     },
     {
       "name": "expireCallback",
+      "docs": [
+        "Records a callback that can no longer be delivered as Failed (anyone)."
+      ],
       "discriminator": [
         238,
         25,
@@ -946,6 +982,9 @@ export type Verity = {
     },
     {
       "name": "expireRequest",
+      "docs": [
+        "Refunds a request nobody assigned (or an escalation nobody opened) in time (anyone)."
+      ],
       "discriminator": [
         219,
         189,
@@ -1014,6 +1053,9 @@ export type Verity = {
     },
     {
       "name": "finalizeRequest",
+      "docs": [
+        "Settles the first round (anyone, reveal phase over): pays the majority, slashes, or escalates."
+      ],
       "discriminator": [
         147,
         60,
@@ -1131,6 +1173,9 @@ export type Verity = {
     },
     {
       "name": "initializeConfig",
+      "docs": [
+        "Creates the Config, the operator registry and the stake vault; the signer becomes the authority."
+      ],
       "discriminator": [
         208,
         127,
@@ -1245,6 +1290,9 @@ export type Verity = {
     },
     {
       "name": "openDispute",
+      "docs": [
+        "Opens the 2k+1 second round: a bonded challenge of a Finalized result, or an Escalated one."
+      ],
       "discriminator": [
         137,
         25,
@@ -1370,6 +1418,9 @@ export type Verity = {
     },
     {
       "name": "registerModel",
+      "docs": [
+        "Registers a model (its owner, approved by the config authority): profile hash, price, royalty."
+      ],
       "discriminator": [
         111,
         236,
@@ -1459,6 +1510,9 @@ export type Verity = {
     },
     {
       "name": "registerOperator",
+      "docs": [
+        "Creates the signer's Operator account, serving the given models, and its registry entry."
+      ],
       "discriminator": [
         49,
         242,
@@ -1553,6 +1607,9 @@ export type Verity = {
     },
     {
       "name": "requestUnstake",
+      "docs": [
+        "Moves stake to unbonding (its authority); it stays slashable until `unbonding_slots` pass."
+      ],
       "discriminator": [
         44,
         154,
@@ -1646,6 +1703,9 @@ export type Verity = {
     },
     {
       "name": "resolveDispute",
+      "docs": [
+        "Settles the second round (anyone): upholds, overturns or decides the result, pays and slashes."
+      ],
       "discriminator": [
         231,
         6,
@@ -1815,7 +1875,175 @@ export type Verity = {
       "args": []
     },
     {
+      "name": "revealAndFinalize",
+      "docs": [
+        "Reveals like `reveal_result`; when it is the round's last reveal, also finalizes the request and, if this",
+        "member agreed, stores `output` (the whole answer, hash-checked) in the Output account."
+      ],
+      "discriminator": [
+        203,
+        208,
+        12,
+        14,
+        65,
+        36,
+        106,
+        58
+      ],
+      "accounts": [
+        {
+          "name": "operator",
+          "docs": [
+            "The operator authority (a committee member)."
+          ],
+          "signer": true
+        },
+        {
+          "name": "payout",
+          "accounts": [
+            {
+              "name": "config",
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      99,
+                      111,
+                      110,
+                      102,
+                      105,
+                      103
+                    ]
+                  }
+                ]
+              }
+            },
+            {
+              "name": "registry",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      103,
+                      105,
+                      115,
+                      116,
+                      114,
+                      121
+                    ]
+                  }
+                ]
+              }
+            },
+            {
+              "name": "request",
+              "writable": true,
+              "pda": {
+                "seeds": [
+                  {
+                    "kind": "const",
+                    "value": [
+                      114,
+                      101,
+                      113,
+                      117,
+                      101,
+                      115,
+                      116
+                    ]
+                  },
+                  {
+                    "kind": "account",
+                    "path": "request.requester",
+                    "account": "request"
+                  },
+                  {
+                    "kind": "account",
+                    "path": "request.nonce",
+                    "account": "request"
+                  }
+                ]
+              }
+            },
+            {
+              "name": "requester",
+              "writable": true
+            },
+            {
+              "name": "modelOwner",
+              "writable": true
+            },
+            {
+              "name": "treasury",
+              "writable": true
+            },
+            {
+              "name": "stakeMint"
+            },
+            {
+              "name": "stakeVault",
+              "writable": true
+            },
+            {
+              "name": "treasuryStake",
+              "writable": true
+            },
+            {
+              "name": "tokenProgram",
+              "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+            }
+          ]
+        },
+        {
+          "name": "output",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  111,
+                  117,
+                  116,
+                  112,
+                  117,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "payout.request",
+                "account": "payout"
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "revealArgs"
+            }
+          }
+        },
+        {
+          "name": "output",
+          "type": "bytes"
+        }
+      ]
+    },
+    {
       "name": "revealDispute",
+      "docs": [
+        "Reveals a second-round member's output hash and salt."
+      ],
       "discriminator": [
         239,
         253,
@@ -1870,6 +2098,9 @@ export type Verity = {
     },
     {
       "name": "revealResult",
+      "docs": [
+        "Reveals a member's output hash and salt (checked against its commitment) with its token counts."
+      ],
       "discriminator": [
         251,
         165,
@@ -1932,6 +2163,9 @@ export type Verity = {
     },
     {
       "name": "setPaused",
+      "docs": [
+        "Pauses or resumes new business: submit, model and operator registration, stake (config authority)."
+      ],
       "discriminator": [
         91,
         60,
@@ -1979,6 +2213,9 @@ export type Verity = {
     },
     {
       "name": "setServedModels",
+      "docs": [
+        "Declares the model indices an operator serves (its authority; u64 bitmap)."
+      ],
       "discriminator": [
         13,
         187,
@@ -2072,6 +2309,9 @@ export type Verity = {
     },
     {
       "name": "stake",
+      "docs": [
+        "Adds stake tokens to an operator (its authority) from a token account into the vault."
+      ],
       "discriminator": [
         206,
         176,
@@ -2183,6 +2423,9 @@ export type Verity = {
     },
     {
       "name": "submitRequest",
+      "docs": [
+        "Submits a prompt with its fee (escrowed) and reserves the Output account."
+      ],
       "discriminator": [
         122,
         30,
@@ -2310,6 +2553,9 @@ export type Verity = {
     },
     {
       "name": "updateConfig",
+      "docs": [
+        "Replaces the parameters and treasury accounts (config authority); requests keep their submitted terms."
+      ],
       "discriminator": [
         29,
         158,
@@ -2367,6 +2613,9 @@ export type Verity = {
     },
     {
       "name": "updateModel",
+      "docs": [
+        "Replaces a model's name, profile hash, price, limits and royalty (its owner); open requests keep theirs."
+      ],
       "discriminator": [
         76,
         230,
@@ -2422,6 +2671,9 @@ export type Verity = {
     },
     {
       "name": "withdrawStake",
+      "docs": [
+        "Pays unbonded stake out of the vault (its authority), once no lock holds it."
+      ],
       "discriminator": [
         153,
         8,
@@ -2528,6 +2780,9 @@ export type Verity = {
     },
     {
       "name": "writeOutput",
+      "docs": [
+        "Writes a chunk of the winning output (a majority member); the last chunk is hash-checked."
+      ],
       "discriminator": [
         184,
         250,

@@ -1,8 +1,9 @@
 //! Browser end-to-end: headless Debian chromium (playwright-core) opens the built app against the running
 //! `verity localnet`, connects the burner wallet, airdrops, submits a prompt, watches the live timeline while the
 //! real oracle nodes answer, and checks the finalized output (equal to the Output account, hash check ✓), the
-//! timeline and the receipt on screen; also a rejected transaction (program error name shown) and the
-//! wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the finalized output).
+//! timeline and the receipt on screen; also a rejected transaction (program error name shown), a fresh operator's
+//! empty earnings and the wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the
+//! finalized output).
 //! The app is served by vite's preview server in this process (no child process to leave behind); `after` closes
 //! it and the browser, pass or fail.
 import { after, before, test } from "node:test";
@@ -132,6 +133,11 @@ test("a rejected transaction shows the program's error name (unstake more than s
   for (const box of await page.locator(".models-served input[type=checkbox]").all()) if (await box.isChecked()) await box.uncheck();
   await page.getByRole("button", { name: "Register" }).click();
   await page.getByTestId("operator-stats").waitFor({ timeout: 30_000 });
+  // Never drawn, so nothing earned: the earnings section shows no reward ready and "Claim all" disabled.
+  await page.getByTestId("earnings").waitFor({ timeout: 20_000 });
+  await page.getByTestId("earnings-ready").waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByTestId("earnings-ready").innerText(), "0");
+  assert.ok(await page.getByTestId("claim-all").isDisabled(), "Claim all is disabled with nothing ready");
   await page.getByPlaceholder("e.g. 100").fill("1");
   await page.getByRole("button", { name: "Request unstake" }).click();
   const err = page.getByTestId("error");

@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import BN from "bn.js";
 import { PublicKey } from "@solana/web3.js";
-import { configPda, feeSplit, freshNonce, modelPda, outputHash, outputPda, operatorPda, requestPda, requestSpace, outputSpace, toHex, variant, claimReward, closeRequest, explainError } from "@verity/sdk";
+import { configPda, feeSplit, freshNonce, modelPda, outputHash, outputPda, operatorPda, requestPda, requestSpace, outputSpace, toHex, variant, claimReward, closeRequest, explainError, earningsOf, claimableAt, claimEarnings, unlockSlot } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, waitForOperatorsEffective, waitForSlot, waitUntil } from "../lib/localnet";
 import { driveRound, scriptedOperators } from "../lib/scripted";
 import { subscribeEvents } from "../lib/events";
@@ -157,4 +157,25 @@ test("a member revealing a different output is in the minority and slashed (scri
   assert.equal(slashed.data.amount.toString(), liar.slashed.toString());
   assert.equal(req.receipt.agreementCount, cfg.params.committeeSize - 1);
   assert.ok(new BN(req.committee.members[1].reward).gtn(0));
+
+  // Earnings and "Claim all" (the app's batch withdraw), paid by this test's wallet for each agreed member.
+  const agreed = req.committee.members.slice(1);
+  const before = await earningsOf(program, agreed[0].operator);
+  const mine = before.filter((e) => e.request.equals(request));
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].amount.toString(), agreed[0].reward.toString());
+  assert.equal(mine[0].unlockSlot, unlockSlot(req));
+  assert.equal(claimableAt(mine, unlockSlot(req) - 1).length, 0, "locked during the dispute window");
+  assert.equal((await earningsOf(program, liar.operator)).filter((e) => e.request.equals(request)).length, 0, "the liar earned nothing");
+  await waitForSlot(connection, unlockSlot(req));
+  for (const m of agreed) {
+    const balance = await connection.getBalance(m.operator);
+    const res = await claimEarnings(program, m.operator);
+    assert.ok(res.claimed >= 1 && res.signatures.length >= 1);
+    assert.equal(BigInt(await connection.getBalance(m.operator)) - BigInt(balance), res.lamports, "the authority got every claimed lamport");
+    assert.equal((await earningsOf(program, m.operator)).filter((e) => e.request.equals(request)).length, 0);
+  }
+  const settled = await program.account.request.fetch(request);
+  assert.ok(settled.committee.members.slice(1).every((m) => m.claimed));
+  assert.equal(settled.rewardsClaimed.toString(), settled.rewardsTotal.toString());
 });

@@ -2,7 +2,7 @@
 //! protocol fee, records members' rewards, slashes minority / no-reveal / no-commit members (treasury share
 //! leaves the vault at once, the rest is credited to the majority's stake). Without a majority the request is
 //! `Escalated` (fee kept for the 2k+1 escalation round opened by `open_dispute`). Remaining accounts: every
-//! member's Operator PDA, writable, committee order.
+//! member's Operator PDA, writable, committee order. The same settlement runs inside `reveal_and_finalize`.
 use {
     crate::{errors::VerityError, events::*, instructions::round::*, state::*},
     anchor_lang::prelude::*,
@@ -15,29 +15,37 @@ pub struct FinalizeRequest<'info> {
 
 impl<'info> FinalizeRequest<'info> {
     pub fn handler(ctx: Context<'info, Self>) -> Result<()> {
-        let s = &mut ctx.accounts.payout;
         let now = Clock::get()?.slot;
-        s.request.open_reveal_if_due(now)?;
-        s.request.check_finalizable(now)?;
-        let mut ops = load_operators_for(ctx.remaining_accounts, &s.request.committee.operators())?;
-        let t = s.request.terms;
-        let paid = s.request.settle(&mut books(&mut ops), t.slash_bps, t.slash_treasury_bps, now)?;
+        ctx.accounts.payout.finalize(ctx.remaining_accounts, now)
+    }
+}
+
+impl<'info> Payout<'info> {
+    /// Settles the request's first round at `now` (`remaining`: the members' Operator PDAs, committee order):
+    /// judges the reveals, pays and slashes, releases the members in the registry and logs the events.
+    pub fn finalize(&mut self, remaining: &'info [AccountInfo<'info>], now: u64) -> Result<()> {
+        self.request.open_reveal_if_due(now)?;
+        self.request.check_finalizable(now)?;
+        let mut ops = load_operators_for(remaining, &self.request.committee.operators())?;
+        let t = self.request.terms;
+        let paid = self.request.settle(&mut books(&mut ops), t.slash_bps, t.slash_treasury_bps, now)?;
         // The majority stays slashable until its dispute window is over, whatever it does meanwhile.
-        let unlock = s.request.unlock_slot();
+        let unlock = self.request.unlock_slot();
         let locks: Vec<Option<u64>> =
-            s.request.committee.members.iter().map(|m| (m.outcome == Outcome::Agreed).then_some(unlock)).collect();
-        s.release(ops.iter().map(|o| &**o).zip(locks), now)?;
+            self.request.committee.members.iter().map(|m| (m.outcome == Outcome::Agreed).then_some(unlock)).collect();
+        self.release(ops.iter().map(|o| &**o).zip(locks), now)?;
         for slash in &paid.slashed {
-            s.log_slash(ops.get(slash.member).ok_or(VerityError::WrongOperatorAccounts)?, slash);
+            self.log_slash(ops.get(slash.member).ok_or(VerityError::WrongOperatorAccounts)?, slash);
         }
         exit_all(&ops)?;
-        let (escrow, owner, treasury) = (s.request.to_account_info(), s.model_owner.as_ref(), s.treasury.as_ref());
+        let (escrow, owner, treasury) =
+            (self.request.to_account_info(), self.model_owner.as_ref(), self.treasury.as_ref());
         pay_lamports(
             &escrow,
-            &[(owner, paid.royalty), (treasury, paid.treasury), (s.requester.as_ref(), paid.refund)],
+            &[(owner, paid.royalty), (treasury, paid.treasury), (self.requester.as_ref(), paid.refund)],
         )?;
-        s.slash_to_treasury(paid.slashed_to_treasury)?;
-        let (r, request) = (&s.request, s.request.key());
+        self.slash_to_treasury(paid.slashed_to_treasury)?;
+        let (r, request) = (&self.request, self.request.key());
         if r.status == RequestStatus::Escalated {
             crate::emit_event!(RequestEscalated { request, finalized_slot: r.finalized_slot });
         }

@@ -46,7 +46,7 @@ impl WriteOutput<'_> {
             (Some(_), None) => false,
         };
         require!(allowed, VerityError::NotMajorityMember);
-        let complete = a.output.write(
+        a.output.write(
             a.writer.key,
             Clock::get()?.slot,
             args.offset,
@@ -55,13 +55,18 @@ impl WriteOutput<'_> {
             &a.request.profile_hash,
             &a.request.winning_hash,
         )?;
-        crate::emit_event!(OutputWritten {
-            request: a.request.key(),
-            writer: a.writer.key(),
-            written: u32::try_from(a.output.data.len()).unwrap_or(u32::MAX),
-            total_len: args.total_len,
-            complete,
-        });
+        log_written(a.request.key(), a.writer.key(), &a.output);
         Ok(())
     }
+}
+
+/// Logs `OutputWritten` for `output` of `request` after a write by `writer` (its post-state).
+pub fn log_written(request: Pubkey, writer: Pubkey, output: &Output) {
+    crate::emit_event!(OutputWritten {
+        request,
+        writer,
+        written: u32::try_from(output.data.len()).unwrap_or(u32::MAX),
+        total_len: output.total_len,
+        complete: output.complete,
+    });
 }
