@@ -93,7 +93,7 @@ verity_build() {
     echo "build: incremental (usually seconds to a few minutes) in $VERITY_TARGET"
   else
     echo "build: FIRST BUILD in $VERITY_TARGET: compiles Agave, candle and rocksdb (~1250 build units):"
-    echo "       about 45-60 min on 2 cores (less with more); later builds take seconds to minutes"
+    echo "       about 35 min on 2 cores (less with more); later builds take seconds to minutes"
   fi
   if [ "${VERITY_BUILD_PLAIN:-}" = 1 ]; then
     cargo test "${VERITY_CARGO_SEL[@]}" --no-run "$@"

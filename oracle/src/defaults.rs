@@ -10,6 +10,8 @@ pub const POLL: Duration = Duration::from_millis(800);
 pub const CONCURRENCY: usize = 8;
 /// Sequences the engine shared by a localnet's in-process nodes decodes together (`--batch`).
 pub const LOCALNET_BATCH: usize = 16;
+/// Polling interval while a served request waits for its assign turn (a slot, which wakes no websocket).
+pub const SLOT_POLL: Duration = Duration::from_millis(100);
 /// Smallest accepted `poll_ms`.
 pub const MIN_POLL_MS: u64 = 50;
 /// Pause after a websocket wake-up so a burst of account changes is read once.

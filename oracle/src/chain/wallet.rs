@@ -92,6 +92,15 @@ pub async fn wait_output(chain: &ChainClient, key: &Pubkey, timeout: Duration) -
 }
 
 /// Timeline, committee and compute receipt of a request, as text.
+/// A slot, or "-" for 0 (never happened).
+fn slot_or_dash(slot: u64) -> String {
+    if slot == 0 {
+        "-".into()
+    } else {
+        slot.to_string()
+    }
+}
+
 pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "request   {key}  status {:?}  requester {}", r.status, r.requester);
@@ -109,8 +118,16 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     for m in &r.committee.members {
         let _ = writeln!(
             s,
-            "member    {}  {:?} → {:?}  tokens {}/{}  reward {}  slashed {}",
-            m.operator, m.state, m.outcome, m.tokens_in, m.tokens_out, m.reward, m.slashed
+            "member    {}  {:?} → {:?}  committed @{}  revealed @{}  tokens {}/{}  reward {}  slashed {}",
+            m.operator,
+            m.state,
+            m.outcome,
+            slot_or_dash(m.commit_slot),
+            slot_or_dash(m.reveal_slot),
+            m.tokens_in,
+            m.tokens_out,
+            m.reward,
+            m.slashed
         );
     }
     let rc = &r.receipt;

@@ -12,6 +12,7 @@ use {
         chain::{ledger, pda, wallet, ChainClient},
         node::cluster::Cluster,
     },
+    anchor_lang::prelude::Pubkey,
     anyhow::Result,
     clap::Args,
     std::{
@@ -19,7 +20,7 @@ use {
         path::PathBuf,
         time::{Duration, Instant},
     },
-    verity::state::{Output, RequestStatus},
+    verity::state::{Output, Request, RequestStatus},
 };
 
 #[derive(Args, Debug)]
@@ -95,6 +96,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
             let _ = write!(report, "{}", wallet::describe(key, &r, None));
         }
         say!("\n{} requests in {:.1}s", keys.len(), t0.elapsed().as_secs_f64());
+        say!("waiting for the nodes to claim the rewards (after the dispute window), so every payout is counted…");
+        let finalized: Vec<Pubkey> = keys.iter().map(|(_, k, _)| *k).collect();
+        say!("{}", wait_claimed(&chain, &finalized).await?);
         say!("{}", run.costs(&cluster, &chain, keys.len()).await?);
         cluster.shutdown().await;
         anyhow::ensure!(ok, "not every request finalized");
@@ -163,11 +167,37 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
             secs[pick(secs.len(), 0.95)],
             slots[pick(slots.len(), 0.95)]
         )?;
+        let finalized: Vec<Pubkey> = keys.iter().map(|(k, _)| *k).collect();
+        writeln!(report, "{}", wait_claimed(&chain, &finalized).await?)?;
         writeln!(report, "{}", run.costs(&cluster, &chain, a.requests).await?)?;
         cluster.shutdown().await;
         Ok(())
     })
 }
+
+/// Waits (at most [`CLAIM_WAIT`]) until every reward of the finalized `keys` was claimed by the nodes, so that a
+/// run's costs include every payout; says how long after the last finalize that took.
+async fn wait_claimed(chain: &ChainClient, keys: &[Pubkey]) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        let mut open = 0;
+        for k in keys {
+            let r: Request = chain.account(k, "Request").await?;
+            open += usize::from(r.status == RequestStatus::Finalized && r.rewards_claimed < r.rewards_total);
+        }
+        let waited = start.elapsed();
+        if open == 0 {
+            return Ok(format!("rewards: every one claimed {:.1}s after the last finalize", waited.as_secs_f64()));
+        }
+        if waited >= CLAIM_WAIT {
+            return Ok(format!("rewards: {open} requests still unclaimed after {}s", CLAIM_WAIT.as_secs()));
+        }
+        tokio::time::sleep(crate::defaults::WALLET_POLL).await;
+    }
+}
+
+/// How long a run waits for the nodes' claims (the localnet's dispute window is 25 slots).
+const CLAIM_WAIT: Duration = Duration::from_secs(120);
 
 /// Where a measured run started: its first slot, CPU times and wall clock.
 struct RunStart {
@@ -188,9 +218,12 @@ impl RunStart {
         let landed = ledger::landed_since(chain, self.slot).await?;
         let n = requests.max(1) as f64;
         let sent: u64 = cluster.nodes.iter().map(|node| node.metrics.counter("tx_sent")).sum();
+        let infer_micros: u64 = cluster.nodes.iter().map(|node| node.metrics.counter("infer_micros")).sum();
+        let infer = infer_micros as f64 / 1e6 / (n * cluster.nodes.len().max(1) as f64);
         Ok(format!(
             "transactions per request: {:.1} landed ({:.1} failed), all senders; the nodes sent {:.1} per request \
              (retries and preflight refusals included)\n  by instruction, per request: {}\n\
+             inference (prefill to last token, batched): {infer:.2}s per node and request (mean)\n\
              CPU over {wall:.1}s: validator {:.1}s ({:.0}% of a core), nodes + engine + wallet {:.1}s ({:.0}%)",
             landed.total() as f64 / n,
             landed.failed() as f64 / n,

@@ -70,6 +70,7 @@ impl Metrics {
             "slashes" => &self.0.slashes,
             "finalized" => &self.0.finalized,
             "tokens_out" => &self.0.tokens_out,
+            "infer_micros" => &self.0.infer_micros,
             _ => return 0,
         };
         c.load(Ordering::Relaxed)

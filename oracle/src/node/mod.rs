@@ -58,13 +58,17 @@ pub struct Node {
     pub opts: NodeOptions,
     in_flight: Mutex<HashSet<Pubkey>>,
     infer_slots: Semaphore,
+    /// Signalled when a step task ends: its request may have a next step at once (the account change that
+    /// allows it may have woken a tick that skipped the request while the step was in flight).
+    step_done: Notify,
 }
 
 impl Node {
     pub fn new(chain: ChainClient, store: Store, engine: Arc<dyn Infer>, keypair: Keypair, opts: NodeOptions) -> Node {
         let metrics = chain.metrics.clone();
         let infer_slots = Semaphore::new(opts.concurrency.max(1));
-        Node { chain, store, engine, keypair, metrics, opts, in_flight: Mutex::default(), infer_slots }
+        let (in_flight, step_done) = (Mutex::default(), Notify::new());
+        Node { chain, store, engine, keypair, metrics, opts, in_flight, infer_slots, step_done }
     }
 
     pub fn authority(&self) -> Pubkey {
@@ -78,19 +82,28 @@ impl Node {
         let mut tasks = tokio::task::JoinSet::new();
         tracing::info!(authority = %self.authority(), "node started");
         loop {
-            if let Err(e) = self.clone().tick(&mut tasks).await {
-                tracing::warn!("tick: {e:#}");
-            }
+            let waiting_for_slot = match self.clone().tick(&mut tasks).await {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!("tick: {e:#}");
+                    false
+                }
+            };
             while tasks.try_join_next().is_some() {}
+            // A step whose turn comes with a slot (the assign crank order) changes no account to wake us: poll
+            // faster until it is taken.
+            let poll = if waiting_for_slot { self.opts.poll.min(defaults::SLOT_POLL) } else { self.opts.poll };
             tokio::select! {
                 _ = wake.notified() => tokio::time::sleep(defaults::WAKE_DEBOUNCE).await,
-                _ = tokio::time::sleep(self.opts.poll) => {}
+                _ = self.step_done.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
             }
         }
     }
 
-    /// One pass over every request: decide and start the next step of each one not already busy.
-    async fn tick(self: Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) -> anyhow::Result<()> {
+    /// One pass over every request: decide and start the next step of each one not already busy. Returns whether
+    /// a request this node serves is waiting for its assign turn (a slot, not an account change, starts it).
+    async fn tick(self: Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) -> anyhow::Result<bool> {
         let now = self.chain.slot().await?;
         let config: verity::state::Config = self.chain.account(&crate::chain::pda::config(), "Config").await?;
         let me = self.authority();
@@ -139,6 +152,7 @@ impl Node {
         };
         // Claims of every request are gathered and sent together, a few per transaction.
         let mut claims: Vec<(Pubkey, Vec<Pubkey>)> = Vec::new();
+        let mut waiting_for_slot = false;
         for t in targets {
             if self.in_flight.lock().map(|s| s.contains(&t.address)).unwrap_or(true) {
                 continue;
@@ -168,6 +182,7 @@ impl Node {
                 Some(d) => plan::next_dispute(d, &view),
             };
             if action == plan::Action::Wait {
+                waiting_for_slot |= view.serves && t.req.status == verity::state::RequestStatus::Pending;
                 continue;
             }
             if let plan::Action::Claim(members) = action {
@@ -190,6 +205,7 @@ impl Node {
                 if let Ok(mut s) = node.in_flight.lock() {
                     s.remove(&address);
                 }
+                node.step_done.notify_one();
             });
         }
         if !claims.is_empty() {
@@ -207,9 +223,10 @@ impl Node {
                         s.remove(k);
                     }
                 }
+                node.step_done.notify_one();
             });
         }
-        Ok(())
+        Ok(waiting_for_slot)
     }
 }
 
