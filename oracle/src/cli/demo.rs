@@ -79,9 +79,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
             keys.push((p, wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
         }
         say!("submitted {} requests as wallet {}", keys.len(), cluster.net.info.wallet);
-        let mut ok = true;
-        for (p, key, _) in &keys {
+        let (mut ok, mut lat) = (true, Latencies::default());
+        for (p, key, t) in &keys {
             let r = wallet::wait_final(&chain, key, Duration::from_secs(600)).await?;
+            lat.record(&r, *t);
             let out = if r.status == RequestStatus::Finalized {
                 wallet::wait_output(&chain, key, Duration::from_secs(120)).await?;
                 chain.account::<Output>(&pda::output(key), "Output").await.ok()
@@ -96,6 +97,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             let _ = write!(report, "{}", wallet::describe(key, &r, None));
         }
         say!("\n{} requests in {:.1}s", keys.len(), t0.elapsed().as_secs_f64());
+        say!("{} requests, {} nodes, max_tokens {}: {}", keys.len(), a.nodes, a.max_tokens, lat.summary(run.at));
         say!("waiting for the nodes to claim the rewards (after the dispute window), so every payout is counted…");
         let finalized: Vec<Pubkey> = keys.iter().map(|(_, k, _)| *k).collect();
         say!("{}", wait_claimed(&chain, &finalized).await?);
@@ -127,11 +129,11 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
     let mut report = std::io::LineWriter::new(super::divert_stdout(&a.dir.join("program.log"))?);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let (cluster, _engine) = super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
+        let (cluster, _engine) =
+            super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
         let run = RunStart::now(&chain).await?;
-        let start = Instant::now();
         let mut keys = Vec::new();
         for i in 0..a.requests {
             let ask = wallet::Ask {
@@ -143,29 +145,19 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
             };
             keys.push((wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
         }
-        let mut secs = Vec::new();
-        let mut slots = Vec::new();
+        let mut lat = Latencies::default();
         for (key, t) in &keys {
             let r = wallet::wait_final(&chain, key, Duration::from_secs(900)).await?;
             anyhow::ensure!(r.status == RequestStatus::Finalized, "request {key} ended {:?}", r.status);
-            secs.push(t.elapsed().as_secs_f64());
-            slots.push(r.finalized_slot.saturating_sub(r.submit_slot));
+            lat.record(&r, *t);
         }
-        let total = start.elapsed().as_secs_f64();
-        secs.sort_by(f64::total_cmp);
-        slots.sort_unstable();
-        let pick = |n: usize, q: f64| ((n as f64 - 1.0) * q).round() as usize;
         writeln!(
             report,
-            "{} requests, {} nodes, max_tokens {}: {:.2} finalized/min; latency median {:.1}s / {} slots, p95 {:.1}s / {} slots",
+            "{} requests, {} nodes, max_tokens {}: {}",
             a.requests,
             a.nodes,
             a.max_tokens,
-            a.requests as f64 * 60.0 / total,
-            secs[pick(secs.len(), 0.5)],
-            slots[pick(slots.len(), 0.5)],
-            secs[pick(secs.len(), 0.95)],
-            slots[pick(slots.len(), 0.95)]
+            lat.summary(run.at)
         )?;
         let finalized: Vec<Pubkey> = keys.iter().map(|(k, _)| *k).collect();
         writeln!(report, "{}", wait_claimed(&chain, &finalized).await?)?;
@@ -173,6 +165,40 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
         cluster.shutdown().await;
         Ok(())
     })
+}
+
+/// Submit → final latencies of a run's requests, in seconds (wall clock) and slots.
+#[derive(Default)]
+struct Latencies {
+    secs: Vec<f64>,
+    slots: Vec<u64>,
+}
+
+impl Latencies {
+    /// Records request `r` (final now), submitted at `sent`.
+    fn record(&mut self, r: &Request, sent: Instant) {
+        self.secs.push(sent.elapsed().as_secs_f64());
+        self.slots.push(r.finalized_slot.saturating_sub(r.submit_slot));
+    }
+
+    /// "N finalized/min; latency median …s / … slots, p95 …" for a run that started at `start`.
+    fn summary(&mut self, start: Instant) -> String {
+        let n = self.secs.len();
+        if n == 0 {
+            return "no request".into();
+        }
+        self.secs.sort_by(f64::total_cmp);
+        self.slots.sort_unstable();
+        let pick = |q: f64| ((n as f64 - 1.0) * q).round() as usize;
+        format!(
+            "{:.2} finalized/min; latency median {:.1}s / {} slots, p95 {:.1}s / {} slots",
+            n as f64 * 60.0 / start.elapsed().as_secs_f64().max(1e-9),
+            self.secs[pick(0.5)],
+            self.slots[pick(0.5)],
+            self.secs[pick(0.95)],
+            self.slots[pick(0.95)]
+        )
+    }
 }
 
 /// Waits (at most [`CLAIM_WAIT`]) until every reward of the finalized `keys` was claimed by the nodes, so that a
