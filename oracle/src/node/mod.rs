@@ -130,7 +130,8 @@ impl Node {
             })
             .collect();
         targets.extend(requests.into_iter().map(|(key, req)| Target { address: key, key, req, dispute: None }));
-        // The assign crank order needs the staked operators of each model: read the registry only when needed.
+        // The assign crank order is over the request's draw pool (the program's own eligibility rule, values in
+        // force at the submit slot): read the registry only when a request is Pending.
         let pending = targets.iter().any(|t| t.req.status == verity::state::RequestStatus::Pending);
         let registry = if pending {
             let key = crate::chain::pda::registry();
@@ -139,13 +140,14 @@ impl Node {
             None
         };
         let crank_rank = |req: &verity::state::Request, key: &Pubkey| {
-            let Some(reg) = &registry else { return 0 };
+            let (Some(reg), Some(bit)) = (&registry, verity_client::models::bit(req.model_index)) else { return 0 };
+            if req.status != verity::state::RequestStatus::Pending {
+                return 0;
+            }
             let candidates: Vec<Pubkey> = reg
                 .entries
                 .iter()
-                .filter(|e| {
-                    e.stake > 0 && !e.unbonding && verity_client::models::serves(e.served_models, req.model_index)
-                })
+                .filter(|e| e.values_at(req.submit_slot).eligible(bit, req.terms.min_stake))
                 .map(|e| e.authority)
                 .collect();
             plan::crank_rank(key, &me, &candidates)
@@ -202,10 +204,7 @@ impl Node {
                 if let Err(e) = res {
                     tracing::warn!(account = %id, step = %label, "{e:#}");
                 }
-                if let Ok(mut s) = node.in_flight.lock() {
-                    s.remove(&address);
-                }
-                node.step_done.notify_one();
+                node.step_ended(&[address]);
             });
         }
         if !claims.is_empty() {
@@ -218,15 +217,20 @@ impl Node {
                 if let Err(e) = node.claim_all(claims).await {
                     tracing::warn!(step = "claim", "{e:#}");
                 }
-                if let Ok(mut s) = node.in_flight.lock() {
-                    for k in &keys {
-                        s.remove(k);
-                    }
-                }
-                node.step_done.notify_one();
+                node.step_ended(&keys);
             });
         }
         Ok(waiting_for_slot)
+    }
+
+    /// A step task on `keys` ended: they are free for the next tick, which runs at once.
+    fn step_ended(&self, keys: &[Pubkey]) {
+        if let Ok(mut s) = self.in_flight.lock() {
+            for k in keys {
+                s.remove(k);
+            }
+        }
+        self.step_done.notify_one();
     }
 }
 

@@ -65,8 +65,8 @@ pub struct View<'a> {
     pub crank_rank: usize,
 }
 
-/// This node's place in the crank order of `request` among `candidates` (the staked operators serving its
-/// model): the number of candidates whose sha256(request ‖ authority) sorts below this node's. Every node
+/// This node's place in the crank order of `request` among `candidates` (its draw pool): the number of
+/// candidates whose sha256(request ‖ authority) sorts below this node's. Every node
 /// computes the same order, and it differs per request, so the leader's work is spread over the operators.
 pub fn crank_rank(request: &Pubkey, me: &Pubkey, candidates: &[Pubkey]) -> usize {
     use sha2::{Digest, Sha256};
