@@ -36,15 +36,21 @@ pub const CLAIMS_PER_TX: usize = 8;
 // ── chain client ──
 /// Attempts per read or send before an endpoint is given up (then the next endpoint).
 pub const RETRY_ATTEMPTS: u32 = 8;
-/// First and largest backoff between attempts.
+/// First and largest backoff between attempts (a node's deadlines are counted in 400 ms slots: a read that
+/// keeps failing gives up within ~6 s and the next tick starts over, rather than stalling the node).
 pub const RETRY_BASE: Duration = Duration::from_millis(200);
-pub const RETRY_MAX: Duration = Duration::from_secs(4);
+pub const RETRY_MAX: Duration = Duration::from_secs(1);
 /// How long one sent transaction may take to confirm before it is resent.
 pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(20);
 /// HTTP timeout of one JSON-RPC call.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to look for a transaction whose `sendTransaction` reply was lost.
 pub const LOST_REPLY_WAIT: Duration = Duration::from_secs(2);
+/// While a sent transaction is being confirmed, the same signed transaction is sent again this often.
+pub const RESEND_EVERY: Duration = Duration::from_secs(2);
+/// First and largest time an RPC endpoint that failed a call is passed over (doubling per consecutive failure).
+pub const RPC_BENCH_BASE: Duration = Duration::from_millis(250);
+pub const RPC_BENCH_MAX: Duration = Duration::from_secs(30);
 /// Interval of signature-status polls while confirming.
 pub const CONFIRM_POLL: Duration = Duration::from_millis(300);
 /// First and largest delay before re-subscribing a dropped websocket.

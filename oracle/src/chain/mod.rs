@@ -1,6 +1,7 @@
 //! Chain access over JSON-RPC: several endpoints with failover, program accounts decoded with the program's own
 //! types, and an idempotent transaction sender (resends the same signed transaction until it confirms or its
 //! blockhash expires, then re-signs after checking earlier signatures; exponential backoff; confirmation tracking).
+mod endpoints;
 pub mod ledger;
 pub mod wallet;
 pub mod watch;
@@ -24,14 +25,7 @@ use {
     solana_signer::Signer,
     solana_transaction::Transaction,
     solana_transaction_error::TransactionError,
-    std::{
-        future::Future,
-        sync::{
-            atomic::{AtomicUsize, Ordering},
-            Arc,
-        },
-        time::Duration,
-    },
+    std::{future::Future, sync::Arc, time::Duration},
     verity_client::{error_name, tx_error_code},
 };
 
@@ -102,8 +96,7 @@ impl Retry {
 /// JSON-RPC client over several endpoints (failover on transport errors).
 #[derive(Clone)]
 pub struct ChainClient {
-    endpoints: Arc<Vec<(String, Arc<RpcClient>)>>,
-    current: Arc<AtomicUsize>,
+    endpoints: Arc<endpoints::Endpoints>,
     pub retry: Retry,
     pub metrics: Metrics,
 }
@@ -112,32 +105,19 @@ impl ChainClient {
     /// A client over `urls` (the first is preferred) at `confirmed` commitment.
     pub fn new(urls: &[String], metrics: Metrics) -> anyhow::Result<ChainClient> {
         anyhow::ensure!(!urls.is_empty(), "no RPC URL configured");
-        let endpoints = urls
-            .iter()
-            .map(|u| {
-                let c = RpcClient::new_with_timeout_and_commitment(
-                    u.clone(),
-                    defaults::RPC_TIMEOUT,
-                    CommitmentConfig::confirmed(),
-                );
-                (u.clone(), Arc::new(c))
-            })
-            .collect();
-        Ok(ChainClient { endpoints: Arc::new(endpoints), current: Arc::default(), retry: Retry::default(), metrics })
+        let endpoints = Arc::new(endpoints::Endpoints::new(urls));
+        Ok(ChainClient { endpoints, retry: Retry::default(), metrics })
     }
 
-    /// The endpoint in use.
-    pub fn rpc(&self) -> Arc<RpcClient> {
-        let i = self.current.load(Ordering::Relaxed) % self.endpoints.len();
-        self.endpoints[i].1.clone()
+    /// The endpoint to use now (its index, to report how the call went) and its client.
+    fn rpc(&self) -> (usize, Arc<RpcClient>) {
+        self.endpoints.pick()
     }
 
-    fn fail_over(&self, why: &str) {
-        let n = self.endpoints.len();
-        let old = self.current.fetch_add(1, Ordering::Relaxed) % n;
-        if n > 1 {
-            tracing::warn!(from = %self.endpoints[old].0, to = %self.endpoints[(old + 1) % n].0, why, "RPC failover");
-        }
+    /// A call on endpoint `i` failed at the transport level: count it and bench the endpoint.
+    fn fail_over(&self, i: usize, why: &str) {
+        self.metrics.rpc_error();
+        self.endpoints.failed(i, why);
     }
 
     /// Runs a read with retries, backoff and failover.
@@ -148,12 +128,15 @@ impl ChainClient {
     {
         let mut last = String::new();
         for attempt in 0..self.retry.attempts {
-            match f(self.rpc()).await {
-                Ok(v) => return Ok(v),
+            let (i, rpc) = self.rpc();
+            match f(rpc).await {
+                Ok(v) => {
+                    self.endpoints.succeeded(i);
+                    return Ok(v);
+                }
                 Err(e) => {
                     last = format!("{what}: {e}");
-                    self.metrics.rpc_error();
-                    self.fail_over(&last);
+                    self.fail_over(i, &last);
                     tokio::time::sleep(self.retry.backoff(attempt)).await;
                 }
             }
@@ -236,14 +219,14 @@ impl ChainClient {
                     return Ok(sig);
                 }
             }
-            let rpc = self.rpc();
+            let (i, rpc) = self.rpc();
             if let Some(tx) = &current {
                 match rpc.is_blockhash_valid(&tx.message.recent_blockhash, CommitmentConfig::processed()).await {
                     Ok(true) => {}
                     Ok(false) => current = None,
                     Err(e) => {
                         last = format!("isBlockhashValid: {e}");
-                        self.fail_over(&last);
+                        self.fail_over(i, &last);
                         continue;
                     }
                 }
@@ -254,7 +237,7 @@ impl ChainClient {
                     Ok(h) => Transaction::new_signed_with_payer(ixs, Some(&signer.pubkey()), &[signer], h),
                     Err(e) => {
                         last = format!("getLatestBlockhash: {e}");
-                        self.fail_over(&last);
+                        self.fail_over(i, &last);
                         continue;
                     }
                 },
@@ -272,7 +255,10 @@ impl ChainClient {
             let res = rpc.send_transaction_with_config(&tx, config).await;
             current = Some(tx);
             let wait = match res {
-                Ok(_) => self.retry.confirm_timeout,
+                Ok(_) => {
+                    self.endpoints.succeeded(i);
+                    self.retry.confirm_timeout
+                }
                 Err(e) => match e.get_transaction_error() {
                     // Already executed (an earlier send of this very transaction): just confirm it.
                     Some(TransactionError::AlreadyProcessed) => self.retry.confirm_timeout,
@@ -285,13 +271,13 @@ impl ChainClient {
                     None => {
                         // The node may have accepted it although the reply was lost: look for it briefly.
                         last = format!("sendTransaction: {e}");
-                        self.metrics.rpc_error();
-                        self.fail_over(&last);
+                        self.fail_over(i, &last);
                         defaults::LOST_REPLY_WAIT
                     }
                 },
             };
-            match self.confirm(sig, wait).await {
+            let resend = current.as_ref().filter(|_| wait > defaults::RESEND_EVERY);
+            match self.confirm(sig, wait, resend).await {
                 Ok(true) => {
                     tracing::debug!(label, %sig, "confirmed");
                     return Ok(sig);
@@ -332,13 +318,32 @@ impl ChainClient {
         Ok(None)
     }
 
-    /// Polls `sig` until confirmed (true), failed (error) or `wait` passes (false).
-    async fn confirm(&self, sig: Signature, wait: Duration) -> Result<bool, ChainError> {
-        let deadline = tokio::time::Instant::now() + wait;
+    /// Polls `sig` until confirmed (true), failed (error) or `wait` passes (false). With `resend`, the same signed
+    /// transaction (same signature: the runtime executes it at most once) is sent again every
+    /// [`RESEND_EVERY`](defaults::RESEND_EVERY) meanwhile, as a packet the validator dropped would otherwise
+    /// cost the whole wait.
+    async fn confirm(&self, sig: Signature, wait: Duration, resend: Option<&Transaction>) -> Result<bool, ChainError> {
+        let start = tokio::time::Instant::now();
+        let deadline = start + wait;
+        let mut next_resend = start + defaults::RESEND_EVERY;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(defaults::CONFIRM_POLL).await;
-            match self.rpc().get_signature_statuses(&[sig]).await {
+            if let Some(tx) = resend.filter(|_| tokio::time::Instant::now() >= next_resend) {
+                next_resend += defaults::RESEND_EVERY;
+                let config =
+                    RpcSendTransactionConfig { skip_preflight: true, max_retries: Some(0), ..Default::default() };
+                let (i, rpc) = self.rpc();
+                self.metrics.tx_resent();
+                if let Err(e) = rpc.send_transaction_with_config(tx, config).await {
+                    if e.get_transaction_error().is_none() {
+                        self.fail_over(i, &format!("sendTransaction (resend): {e}"));
+                    }
+                }
+            }
+            let (i, rpc) = self.rpc();
+            match rpc.get_signature_statuses(&[sig]).await {
                 Ok(r) => {
+                    self.endpoints.succeeded(i);
                     if let Some(Some(st)) = r.value.first() {
                         if let Some(err) = &st.err {
                             return Err(on_chain_error(err));
@@ -349,8 +354,7 @@ impl ChainClient {
                     }
                 }
                 Err(e) => {
-                    self.metrics.rpc_error();
-                    self.fail_over(&format!("getSignatureStatuses: {e}"));
+                    self.fail_over(i, &format!("getSignatureStatuses: {e}"));
                 }
             }
         }

@@ -18,6 +18,7 @@ struct Inner {
     infer_micros: AtomicU64,
     tx_sent: AtomicU64,
     tx_retries: AtomicU64,
+    tx_resent: AtomicU64,
     tx_failed: AtomicU64,
     rpc_errors: AtomicU64,
     slashes: AtomicU64,
@@ -35,6 +36,10 @@ impl Metrics {
     }
     pub fn tx_retry(&self) {
         self.0.tx_retries.fetch_add(1, Ordering::Relaxed);
+    }
+    /// The same signed transaction was sent again while it was being confirmed.
+    pub fn tx_resent(&self) {
+        self.0.tx_resent.fetch_add(1, Ordering::Relaxed);
     }
     pub fn tx_failed(&self) {
         self.0.tx_failed.fetch_add(1, Ordering::Relaxed);
@@ -65,6 +70,7 @@ impl Metrics {
         let c = match name {
             "tx_sent" => &self.0.tx_sent,
             "tx_retries" => &self.0.tx_retries,
+            "tx_resent" => &self.0.tx_resent,
             "tx_failed" => &self.0.tx_failed,
             "rpc_errors" => &self.0.rpc_errors,
             "slashes" => &self.0.slashes,
@@ -95,6 +101,7 @@ impl Metrics {
             ("verity_tokens_generated_total", tokens),
             ("verity_tx_sent_total", self.0.tx_sent.load(Ordering::Relaxed)),
             ("verity_tx_retries_total", self.0.tx_retries.load(Ordering::Relaxed)),
+            ("verity_tx_resent_total", self.0.tx_resent.load(Ordering::Relaxed)),
             ("verity_tx_failed_total", self.0.tx_failed.load(Ordering::Relaxed)),
             ("verity_rpc_errors_total", self.0.rpc_errors.load(Ordering::Relaxed)),
             ("verity_slashes_total", self.0.slashes.load(Ordering::Relaxed)),
