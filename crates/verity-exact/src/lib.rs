@@ -1,0 +1,12 @@
+//! Verity's exact inference numerics: the computation oracle/NUMERICS.md defines, so that every honest CPU (and
+//! GPU) produces the same logit bits at any batch size and thread count. Integer block dot products on the GGUF's
+//! quantized weights, pinned float orders, own exp / SiLU / softmax / RoPE tables; a scalar reference and
+//! bit-equal SIMD kernels.
+pub mod gguf;
+pub mod llama;
+pub mod math;
+pub mod matmul;
+pub mod quant;
+
+/// The spec version this crate implements (named by the profile hash).
+pub const SPEC_VERSION: &str = "verity-exact-v1";

@@ -1,0 +1,325 @@
+//! The llama forward pass of the spec (oracle/NUMERICS.md §6–7) on the GGUF's own quantized weights, for any
+//! mix of sequences: every token of every sequence is one row of each matrix product (whose elements do not
+//! depend on the other rows), attention runs per sequence and head against that sequence's preallocated KV cache,
+//! so a sequence's logits are the same bits alone or batched, prefilled at once or token by token.
+use {
+    crate::{
+        math,
+        matmul::{matmul, Path},
+        quant::{QActs, QMatrix, QuantError, WeightType},
+    },
+    rayon::prelude::*,
+};
+
+/// Hyper-parameters (from GGUF metadata).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    pub n_layer: usize,
+    pub n_embd: usize,
+    pub n_head: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    pub n_ff: usize,
+    pub vocab: usize,
+    /// Positions the RoPE table covers (prompt + output of one sequence).
+    pub context: usize,
+    pub eps: f32,
+    pub rope_base: f32,
+}
+
+/// Why the model could not be built or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("tensor `{0}` missing")]
+    Missing(String),
+    #[error(
+        "tensor `{name}` has GGUF type {ty}, which the exact profile does not support (Q4_1, Q8_0; F32 for norms)"
+    )]
+    Type { name: String, ty: u32 },
+    #[error("tensor `{name}` has shape {got:?}, expected {want:?}")]
+    Shape { name: String, got: Vec<usize>, want: Vec<usize> },
+    #[error("tensor `{name}`: {source}")]
+    Quant { name: String, source: QuantError },
+    #[error("inconsistent model shape: {0}")]
+    Config(String),
+    #[error("token id {0} is outside the vocabulary")]
+    Token(u32),
+    #[error("sequence would exceed its cache of {0} positions")]
+    CacheFull(usize),
+}
+
+/// One tensor as the GGUF stores it: ggml type id, dims (ggml order: fastest first) and raw bytes.
+pub struct RawTensor {
+    pub ggml_type: u32,
+    pub dims: Vec<usize>,
+    pub data: Vec<u8>,
+}
+
+struct Layer {
+    attn_norm: Vec<f32>,
+    wq: QMatrix,
+    wk: QMatrix,
+    wv: QMatrix,
+    wo: QMatrix,
+    ffn_norm: Vec<f32>,
+    gate: QMatrix,
+    up: QMatrix,
+    down: QMatrix,
+}
+
+/// The model: immutable, shared by every sequence.
+pub struct Llama {
+    pub cfg: Config,
+    embd: QMatrix,
+    output: Option<QMatrix>,
+    out_norm: Vec<f32>,
+    layers: Vec<Layer>,
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    path: Path,
+}
+
+/// One sequence's KV cache, preallocated for its whole length: per layer `[pos][n_kv_head × head_dim]`.
+pub struct Cache {
+    k: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    len: usize,
+    cap: usize,
+}
+
+impl Cache {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Llama {
+    /// Builds the model from `get(name)` (None: absent) with kernel `path`.
+    pub fn new(cfg: Config, path: Path, mut get: impl FnMut(&str) -> Option<RawTensor>) -> Result<Llama, ModelError> {
+        let Config { n_embd: e, n_head, n_kv_head, head_dim, n_ff, .. } = cfg;
+        if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 || head_dim * n_head != e || head_dim % 2 != 0 {
+            return Err(ModelError::Config(format!("{n_head} heads, {n_kv_head} kv heads, {e} wide")));
+        }
+        let kv = n_kv_head * head_dim;
+        let mut mat = |name: &str, n: usize, k: usize| -> Result<QMatrix, ModelError> {
+            let t = get(name).ok_or_else(|| ModelError::Missing(name.into()))?;
+            let ty =
+                WeightType::from_ggml(t.ggml_type).ok_or(ModelError::Type { name: name.into(), ty: t.ggml_type })?;
+            if t.dims != [k, n] {
+                return Err(ModelError::Shape { name: name.into(), got: t.dims, want: vec![k, n] });
+            }
+            QMatrix::new(ty, n, k, t.data).map_err(|source| ModelError::Quant { name: name.into(), source })
+        };
+        let embd = mat("token_embd.weight", cfg.vocab, e)?;
+        let output = match mat("output.weight", cfg.vocab, e) {
+            Ok(m) => Some(m),
+            Err(ModelError::Missing(_)) => None, // tied to the embeddings
+            Err(err) => return Err(err),
+        };
+        let mut layers = Vec::with_capacity(cfg.n_layer);
+        for i in 0..cfg.n_layer {
+            let p = |n: &str| format!("blk.{i}.{n}.weight");
+            layers.push(Layer {
+                attn_norm: Vec::new(),
+                wq: mat(&p("attn_q"), e, e)?,
+                wk: mat(&p("attn_k"), kv, e)?,
+                wv: mat(&p("attn_v"), kv, e)?,
+                wo: mat(&p("attn_output"), e, e)?,
+                ffn_norm: Vec::new(),
+                gate: mat(&p("ffn_gate"), n_ff, e)?,
+                up: mat(&p("ffn_up"), n_ff, e)?,
+                down: mat(&p("ffn_down"), e, n_ff)?,
+            });
+        }
+        let mut norm = |name: String| -> Result<Vec<f32>, ModelError> {
+            let t = get(&name).ok_or_else(|| ModelError::Missing(name.clone()))?;
+            if t.ggml_type != 0 {
+                return Err(ModelError::Type { name, ty: t.ggml_type });
+            }
+            if t.dims != [e] || t.data.len() != 4 * e {
+                return Err(ModelError::Shape { name, got: t.dims, want: vec![e] });
+            }
+            Ok(t.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        };
+        for (i, l) in layers.iter_mut().enumerate() {
+            l.attn_norm = norm(format!("blk.{i}.attn_norm.weight"))?;
+            l.ffn_norm = norm(format!("blk.{i}.ffn_norm.weight"))?;
+        }
+        let out_norm = norm("output_norm.weight".into())?;
+        let (cos, sin) = math::rope_tables(cfg.rope_base, head_dim, cfg.context);
+        Ok(Llama { cfg, embd, output, out_norm, layers, cos, sin, path })
+    }
+
+    /// The kernel path in use.
+    pub fn path(&self) -> Path {
+        self.path
+    }
+
+    /// An empty cache for a sequence of at most `positions` tokens (prompt + output).
+    pub fn new_cache(&self, positions: usize) -> Result<Cache, ModelError> {
+        if positions > self.cfg.context {
+            return Err(ModelError::CacheFull(self.cfg.context));
+        }
+        let kv = self.cfg.n_kv_head * self.cfg.head_dim * positions;
+        let per_layer = || (0..self.cfg.n_layer).map(|_| Vec::with_capacity(kv)).collect();
+        Ok(Cache { k: per_layer(), v: per_layer(), len: 0, cap: positions })
+    }
+
+    /// Runs `seqs[i]` (one or more new tokens each) through the model, appending to `caches[i]`; returns the
+    /// logits of each sequence's last new token.
+    pub fn forward(&self, seqs: &[&[u32]], caches: &mut [&mut Cache]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let c = self.cfg;
+        let e = c.n_embd;
+        for (s, cache) in seqs.iter().zip(caches.iter()) {
+            if cache.len + s.len() > cache.cap {
+                return Err(ModelError::CacheFull(cache.cap));
+            }
+            if let Some(&t) = s.iter().find(|&&t| t as usize >= c.vocab) {
+                return Err(ModelError::Token(t));
+            }
+        }
+        // Row r belongs to sequence seq_of[r] at position pos_of[r].
+        let mut seq_of = Vec::new();
+        let mut pos_of = Vec::new();
+        for (i, s) in seqs.iter().enumerate() {
+            for j in 0..s.len() {
+                seq_of.push(i);
+                pos_of.push(caches[i].len + j);
+            }
+        }
+        let rows = seq_of.len();
+        let mut x = vec![0f32; rows * e];
+        for (r, &t) in seqs.iter().flat_map(|s| s.iter()).enumerate() {
+            self.embd.dequantize_row(t as usize, &mut x[r * e..(r + 1) * e]);
+        }
+        let mut h = vec![0f32; rows * e];
+        for (li, l) in self.layers.iter().enumerate() {
+            norm_rows(&x, &l.attn_norm, c.eps, e, &mut h);
+            let hq = QActs::quantize(&h, rows, e);
+            let mut q = self.mm(&l.wq, &hq);
+            let mut k = self.mm(&l.wk, &hq);
+            let v = self.mm(&l.wv, &hq);
+            let kvw = c.n_kv_head * c.head_dim;
+            for r in 0..rows {
+                let half = c.head_dim / 2;
+                let (cos, sin) = (&self.cos[pos_of[r] * half..][..half], &self.sin[pos_of[r] * half..][..half]);
+                q[r * e..(r + 1) * e].chunks_exact_mut(c.head_dim).for_each(|hd| math::rope(hd, cos, sin));
+                k[r * kvw..(r + 1) * kvw].chunks_exact_mut(c.head_dim).for_each(|hd| math::rope(hd, cos, sin));
+            }
+            for r in 0..rows {
+                let cache = &mut caches[seq_of[r]];
+                cache.k[li].extend_from_slice(&k[r * kvw..(r + 1) * kvw]);
+                cache.v[li].extend_from_slice(&v[r * kvw..(r + 1) * kvw]);
+            }
+            let att = self.attention(li, &q, &seq_of, &pos_of, caches);
+            let o = self.mm(&l.wo, &QActs::quantize(&att, rows, e));
+            x.iter_mut().zip(&o).for_each(|(a, b)| *a += b);
+            norm_rows(&x, &l.ffn_norm, c.eps, e, &mut h);
+            let hq = QActs::quantize(&h, rows, e);
+            let gate = self.mm(&l.gate, &hq);
+            let up = self.mm(&l.up, &hq);
+            let act: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| math::silu(*g) * u).collect();
+            let down = self.mm(&l.down, &QActs::quantize(&act, rows, c.n_ff));
+            x.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
+        }
+        for (cache, s) in caches.iter_mut().zip(seqs) {
+            cache.len += s.len();
+        }
+        // Only each sequence's last row goes through the head.
+        let mut last = Vec::with_capacity(seqs.len() * e);
+        let mut r = 0;
+        for s in seqs {
+            r += s.len();
+            let mut n = vec![0f32; e];
+            math::rms_norm(&x[(r - 1) * e..r * e], &self.out_norm, c.eps, &mut n);
+            last.extend_from_slice(&n);
+        }
+        let head = self.output.as_ref().unwrap_or(&self.embd);
+        let logits = self.mm(head, &QActs::quantize(&last, seqs.len(), e));
+        Ok(logits.chunks_exact(head.n).map(<[f32]>::to_vec).collect())
+    }
+
+    fn mm(&self, w: &QMatrix, x: &QActs) -> Vec<f32> {
+        let mut out = vec![0f32; x.rows * w.n];
+        matmul(w, x, &mut out, self.path);
+        out
+    }
+
+    /// Causal attention of every row's query heads against its sequence's cache up to its own position
+    /// (§6.4): one task per (row, head), each computed whole.
+    fn attention(&self, li: usize, q: &[f32], seq_of: &[usize], pos_of: &[usize], caches: &[&mut Cache]) -> Vec<f32> {
+        let c = self.cfg;
+        let (hd, group, kvw) = (c.head_dim, c.n_head / c.n_kv_head, c.n_kv_head * c.head_dim);
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut out = vec![0f32; q.len()];
+        out.par_chunks_mut(hd).enumerate().for_each(|(i, o)| {
+            let (r, h) = (i / c.n_head, i % c.n_head);
+            let cache = &caches[seq_of[r]];
+            let (keys, vals) = (&cache.k[li], &cache.v[li]);
+            let qh = &q[r * c.n_embd + h * hd..][..hd];
+            let kv_off = (h / group) * hd;
+            let n = pos_of[r] + 1;
+            let mut scores: Vec<f32> =
+                (0..n).map(|t| math::dot8(qh, &keys[t * kvw + kv_off..][..hd]) * scale).collect();
+            math::softmax(&mut scores);
+            for (t, p) in scores.iter().enumerate() {
+                let vt = &vals[t * kvw + kv_off..][..hd];
+                for (a, b) in o.iter_mut().zip(vt) {
+                    *a += p * b;
+                }
+            }
+        });
+        out
+    }
+}
+
+/// RMSNorm of each row of `x` (width `e`) into `out`.
+fn norm_rows(x: &[f32], g: &[f32], eps: f32, e: usize, out: &mut [f32]) {
+    for (xr, or) in x.chunks_exact(e).zip(out.chunks_exact_mut(e)) {
+        math::rms_norm(xr, g, eps, or);
+    }
+}
+
+/// Why a GGUF could not be loaded as an exact llama model.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Gguf(#[from] crate::gguf::GgufError),
+    #[error("unsupported GGUF architecture {0:?} (expected llama)")]
+    Arch(Option<String>),
+    #[error("GGUF metadata key `{0}` missing or not a number")]
+    Key(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Loads a llama GGUF held in memory; the RoPE table covers `max_context` positions (capped by the model's).
+pub fn load(file: &[u8], max_context: usize, path: Path) -> Result<Llama, LoadError> {
+    let g = crate::gguf::Gguf::parse(file)?;
+    let arch = g.str("general.architecture");
+    if arch != Some("llama") {
+        return Err(LoadError::Arch(arch.map(str::to_string)));
+    }
+    let num = |k: &str| g.usize(k).ok_or_else(|| LoadError::Key(k.into()));
+    let (n_embd, n_head) = (num("llama.embedding_length")?, num("llama.attention.head_count")?);
+    let vocab = g.tensors.get("token_embd.weight").and_then(|t| t.dims.get(1).copied());
+    let cfg = Config {
+        n_layer: num("llama.block_count")?,
+        n_embd,
+        n_head,
+        n_kv_head: num("llama.attention.head_count_kv")?,
+        head_dim: n_embd / n_head.max(1),
+        n_ff: num("llama.feed_forward_length")?,
+        vocab: vocab.ok_or_else(|| ModelError::Missing("token_embd.weight".into()))?,
+        context: num("llama.context_length")?.min(max_context),
+        eps: g.f32("llama.attention.layer_norm_rms_epsilon").ok_or_else(|| LoadError::Key("eps".into()))?,
+        rope_base: g.f32("llama.rope.freq_base").unwrap_or(10000.0),
+    };
+    Ok(Llama::new(cfg, path, |name| {
+        let t = g.tensors.get(name)?;
+        Some(RawTensor { ggml_type: t.ggml_type, dims: t.dims.clone(), data: file[t.start..t.start + t.len].to_vec() })
+    })?)
+}
