@@ -1,7 +1,8 @@
 """llama.cpp side of `verity bench infer`: greedy-decode token-id prompts with xllamacpp, report timings.
 
-Input (argv): model path, threads, max_tokens, batch, then a JSON file holding a list of token-id prompts
-(the exact ids candle feeds its model, chat template included). Output: one JSON object on stdout.
+Input (argv): model path, threads, max_tokens, batch widths (comma-separated), then a JSON file holding a list
+of token-id prompts (the exact ids the engine feeds its model, chat template included). Output: one JSON object
+on stdout, a run per width keyed `b<width>`.
 """
 import json
 import sys
@@ -12,13 +13,14 @@ import xllamacpp as xlc
 
 
 def main():
-    model, threads, max_tokens, batch, prompts_file = sys.argv[1:6]
-    threads, max_tokens, batch = int(threads), int(max_tokens), int(batch)
+    model, threads, max_tokens, widths, prompts_file = sys.argv[1:6]
+    threads, max_tokens = int(threads), int(max_tokens)
+    widths = [int(w) for w in widths.split(",")]
     prompts = json.load(open(prompts_file))
     params = xlc.CommonParams()
     params.model.path = model
     params.n_ctx = 4096
-    params.n_parallel = max(batch, 1)
+    params.n_parallel = max(max(widths), 1)
     params.n_predict = max_tokens
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
@@ -36,7 +38,7 @@ def main():
 
     complete(prompts[0][:8], [None], 0)  # warm-up
     runs = {}
-    for mode, width in (("batch1", 1), ("batched", batch)):
+    for mode, width in ((f"b{w}", w) for w in widths):
         out = [None] * len(prompts)
         t = time.perf_counter()
         for start in range(0, len(prompts), width):

@@ -94,15 +94,17 @@ fn corrupted_gguf_fails_the_hash_check() {
 #[test]
 fn garbage_and_truncated_gguf_are_parse_errors() {
     let p = std::path::Path::new("x.gguf");
-    let garbage = b"definitely not a gguf file".to_vec();
-    let err = load_unchecked(&SMOLLM2_135M, p, &garbage, [0; 32], Dtype::F32, &candle_core::Device::Cpu).err().unwrap();
-    assert!(matches!(err, LoadError::Gguf { .. }), "{err:?}");
     let full = std::fs::read(common::model_path()).unwrap();
-    for cut in [3usize, 64, 4_000_000] {
-        let err = load_unchecked(&SMOLLM2_135M, p, &full[..cut], [0; 32], Dtype::F32, &candle_core::Device::Cpu)
-            .err()
-            .unwrap();
-        assert!(matches!(err, LoadError::Gguf { .. }), "cut at {cut}: {err:?}");
+    for dtype in [Dtype::Exact, Dtype::F32] {
+        let garbage = b"definitely not a gguf file".to_vec();
+        let err = load_unchecked(&SMOLLM2_135M, p, &garbage, [0; 32], dtype, &candle_core::Device::Cpu).err().unwrap();
+        assert!(matches!(err, LoadError::Gguf { .. }), "{dtype}: {err:?}");
+        for cut in [3usize, 64, 4_000_000, full.len() - 1000] {
+            let err = load_unchecked(&SMOLLM2_135M, p, &full[..cut], [0; 32], dtype, &candle_core::Device::Cpu)
+                .err()
+                .unwrap();
+            assert!(matches!(err, LoadError::Gguf { .. }), "{dtype}: cut at {cut}: {err:?}");
+        }
     }
 }
 

@@ -6,6 +6,8 @@ mod common;
 use std::process::{Command, Output};
 
 const F32_PROFILE: &str = "494dd81d6448af359bf78af9941a9759f36618bb55064d31308dcf3c02288149";
+/// The exact profile of SmolLM2-135M-Instruct Q4_1 (the default; oracle/PROFILE.md).
+const EXACT_PROFILE: &str = "45c5e6cdebdbdf20aae6c8e3ebf22a0a1a4ac13bdaa63a3a8477c2fb860cdd33";
 
 fn verity(args: &[&str]) -> Output {
     let dir = common::model_path().parent().unwrap().to_path_buf();
@@ -46,6 +48,15 @@ fn json_run(threads: &str, dtype: &str, max_tokens: &str, extra: &[&str]) -> Vec
             (ids, v["output_hash"].as_str().unwrap().to_string(), v["profile_hash"].as_str().unwrap().to_string())
         })
         .collect()
+}
+
+#[test]
+fn exact_default_tokens_and_hashes_identical_across_1_2_4_threads_and_batches() {
+    let one = json_run("1", "exact", "12", &["--expect-profile", EXACT_PROFILE]);
+    assert_eq!(one.len(), 2);
+    assert!(one.iter().all(|(ids, _, p)| !ids.is_empty() && p == EXACT_PROFILE));
+    assert_eq!(json_run("2", "exact", "12", &[]), one);
+    assert_eq!(json_run("4", "exact", "12", &["--batch", "1"]), one);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Engine behaviour on the real SmolLM2 model: golden tokens, determinism, concurrency and batching
-//! invariance, for the f32 and q4_1 profiles.
+//! invariance, for the exact (default), f32 and q4_1 profiles.
 
 mod common;
 
@@ -16,6 +16,14 @@ const GOLDEN: [u32; 32] = [
 const GOLDEN_TEXT: &str = "In the year 2215, a brilliant and resourceful robot named Kylin had been tasked with a mission to explore the humanoid robot colonies.";
 /// Profile hash of SmolLM2-135M-Instruct Q4_1 GGUF under the f32 profile (see PROFILE.md).
 pub const F32_PROFILE: &str = "494dd81d6448af359bf78af9941a9759f36618bb55064d31308dcf3c02288149";
+
+/// First 32 greedy tokens of `GOLDEN_PROMPT` under the exact profile (oracle/NUMERICS.md), and its hash.
+const EXACT_GOLDEN: [u32; 32] = [
+    788, 260, 713, 216, 34, 34, 33, 37, 28, 253, 12978, 284, 45420, 8085, 3365, 659, 2668, 254, 761, 719, 24724, 351,
+    253, 4527, 288, 2217, 260, 16862, 282, 260, 1205, 1945,
+];
+const EXACT_GOLDEN_TEXT: &str = "In the year 2215, a brilliant and resourceful robot named Kylin had been tasked with a mission to explore the depths of the human mind";
+pub const EXACT_PROFILE: &str = "45c5e6cdebdbdf20aae6c8e3ebf22a0a1a4ac13bdaa63a3a8477c2fb860cdd33";
 
 const PROMPTS: [&str; 4] = [
     "What is the capital of France?",
@@ -43,6 +51,28 @@ fn golden_f32_first_32_tokens() {
     assert_eq!(g.finish, Finish::MaxTokens);
     assert_eq!(g.output_hash, output_hash(&e.profile_hash(), &g.text));
     assert!(g.prompt_tokens > 30 && g.prompt_tokens < 50, "prompt tokens {}", g.prompt_tokens);
+}
+
+fn shared_exact() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| Engine::start(common::load_model(Dtype::Exact), 8))
+}
+
+#[test]
+fn golden_exact_first_32_tokens() {
+    let e = shared_exact();
+    assert_eq!(hex::encode(e.profile_hash()), EXACT_PROFILE);
+    assert_eq!(e.profile().engine_version, verity_exact::SPEC_VERSION);
+    let g = e.generate_blocking(req(GOLDEN_PROMPT, 32)).unwrap();
+    eprintln!("exact golden: {:?} {:?}", g.token_ids, g.text);
+    assert_eq!(g.token_ids, EXACT_GOLDEN);
+    assert_eq!(g.text, EXACT_GOLDEN_TEXT);
+    assert_eq!(g.output_hash, output_hash(&e.profile_hash(), &g.text));
+}
+
+#[test]
+fn exact_batching_invariance() {
+    batching_invariance(Dtype::Exact, 12, 4);
 }
 
 #[test]
@@ -107,47 +137,51 @@ fn q4_1_stable_and_batching_invariant() {
 }
 
 /// Stronger than equal tokens: one fused decode step over 3 sequences gives each the exact logits bits
-/// of a step alone (the CPU f32 kernel's promise).
-#[test]
-fn f32_fused_decode_logits_are_bit_identical_to_single() {
-    let m = common::load_model(Dtype::F32);
+/// of a step alone (the promise of the exact profile and of the CPU f32 kernel).
+fn fused_decode_logits_are_bit_identical_to_single(dtype: Dtype) {
+    let m = common::load_model(dtype);
     assert!(m.model.batch_invariant_decode());
-    let mut caches: Vec<_> = PROMPTS[..3]
-        .iter()
-        .map(|p| {
-            let ids = m.template.encode(&m.tokenizer, p).unwrap();
-            let mut c = m.model.new_cache();
-            m.model.prefill(&ids, &mut c).unwrap();
-            c
-        })
-        .collect();
+    let prefilled = || -> Vec<_> {
+        PROMPTS[..3]
+            .iter()
+            .map(|p| {
+                let ids = m.template.encode(&m.tokenizer, p).unwrap();
+                let mut c = m.model.new_cache(256).unwrap();
+                m.model.prefill(&ids, &mut c).unwrap();
+                c
+            })
+            .collect()
+    };
+    let mut caches = prefilled();
     let toks = [260u32, 1837, 30];
     // Same prompts prefilled into fresh caches, each decoded alone.
     let mut singles = Vec::new();
-    let mut fresh: Vec<_> = PROMPTS[..3]
-        .iter()
-        .map(|p| {
-            let ids = m.template.encode(&m.tokenizer, p).unwrap();
-            let mut c = m.model.new_cache();
-            m.model.prefill(&ids, &mut c).unwrap();
-            c
-        })
-        .collect();
-    for (c, t) in fresh.iter_mut().zip(toks) {
+    for (c, t) in prefilled().iter_mut().zip(toks) {
         singles.push(m.model.decode(&[t], &mut [c]).unwrap().remove(0));
     }
     let mut refs: Vec<_> = caches.iter_mut().collect();
     let fused = m.model.decode(&toks, &mut refs).unwrap();
     for (i, (a, b)) in singles.iter().zip(&fused).enumerate() {
         let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-        assert!(same, "sequence {i}: fused logits differ from single-sequence logits");
+        assert!(same, "{dtype} sequence {i}: fused logits differ from single-sequence logits");
     }
+}
+
+#[test]
+fn exact_fused_decode_logits_are_bit_identical_to_single() {
+    fused_decode_logits_are_bit_identical_to_single(Dtype::Exact);
+}
+
+#[test]
+fn f32_fused_decode_logits_are_bit_identical_to_single() {
+    fused_decode_logits_are_bit_identical_to_single(Dtype::F32);
 }
 
 #[test]
 fn q4_1_profile_hash_differs_from_f32() {
     let q = common::load_model(Dtype::Q4_1);
     assert_ne!(hex::encode(q.profile_hash), F32_PROFILE);
+    assert_ne!(hex::encode(q.profile_hash), EXACT_PROFILE);
     assert_eq!(q.profile.dtype, Dtype::Q4_1);
     assert!(q.check_profile(F32_PROFILE).is_err());
 }

@@ -31,7 +31,7 @@ fn q4_1_profile_matches_candle_transformers_reference() {
     let loaded = common::load_model(Dtype::Q4_1);
     let ids = loaded.template.encode(&loaded.tokenizer, "What is the capital of France?").unwrap();
     let want = reference_tokens(&ids, 8);
-    let mut cache = loaded.model.new_cache();
+    let mut cache = loaded.model.new_cache(256).unwrap();
     let mut got = vec![argmax_first(&loaded.model.prefill(&ids, &mut cache).unwrap()).unwrap()];
     while got.len() < want.len() {
         let last = *got.last().unwrap();

@@ -1,4 +1,4 @@
-"""Independent reference implementation of oracle/PROFILE.md: prints the f32 and q4_1 profile hashes of a
+"""Independent reference implementation of oracle/PROFILE.md: prints the exact, f32 and q4_1 profile hashes of a
 SmolLM2 GGUF from its bytes alone (no Rust). Usage: python3 oracle/tools/profile_hash.py MODEL.gguf"""
 import struct, hashlib, sys
 path = sys.argv[1]
@@ -26,8 +26,8 @@ tok_sha = hashlib.sha256(tok).digest()
 w_sha = hashlib.sha256(raw).digest()
 tmpl = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n"
 stops = sorted(md['tokenizer.ggml.tokens'].index(n) for n in ["<|im_end|>", "<|endoftext|>"])
-for dtype in ['f32', 'q4_1']:
+for dtype, engine in [('exact', b'verity-exact-v1'), ('f32', b'verity-llama-v1/candle-0.11.1'), ('q4_1', b'verity-llama-v1/candle-0.11.1')]:
     b = L(b'verity-profile-v1') + w_sha + tok_sha + L(dtype.encode()) + L(b'greedy-argmax-first-max') + L(tmpl.encode())
-    b += struct.pack('<I', len(stops)) + b''.join(struct.pack('<I', t) for t in stops) + L(b'verity-llama-v1/candle-0.11.1')
+    b += struct.pack('<I', len(stops)) + b''.join(struct.pack('<I', t) for t in stops) + L(engine)
     print(dtype, hashlib.sha256(b).hexdigest())
 print('weights', w_sha.hex()); print('tokenizer', tok_sha.hex()); print('stops', stops)

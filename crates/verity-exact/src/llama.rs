@@ -323,3 +323,82 @@ pub fn load(file: &[u8], max_context: usize, path: Path) -> Result<Llama, LoadEr
         Some(RawTensor { ggml_type: t.ggml_type, dims: t.dims.clone(), data: file[t.start..t.start + t.len].to_vec() })
     })?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Config {
+        Config {
+            n_layer: 1,
+            n_embd: 64,
+            n_head: 2,
+            n_kv_head: 1,
+            head_dim: 32,
+            n_ff: 64,
+            vocab: 8,
+            context: 16,
+            eps: 1e-5,
+            rope_base: 10000.0,
+        }
+    }
+
+    /// A tensor of `ty` (ggml id) with `dims` and the right byte count for Q4_1/Q8_0/F32.
+    fn raw(ty: u32, dims: &[usize]) -> RawTensor {
+        let n: usize = dims.iter().product();
+        let len = match ty {
+            0 => 4 * n,
+            3 => n / 32 * 20,
+            8 => n / 32 * 34,
+            _ => n / 32 * 18,
+        };
+        RawTensor { ggml_type: ty, dims: dims.to_vec(), data: vec![0; len] }
+    }
+
+    fn tensors(embd_type: u32) -> impl FnMut(&str) -> Option<RawTensor> {
+        move |name: &str| {
+            let c = cfg();
+            let kv = c.n_kv_head * c.head_dim;
+            Some(match name {
+                "token_embd.weight" => raw(embd_type, &[c.n_embd, c.vocab]),
+                "output.weight" => return None,
+                n if n.ends_with("norm.weight") => raw(0, &[c.n_embd]),
+                n if n.contains("attn_k") || n.contains("attn_v") => raw(3, &[c.n_embd, kv]),
+                n if n.contains("ffn_down") => raw(3, &[c.n_ff, c.n_embd]),
+                n if n.contains("ffn_") => raw(3, &[c.n_embd, c.n_ff]),
+                _ => raw(3, &[c.n_embd, c.n_embd]),
+            })
+        }
+    }
+
+    #[test]
+    fn a_small_model_runs_and_bad_input_gets_clear_errors() {
+        let m = Llama::new(cfg(), Path::Reference, tensors(8)).expect("builds");
+        let mut c = m.new_cache(4).unwrap();
+        let logits = m.forward(&[&[1, 2]], &mut [&mut c]).unwrap();
+        assert_eq!(logits[0].len(), 8);
+        assert!(matches!(m.forward(&[&[9]], &mut [&mut c]), Err(ModelError::Token(9))));
+        assert!(matches!(m.forward(&[&[1, 1, 1]], &mut [&mut c]), Err(ModelError::CacheFull(4))));
+        assert!(matches!(m.new_cache(17), Err(ModelError::CacheFull(16))));
+        // Q4_0 (GGUF type 2) is not a type of the spec.
+        match Llama::new(cfg(), Path::Reference, tensors(2)) {
+            Err(e @ ModelError::Type { ty: 2, .. }) => assert!(e.to_string().contains("token_embd.weight"), "{e}"),
+            other => panic!("expected a type error, got {:?}", other.err()),
+        }
+        let mut wrong = tensors(8);
+        let bad = Llama::new(cfg(), Path::Reference, |n| {
+            if n == "blk.0.attn_q.weight" {
+                Some(raw(3, &[64, 32]))
+            } else {
+                wrong(n)
+            }
+        });
+        assert!(matches!(bad, Err(ModelError::Shape { .. })));
+    }
+
+    #[test]
+    fn a_truncated_or_foreign_file_is_an_error_not_a_panic() {
+        assert!(matches!(load(b"GGUF", 16, Path::Reference), Err(LoadError::Gguf(_))));
+        assert!(matches!(load(b"nope nope nope", 16, Path::Reference), Err(LoadError::Gguf(_))));
+    }
+}

@@ -104,13 +104,15 @@ pub fn softmax(x: &mut [f32]) {
     }
 }
 
-/// Index of the first maximum (§7); NaN never wins. None for an empty slice.
+/// Index of the first maximum (§7). None for an empty slice or when any logit is NaN (an error: no token).
 pub fn argmax_first(x: &[f32]) -> Option<usize> {
     let mut best: Option<(usize, f32)> = None;
     for (i, &v) in x.iter().enumerate() {
+        if v.is_nan() {
+            return None;
+        }
         match best {
-            Some((_, b)) if v.partial_cmp(&b) != Some(std::cmp::Ordering::Greater) => {}
-            _ if v.is_nan() => {}
+            Some((_, b)) if v <= b => {}
             _ => best = Some((i, v)),
         }
     }
@@ -259,7 +261,8 @@ mod tests {
         assert!((x.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert_eq!(x[4], 0.0);
         assert_eq!(argmax_first(&[1.0, 3.0, 3.0]), Some(1));
-        assert_eq!(argmax_first(&[f32::NAN, 2.0, f32::NAN, 2.0]), Some(1));
+        assert_eq!(argmax_first(&[1.0, f32::NAN, 2.0]), None);
+        assert_eq!(argmax_first(&[f32::NEG_INFINITY, -1.0]), Some(1));
         assert_eq!(argmax_first(&[]), None);
     }
 }

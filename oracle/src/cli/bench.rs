@@ -1,9 +1,10 @@
-//! `verity bench infer`: candle (q4_1 and f32, batch 1 and batched) vs llama.cpp (xllamacpp) on the same
-//! GGUF, the same token-id prompts (chat template applied by our tokenizer) and the same thread count.
+//! `verity bench infer`: the default (exact) profile vs llama.cpp (xllamacpp) on the same GGUF and the same
+//! token-id prompts (chat template applied by our tokenizer), at each thread count and batch width asked, all in
+//! one run: `X tok/s vs llama.cpp Y tok/s, ratio X/Y` (generated tokens / wall time, prefill included).
 
-use super::infer::{read_prompts, run_all};
+use super::infer::run_all;
 use super::ModelArgs;
-use crate::inference::{Dtype, Engine, Request};
+use crate::inference::{Engine, Request};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::time::Instant;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
-    /// Compare candle and llama.cpp generation speed (tok/s = generated tokens / wall time, prefill included).
+    /// Compare the engine's and llama.cpp's generation speed on the same file and token ids.
     Infer(BenchArgs),
 }
 
@@ -25,9 +26,12 @@ pub struct BenchArgs {
     pub prompts_file: PathBuf,
     #[arg(long, default_value_t = 32)]
     pub max_tokens: u32,
-    /// Concurrent sequences for the batched runs.
-    #[arg(long, default_value_t = 4)]
-    pub batch: usize,
+    /// Thread counts to compare, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub thread_counts: Vec<usize>,
+    /// Batch widths (sequences decoded together), comma-separated; 1 runs the prompts one after another.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    pub batches: Vec<usize>,
     /// Python with `xllamacpp` installed (scripts/bench-infer.sh makes a venv).
     #[arg(long, env = "VERITY_BENCH_PYTHON", default_value = "python3")]
     pub python: String,
@@ -49,47 +53,46 @@ impl Run {
     }
 }
 
-/// Candle results: batch-1 run, batched run, the prompts' token ids, the batch-1 texts.
-type CandleRuns = (Run, Run, Vec<Vec<u32>>, Vec<String>);
+/// The prompts, cycled to at least `n` (a batch of 16 needs 16 sequences).
+fn cycled(prompts: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
+    prompts.iter().cycle().take(n.max(prompts.len())).cloned().collect()
+}
 
-fn candle_runs(a: &BenchArgs, dtype: Dtype, prompts: &[Vec<u8>]) -> Result<CandleRuns> {
-    let m = ModelArgs { dtype, ..a.m.clone() };
-    let loaded = crate::inference::load(m.spec()?, &m.model_path()?, dtype, &m.device.open()?)?;
-    let ids = prompts
-        .iter()
-        .map(|p| loaded.template.encode(&loaded.tokenizer, std::str::from_utf8(p)?).map_err(Into::into))
-        .collect::<Result<Vec<_>>>()?;
-    let engine = Engine::start(loaded, a.batch);
+/// The engine at `threads` threads: one run per batch width, and the greedy texts of the width-1 run.
+fn engine_runs(a: &BenchArgs, threads: usize, prompts: &[Vec<u8>]) -> Result<(Vec<Run>, Vec<String>)> {
+    let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, &a.m.device.open()?)?;
+    let widest = a.batches.iter().copied().max().unwrap_or(1);
+    let engine = Engine::start_with_threads(loaded, widest, threads);
     engine.generate_blocking(Request { prompt: b"warm up".to_vec(), max_tokens: 2 }).context("warm-up generation")?;
-    let t = Instant::now();
-    let mut tokens = 0;
+    let mut runs = Vec::new();
     let mut texts = Vec::new();
-    for p in prompts {
-        let g = engine.generate_blocking(Request { prompt: p.clone(), max_tokens: a.max_tokens })?;
-        tokens += g.token_ids.len();
-        texts.push(g.text);
+    for &width in &a.batches {
+        let ps = cycled(prompts, width);
+        let t = Instant::now();
+        let mut tokens = 0;
+        for chunk in ps.chunks(width.max(1)) {
+            for r in run_all(&engine, chunk, a.max_tokens) {
+                let g = r?;
+                tokens += g.token_ids.len();
+                if width == 1 {
+                    texts.push(g.text);
+                }
+            }
+        }
+        runs.push(Run { tokens, secs: t.elapsed().as_secs_f64() });
     }
-    let single = Run { tokens, secs: t.elapsed().as_secs_f64() };
-    let batched = timed_batched(&engine, prompts, a.max_tokens)?;
-    Ok((single, batched, ids, texts))
+    Ok((runs, texts))
 }
 
-fn timed_batched(engine: &Engine, prompts: &[Vec<u8>], max_tokens: u32) -> Result<Run> {
-    let t = Instant::now();
-    let mut tokens = 0;
-    for r in run_all(engine, prompts, max_tokens) {
-        tokens += r?.token_ids.len();
-    }
-    Ok(Run { tokens, secs: t.elapsed().as_secs_f64() })
-}
-
-fn llamacpp_runs(a: &BenchArgs, threads: usize, ids: &[Vec<u32>]) -> Result<(Run, Run, Vec<String>)> {
+/// llama.cpp at `threads` threads on the same token ids: one run per batch width, and the width-1 texts.
+fn llamacpp_runs(a: &BenchArgs, threads: usize, ids: &[Vec<u32>]) -> Result<(Vec<Run>, Vec<String>)> {
     let tmp = std::env::temp_dir().join(format!("verity-bench-{}.json", std::process::id()));
     std::fs::write(&tmp, serde_json::to_vec(ids)?)?;
+    let widths: Vec<String> = a.batches.iter().map(usize::to_string).collect();
     let out = Command::new(&a.python)
         .arg(&a.llamacpp_script)
         .arg(a.m.model_path()?)
-        .args([threads.to_string(), a.max_tokens.to_string(), a.batch.to_string()])
+        .args([threads.to_string(), a.max_tokens.to_string(), widths.join(",")])
         .arg(&tmp)
         .stderr(std::process::Stdio::null())
         .output()
@@ -103,65 +106,58 @@ fn llamacpp_runs(a: &BenchArgs, threads: usize, ids: &[Vec<u32>]) -> Result<(Run
         );
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("llama.cpp bench output")?;
-    let run = |k: &str| -> Result<Run> {
-        let tokens = v[k]["tokens"].as_u64().context("tokens")? as usize;
-        Ok(Run { tokens, secs: v[k]["secs"].as_f64().context("secs")? })
-    };
-    let texts = v["batch1"]["texts"]
+    let mut runs = Vec::new();
+    for w in &widths {
+        let r = &v[format!("b{w}")];
+        let tokens = r["tokens"].as_u64().context("tokens")? as usize;
+        runs.push(Run { tokens, secs: r["secs"].as_f64().context("secs")? });
+    }
+    let texts = v["b1"]["texts"]
         .as_array()
-        .context("texts")?
-        .iter()
-        .map(|t| t.as_str().unwrap_or("").to_string())
-        .collect();
-    Ok((run("batch1")?, run("batched")?, texts))
+        .map(|t| t.iter().map(|t| t.as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
+    Ok((runs, texts))
 }
 
 pub fn run(cmd: BenchCmd) -> Result<()> {
     let BenchCmd::Infer(a) = cmd;
-    let prompts = read_prompts(None, Some(&a.prompts_file))?;
-    let threads = candle_core::utils::get_num_threads();
+    let prompts = super::infer::read_prompts(None, Some(&a.prompts_file))?;
+    let widest = a.batches.iter().copied().max().unwrap_or(1);
+    let prompts = cycled(&prompts, widest);
+    let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, &a.m.device.open()?)?;
+    let ids = prompts
+        .iter()
+        .map(|p| loaded.template.encode(&loaded.tokenizer, std::str::from_utf8(p)?).map_err(Into::into))
+        .collect::<Result<Vec<_>>>()?;
     println!(
-        "bench: {} prompts, max_tokens {}, {threads} threads, batch {}, device {}, model {}",
+        "bench: {} prompts, max_tokens {}, profile {} ({}), device {}, model {}",
         prompts.len(),
         a.max_tokens,
-        a.batch,
+        a.m.dtype,
+        hex::encode(loaded.profile_hash),
         a.m.device,
         a.m.model_path()?.display()
     );
-    let (q1, qb, ids, q_texts) = candle_runs(&a, Dtype::Q4_1, &prompts)?;
-    println!(
-        "candle q4_1: batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s",
-        q1.tps(),
-        q1.tokens,
-        q1.secs,
-        qb.tps()
-    );
-    let (f1, fb, _, _) = candle_runs(&a, Dtype::F32, &prompts)?;
-    println!(
-        "candle f32:  batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s",
-        f1.tps(),
-        f1.tokens,
-        f1.secs,
-        fb.tps()
-    );
-    let (l1, lb, l_texts) = llamacpp_runs(&a, threads, &ids)?;
-    println!(
-        "llama.cpp:   batch 1 {:.1} tok/s ({} tok / {:.1} s), batched {:.1} tok/s",
-        l1.tps(),
-        l1.tokens,
-        l1.secs,
-        lb.tps()
-    );
-    let same = q_texts.iter().zip(&l_texts).filter(|(a, b)| a == b).count();
-    println!("q4_1 greedy texts identical to llama.cpp: {same}/{}", prompts.len());
-    println!("candle {:.1} tok/s, llama.cpp {:.1} tok/s, ratio {:.3}", q1.tps(), l1.tps(), q1.tps() / l1.tps());
-    println!("candle f32 {:.1} tok/s, llama.cpp {:.1} tok/s, ratio {:.3}", f1.tps(), l1.tps(), f1.tps() / l1.tps());
-    println!(
-        "batched aggregate (batch {}): candle q4_1 {:.1} tok/s, candle f32 {:.1} tok/s, llama.cpp {:.1} tok/s",
-        a.batch,
-        qb.tps(),
-        fb.tps(),
-        lb.tps()
-    );
+    drop(loaded);
+    for &threads in &a.thread_counts {
+        let (ours, texts) = engine_runs(&a, threads, &prompts)?;
+        let (theirs, l_texts) = llamacpp_runs(&a, threads, &ids)?;
+        for ((width, x), y) in a.batches.iter().zip(&ours).zip(&theirs) {
+            println!(
+                "threads {threads}, batch {width:>2}: {} {:.1} tok/s vs llama.cpp {:.1} tok/s, ratio {:.3}  ({} vs {} tokens)",
+                a.m.dtype,
+                x.tps(),
+                y.tps(),
+                x.tps() / y.tps().max(1e-9),
+                x.tokens,
+                y.tokens
+            );
+        }
+        let same = texts.iter().zip(&l_texts).filter(|(a, b)| a == b).count();
+        println!("threads {threads}: greedy texts identical to llama.cpp's: {same}/{}", texts.len());
+        if let (Some(one), Some(wide)) = (ours.first(), ours.last()) {
+            println!("threads {threads}: batch {widest} aggregate / batch 1 = {:.2}", wide.tps() / one.tps().max(1e-9));
+        }
+    }
     Ok(())
 }

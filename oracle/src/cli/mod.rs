@@ -78,7 +78,8 @@ pub struct ModelArgs {
     /// Directory holding model files.
     #[arg(long, env = "VERITY_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Compute dtype of the profile: `f32` (default, CPU/GPU-agreeing) or `q4_1` (native quantized).
+    /// Compute profile: `f32` (default, candle, CPU/GPU-agreeing by measurement), `exact` (oracle/NUMERICS.md: the
+    /// same bits on every conforming CPU, by construction; CPU only so far) or `q4_1`.
     #[arg(long, default_value = "f32")]
     pub dtype: Dtype,
     /// Device: `cpu`, `cuda` or `cuda:N`.

@@ -2,12 +2,13 @@
 //!
 //! Each request is validated, tokenized and prefilled on its own (so its prompt never shares a matmul
 //! with another prompt), then joins the running set. Each scheduler round advances every active sequence
-//! by one token, attention always against the sequence's own KV cache. On CPU f32 the round is one fused
-//! step (linear layers over all sequences at once, with the batch-invariant kernel); otherwise it is one
-//! step per sequence. Either way a request's tokens never depend on what else is being served.
+//! by one token, attention always against the sequence's own KV cache. With the exact profile or candle's CPU
+//! f32 kernel the round is one fused step (linear layers over all sequences at once, batch-invariant kernels);
+//! otherwise it is one step per sequence. Either way a request's tokens never depend on what else is served.
 
+use super::backend::Cache;
 use super::loader::Loaded;
-use super::model::{argmax_first, KvCache};
+use super::model::argmax_first;
 use super::profile::{output_hash, Profile};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -86,7 +87,7 @@ pub struct Engine {
 
 struct Active {
     reply: Reply,
-    cache: KvCache,
+    cache: Cache,
     prompt_tokens: usize,
     generated: Vec<u32>,
     max_tokens: usize,
@@ -95,14 +96,33 @@ struct Active {
 }
 
 impl Engine {
-    /// Start the engine thread; it decodes up to `max_batch` sequences together.
+    /// Start the engine thread; it decodes up to `max_batch` sequences together, its kernels on the process's
+    /// thread pool (`--threads` / RAYON_NUM_THREADS).
     pub fn start(loaded: Loaded, max_batch: usize) -> Engine {
+        Self::spawn(loaded, max_batch, None)
+    }
+
+    /// [`Engine::start`] with the kernels on an own pool of `threads` threads (benchmarks compare thread counts
+    /// in one process). The results do not depend on it.
+    pub fn start_with_threads(loaded: Loaded, max_batch: usize, threads: usize) -> Engine {
+        Self::spawn(loaded, max_batch, Some(threads))
+    }
+
+    fn spawn(loaded: Loaded, max_batch: usize, threads: Option<usize>) -> Engine {
         let (tx, rx) = mpsc::channel();
         let profile = loaded.profile.clone();
         let profile_hash = loaded.profile_hash;
+        let body = move || {
+            let pool = threads.map(|n| rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build());
+            match pool {
+                Some(Ok(pool)) => pool.install(|| run(loaded, rx, max_batch.max(1))),
+                Some(Err(e)) => tracing::error!("cannot build the engine's thread pool: {e}"),
+                None => run(loaded, rx, max_batch.max(1)),
+            }
+        };
         std::thread::Builder::new()
             .name("verity-engine".into())
-            .spawn(move || run(loaded, rx, max_batch.max(1)))
+            .spawn(body)
             .map(drop)
             .unwrap_or_else(|e| tracing::error!("cannot spawn engine thread: {e}"));
         Engine { tx, profile, profile_hash }
@@ -180,7 +200,7 @@ fn run(m: Loaded, rx: mpsc::Receiver<(Request, Reply)>, max_batch: usize) {
         let n = active.len();
         let next = if m.model.batch_invariant_decode() {
             // One fused step: every linear layer runs once over all active sequences.
-            let mut caches: Vec<&mut KvCache> = active.iter_mut().map(|a| &mut a.cache).collect();
+            let mut caches: Vec<&mut Cache> = active.iter_mut().map(|a| &mut a.cache).collect();
             m.model.decode(&tokens, &mut caches).map_err(|e| EngineError::Compute(e.to_string())).and_then(|rows| {
                 rows.iter().map(|l| argmax_first(l).map_err(|e| EngineError::Compute(e.into()))).collect()
             })
@@ -220,7 +240,7 @@ fn run(m: Loaded, rx: mpsc::Receiver<(Request, Reply)>, max_batch: usize) {
 }
 
 /// Validate, tokenize and prefill; returns the cache, the first generated token and the prompt length.
-fn start(m: &Loaded, req: &Request) -> Result<(KvCache, u32, usize), EngineError> {
+fn start(m: &Loaded, req: &Request) -> Result<(Cache, u32, usize), EngineError> {
     let spec = &m.spec;
     if req.max_tokens == 0 {
         return Err(EngineError::MaxTokensZero);
@@ -239,7 +259,8 @@ fn start(m: &Loaded, req: &Request) -> Result<(KvCache, u32, usize), EngineError
     if ids.len() > spec.max_prompt_tokens {
         return Err(EngineError::PromptTooLong { got: ids.len(), max: spec.max_prompt_tokens });
     }
-    let mut cache = m.model.new_cache();
+    let positions = ids.len() + req.max_tokens as usize + 1;
+    let mut cache = m.model.new_cache(positions).map_err(|e| EngineError::Compute(e.to_string()))?;
     let logits = m.model.prefill(&ids, &mut cache).map_err(|e| EngineError::Compute(e.to_string()))?;
     let first = argmax_first(&logits).map_err(|e| EngineError::Compute(e.into()))?;
     Ok((cache, first, ids.len()))
@@ -251,7 +272,7 @@ fn finish_if_done(m: &Loaded, mut a: Active) -> Option<Active> {
     let finish = if m.profile.stop_tokens.contains(&last) {
         a.generated.pop();
         Finish::Stop
-    } else if a.generated.len() >= a.max_tokens || a.cache.len() + 1 >= m.model.cfg.context {
+    } else if a.generated.len() >= a.max_tokens || a.cache.len() + 1 >= m.model.context() {
         Finish::MaxTokens
     } else {
         return Some(a);

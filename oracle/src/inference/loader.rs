@@ -1,7 +1,8 @@
 //! Load a GGUF file into a servable bundle: weights-hash check, model, tokenizer, template, profile.
 
+use super::backend::Backend;
 use super::model::Model;
-use super::profile::{Dtype, Profile, DECODING_GREEDY, ENGINE_VERSION};
+use super::profile::{Dtype, Profile, DECODING_GREEDY};
 use super::registry::ModelSpec;
 use super::tokenizer::{ChatTemplate, GgufVocab, TokenizerError};
 use candle_core::quantized::gguf_file::Content;
@@ -29,12 +30,18 @@ pub enum LoadError {
     ProfileMismatch { expected: String, local: String },
     #[error("stop token `{0}` is not a control token of this model's vocabulary")]
     StopToken(String),
+    #[error(
+        "the exact profile runs on the CPU only in this build (its CUDA kernels are not written yet); use --device cpu"
+    )]
+    ExactNeedsCpu,
+    #[error(transparent)]
+    Kernel(#[from] verity_exact::matmul::PathError),
 }
 
 /// Everything the engine needs to serve one model under one profile.
 pub struct Loaded {
     pub spec: ModelSpec,
-    pub model: Model,
+    pub model: Backend,
     pub tokenizer: Tokenizer,
     pub template: ChatTemplate,
     pub profile: Profile,
@@ -84,7 +91,20 @@ pub fn load_unchecked(
         stop_tokens.push(id as u32);
     }
     stop_tokens.sort_unstable();
-    let model = Model::load(&ct, &mut cur, dtype, MAX_CONTEXT, device).map_err(gguf_err)?;
+    let model = match dtype {
+        Dtype::Exact => {
+            if !device.is_cpu() {
+                return Err(LoadError::ExactNeedsCpu);
+            }
+            let path_kind = verity_exact::matmul::Path::from_env()?;
+            let m = verity_exact::llama::load(bytes, MAX_CONTEXT, path_kind)
+                .map_err(|e| LoadError::Gguf { path: path.into(), reason: e.to_string() })?;
+            Backend::Exact(m)
+        }
+        Dtype::F32 | Dtype::Q4_1 => {
+            Backend::Candle(Model::load(&ct, &mut cur, dtype, MAX_CONTEXT, device).map_err(gguf_err)?)
+        }
+    };
     let profile = Profile {
         weights_sha256: weights,
         tokenizer_sha256: vocab.sha256(),
@@ -92,7 +112,7 @@ pub fn load_unchecked(
         decoding: DECODING_GREEDY.into(),
         chat_template: spec.chat_template.into(),
         stop_tokens,
-        engine_version: ENGINE_VERSION.into(),
+        engine_version: dtype.engine_version().into(),
     };
     let profile_hash = profile.hash();
     Ok(Loaded { spec: spec.clone(), model, tokenizer, template, profile, profile_hash })

@@ -1,5 +1,6 @@
 //! Deterministic inference: model fetch, GGUF loading, tokenizer, reproducibility profile and the engine.
 
+pub mod backend;
 pub mod device;
 pub mod engine;
 pub mod fetch;

@@ -29,6 +29,7 @@ impl Linear {
             Dtype::F32 => Linear::Dense(q.dequantize(dev)?),
             // Constructed directly so that CANDLE_DEQUANTIZE_ALL cannot silently change the profile.
             Dtype::Q4_1 => Linear::Quant(QMatMul::QTensor(Arc::new(q))),
+            Dtype::Exact => candle_core::bail!("the exact profile has its own engine (inference::backend), not candle"),
         })
     }
 

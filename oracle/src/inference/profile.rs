@@ -10,13 +10,17 @@ use std::fmt;
 pub const PROFILE_DOMAIN: &str = "verity-profile-v1";
 /// The only decoding rule this engine implements.
 pub const DECODING_GREEDY: &str = "greedy-argmax-first-max";
-/// Engine identity: bumped whenever the numerics of the forward pass change.
+/// Engine identity of the candle profiles (f32, q4_1): bumped whenever their forward pass changes. The exact
+/// profile's is the spec version it implements ([`verity_exact::SPEC_VERSION`], oracle/NUMERICS.md).
 pub const ENGINE_VERSION: &str = "verity-llama-v1/candle-0.11.1";
 
 /// Compute dtype of the forward pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Dtype {
-    /// All weight matrices dequantized to f32 at load; f32 activations (default, CPU/GPU-agreeing profile).
+    /// The exact profile (default): oracle/NUMERICS.md, integer block products on the GGUF's own quantized
+    /// weights with pinned float orders; the same bits on every conforming CPU, batch and thread count.
+    Exact,
+    /// All weight matrices dequantized to f32 at load; f32 activations (candle; CPU/GPU-agreeing by measurement).
     F32,
     /// Weight matrices kept in their GGUF quantized types (Q4_1 / Q8_0) with native quantized kernels.
     Q4_1,
@@ -26,8 +30,19 @@ impl Dtype {
     /// Canonical name written into the profile serialization.
     pub fn as_str(self) -> &'static str {
         match self {
+            Dtype::Exact => "exact",
             Dtype::F32 => "f32",
             Dtype::Q4_1 => "q4_1",
+        }
+    }
+}
+
+impl Dtype {
+    /// The `engine_version` field of a profile of this dtype.
+    pub fn engine_version(self) -> &'static str {
+        match self {
+            Dtype::Exact => verity_exact::SPEC_VERSION,
+            Dtype::F32 | Dtype::Q4_1 => ENGINE_VERSION,
         }
     }
 }
@@ -42,9 +57,10 @@ impl std::str::FromStr for Dtype {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "exact" => Ok(Dtype::Exact),
             "f32" => Ok(Dtype::F32),
             "q4_1" => Ok(Dtype::Q4_1),
-            other => Err(format!("unknown dtype `{other}` (expected `f32` or `q4_1`)")),
+            other => Err(format!("unknown dtype `{other}` (expected `exact`, `f32` or `q4_1`)")),
         }
     }
 }
