@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: candle (q4_1 and f32) vs llama.cpp (PyPI wheel xllamacpp, in a venv) on the same GGUF, the same
-# token-id prompts and the same thread count. Prints `candle X tok/s, llama.cpp Y tok/s, ratio X/Y`.
+# Benchmark: the exact profile (or --dtype) vs llama.cpp (PyPI wheel xllamacpp, in a venv) on the same GGUF, the same
+# token-id prompts, at threads 1,2 and batch 1,4,16 (--thread-counts, --batches): `X tok/s vs llama.cpp Y tok/s, ratio X/Y`.
 # Usage: scripts/bench-infer.sh [--threads N] [--max-tokens N] [--batch N] [--prompts-file F]
 set -euo pipefail
 cd "$(dirname "$0")/.."
