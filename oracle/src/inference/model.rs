@@ -294,23 +294,13 @@ fn causal_mask(s: usize, dev: &Device) -> Result<Tensor> {
     Tensor::from_slice(&m, (s, s), dev)
 }
 
-/// Index of the largest logit; the first one on ties. NaN logits are an error.
+/// Index of the largest logit; the first one on ties. NaN logits are an error. The rule of
+/// oracle/NUMERICS.md §7, one implementation for every profile ([`verity_exact::math::argmax_first`]).
 pub fn argmax_first(logits: &[f32]) -> std::result::Result<u32, &'static str> {
-    let mut best = 0usize;
-    let mut best_v = f32::NEG_INFINITY;
     if logits.is_empty() {
         return Err("empty logits");
     }
-    for (i, &v) in logits.iter().enumerate() {
-        if v.is_nan() {
-            return Err("NaN logit");
-        }
-        if v > best_v || i == 0 {
-            best = i;
-            best_v = v;
-        }
-    }
-    Ok(best as u32)
+    verity_exact::math::argmax_first(logits).map(|i| i as u32).ok_or("NaN logit")
 }
 
 #[cfg(test)]
