@@ -6,8 +6,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let file = std::fs::read(&args[1]).expect("read model");
     let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().unwrap();
-    let m = llama::load(&file, 1024, Path::from_env().unwrap()).expect("load");
+    // Run inside the pool, as the oracle's engine does: the calling thread is one of the workers.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| run(&file));
+}
+
+fn run(file: &[u8]) {
+    let m = llama::load(file, 1024, Path::from_env().unwrap()).expect("load");
     eprintln!("{:?} path {:?}", m.cfg, m.path());
     let prompt: Vec<u32> = vec![
         1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2,

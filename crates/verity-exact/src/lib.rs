@@ -7,6 +7,7 @@ pub mod llama;
 pub mod math;
 pub mod matmul;
 pub mod quant;
+pub mod simd;
 
 /// The spec version this crate implements (named by the profile hash).
 pub const SPEC_VERSION: &str = "verity-exact-v1";

@@ -198,7 +198,7 @@ impl Llama {
         let mut h = vec![0f32; rows * e];
         for (li, l) in self.layers.iter().enumerate() {
             norm_rows(&x, &l.attn_norm, c.eps, e, &mut h);
-            let hq = QActs::quantize(&h, rows, e);
+            let hq = self.quantize(&h, rows, e);
             let mut q = self.mm(&l.wq, &hq);
             let mut k = self.mm(&l.wk, &hq);
             let v = self.mm(&l.wv, &hq);
@@ -215,14 +215,15 @@ impl Llama {
                 cache.v[li].extend_from_slice(&v[r * kvw..(r + 1) * kvw]);
             }
             let att = self.attention(li, &q, &seq_of, &pos_of, caches);
-            let o = self.mm(&l.wo, &QActs::quantize(&att, rows, e));
+            let o = self.mm(&l.wo, &self.quantize(&att, rows, e));
             x.iter_mut().zip(&o).for_each(|(a, b)| *a += b);
             norm_rows(&x, &l.ffn_norm, c.eps, e, &mut h);
-            let hq = QActs::quantize(&h, rows, e);
+            let hq = self.quantize(&h, rows, e);
             let gate = self.mm(&l.gate, &hq);
             let up = self.mm(&l.up, &hq);
-            let act: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| math::silu(*g) * u).collect();
-            let down = self.mm(&l.down, &QActs::quantize(&act, rows, c.n_ff));
+            let mut act = vec![0f32; gate.len()];
+            math::silu_mul(&gate, &up, &mut act, self.path);
+            let down = self.mm(&l.down, &self.quantize(&act, rows, c.n_ff));
             x.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
         }
         for (cache, s) in caches.iter_mut().zip(seqs) {
@@ -238,8 +239,12 @@ impl Llama {
             last.extend_from_slice(&n);
         }
         let head = self.output.as_ref().unwrap_or(&self.embd);
-        let logits = self.mm(head, &QActs::quantize(&last, seqs.len(), e));
+        let logits = self.mm(head, &self.quantize(&last, seqs.len(), e));
         Ok(logits.chunks_exact(head.n).map(<[f32]>::to_vec).collect())
+    }
+
+    fn quantize(&self, x: &[f32], rows: usize, k: usize) -> QActs {
+        QActs::quantize_by(x, rows, k, self.path)
     }
 
     fn mm(&self, w: &QMatrix, x: &QActs) -> Vec<f32> {
@@ -264,7 +269,7 @@ impl Llama {
             let n = pos_of[r] + 1;
             let mut scores: Vec<f32> =
                 (0..n).map(|t| math::dot8(qh, &keys[t * kvw + kv_off..][..hd]) * scale).collect();
-            math::softmax(&mut scores);
+            math::softmax_by(&mut scores, self.path);
             for (t, p) in scores.iter().enumerate() {
                 let vt = &vals[t * kvw + kv_off..][..hd];
                 for (a, b) in o.iter_mut().zip(vt) {

@@ -3,6 +3,8 @@
 //! order, exp, SiLU, RMSNorm, softmax, and the RoPE tables (computed in f64 by own ln / exp / sin / cos, then
 //! rounded to f32).
 
+use crate::matmul::Path;
+
 /// `Σ v` in the spec's order: lane `l` adds the elements `i ≡ l (mod 8)` in increasing `i` (from +0.0), then
 /// `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))`.
 #[inline]
@@ -45,9 +47,9 @@ fn combine8(l: [f32; 8]) -> f32 {
 }
 
 /// High and low parts of ln 2 (Cody–Waite: `n × LN2_HI` is exact for |n| ≤ 256).
-const LN2_HI: f32 = f32::from_bits(0x3f31_7200); // 0.693145751953125
-const LN2_LO: f32 = f32::from_bits(0x35bf_be8e); // 1.4286068e-6
-const LOG2E: f32 = f32::from_bits(0x3fb8_aa3b); // 1.442695
+pub(crate) const LN2_HI: f32 = f32::from_bits(0x3f31_7200); // 0.693145751953125
+pub(crate) const LN2_LO: f32 = f32::from_bits(0x35bf_be8e); // 1.4286068e-6
+pub(crate) const LOG2E: f32 = f32::from_bits(0x3fb8_aa3b); // 1.442695
 
 /// e^x (§5.1): `n = round_ties_even(x × log2e)`, `r = (x − n·LN2_HI) − n·LN2_LO`, the degree-6 Taylor polynomial
 /// of e^r by Horner, times 2^n (two steps when n = 128). x > 88.72284 → +∞, x < −87.33654 → +0, NaN → NaN.
@@ -83,6 +85,19 @@ pub fn silu(x: f32) -> f32 {
     x / (1.0 + exp(-x))
 }
 
+/// `out_i = silu(gate_i) × up_i` (the FFN's gate, §6.3) with the element-wise code of kernel `path`.
+pub fn silu_mul(gate: &[f32], up: &[f32], out: &mut [f32], path: Path) {
+    #[cfg(target_arch = "x86_64")]
+    if path.simd() {
+        // SAFETY: a SIMD path is only chosen when the CPU has AVX2.
+        return unsafe { crate::simd::silu_mul(gate, up, out) };
+    }
+    let _ = path;
+    for ((o, g), u) in out.iter_mut().zip(gate).zip(up) {
+        *o = silu(*g) * u;
+    }
+}
+
 /// RMSNorm (§5.3) of `x` into `out`: `r = 1 / √((sum8(x·x) / n) + eps)`, `out_i = (x_i × r) × g_i`.
 pub fn rms_norm(x: &[f32], g: &[f32], eps: f32, out: &mut [f32]) {
     let ss = dot8(x, x);
@@ -94,9 +109,23 @@ pub fn rms_norm(x: &[f32], g: &[f32], eps: f32, out: &mut [f32]) {
 
 /// Softmax in place (§5.4): `m = max`, `e_i = exp(x_i − m)`, `z = sum8(e)`, `p_i = e_i / z`.
 pub fn softmax(x: &mut [f32]) {
+    softmax_by(x, Path::Reference)
+}
+
+/// [`softmax`] with the element-wise code of kernel `path` (every path gives the same bits).
+pub fn softmax_by(x: &mut [f32], path: Path) {
     let m = x.iter().fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
-    for v in x.iter_mut() {
-        *v = exp(*v - m);
+    #[cfg(target_arch = "x86_64")]
+    if path.simd() {
+        // SAFETY: a SIMD path is only chosen when the CPU has AVX2.
+        unsafe { crate::simd::exp_minus(x, m) };
+    } else {
+        x.iter_mut().for_each(|v| *v = exp(*v - m));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = path;
+        x.iter_mut().for_each(|v| *v = exp(*v - m));
     }
     let z = sum8(x);
     for v in x.iter_mut() {

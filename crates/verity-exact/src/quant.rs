@@ -1,6 +1,6 @@
 //! Quantized data of the spec (oracle/NUMERICS.md §2–3): GGUF weight blocks (Q4_1, Q8_0) as stored in the file,
 //! and the Q8 quantization of activations, with the exact float operations the spec pins.
-use half::f16;
+use {crate::matmul::Path, half::f16};
 
 /// Elements per quantization block (weights and activations).
 pub const BLOCK: usize = 32;
@@ -210,11 +210,21 @@ pub struct QActs {
 impl QActs {
     /// Quantizes `x` (`rows × k`, row-major; `k` a multiple of 32).
     pub fn quantize(x: &[f32], rows: usize, k: usize) -> QActs {
+        Self::quantize_by(x, rows, k, Path::Reference)
+    }
+
+    /// [`QActs::quantize`] with the element-wise code of kernel `path` (every path gives the same bits).
+    pub fn quantize_by(x: &[f32], rows: usize, k: usize, path: Path) -> QActs {
         debug_assert_eq!(x.len(), rows * k);
         let nb = rows * (k / BLOCK);
         let mut a = QActs { rows, k, d: vec![0.0; nb], s: vec![0.0; nb], qsum: vec![0; nb], q: vec![0; rows * k] };
         for (b, (xb, qb)) in x.chunks_exact(BLOCK).zip(a.q.chunks_exact_mut(BLOCK)).enumerate() {
-            let (d, sum) = quantize_block(xb, qb.try_into().expect("a 32-element chunk"));
+            let qb: &mut [i8; BLOCK] = qb.try_into().expect("a 32-element chunk");
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a SIMD path is only chosen when the CPU has AVX2.
+            let (d, sum) = if path.simd() { unsafe { crate::simd::quantize_block(xb, qb) } } else { quantize_block(xb, qb) };
+            #[cfg(not(target_arch = "x86_64"))]
+            let (d, sum) = quantize_block(xb, qb);
             a.d[b] = d;
             a.qsum[b] = sum;
             a.s[b] = d * sum as f32;

@@ -46,6 +46,11 @@ impl Path {
         }
     }
 
+    /// Whether the path's element-wise steps (quantization, exp) use the AVX2 code of [`crate::simd`].
+    pub fn simd(self) -> bool {
+        matches!(self, Path::Avx2 | Path::Avx512Vnni)
+    }
+
     /// Every path.
     pub const ALL: [Path; 4] = [Path::Reference, Path::Portable, Path::Avx2, Path::Avx512Vnni];
 
