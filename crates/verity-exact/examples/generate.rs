@@ -1,5 +1,5 @@
 //! Greedy decoding of fixed token ids with the exact llama model, batch 1 and batched: `cargo run --release
-//! --example generate -p verity-exact -- MODEL.gguf [threads]`. Prints tok/s and the generated ids.
+//! --example generate -p verity-exact -- MODEL.gguf [threads] [batches, e.g. 1,4,16]`. Prints tok/s and the generated ids.
 use verity_exact::{llama, math, matmul::Path};
 
 fn main() {
@@ -8,17 +8,19 @@ fn main() {
     let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     // Run inside the pool, as the oracle's engine does: the calling thread is one of the workers.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    pool.install(|| run(&file));
+    let batches: Vec<usize> =
+        args.get(3).map_or(vec![1, 4, 16], |s| s.split(',').map(|b| b.parse().expect("batch size")).collect());
+    pool.install(|| run(&file, &batches));
 }
 
-fn run(file: &[u8]) {
+fn run(file: &[u8], batches: &[usize]) {
     let m = llama::load(file, 1024, Path::from_env().unwrap()).expect("load");
     eprintln!("{:?} path {:?}", m.cfg, m.path());
     let prompt: Vec<u32> = vec![
         1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2,
         198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198,
     ];
-    for batch in [1usize, 4, 16] {
+    for &batch in batches {
         let mut caches: Vec<_> = (0..batch).map(|_| m.new_cache(prompt.len() + 64).unwrap()).collect();
         let mut last = Vec::new();
         for c in caches.iter_mut() {

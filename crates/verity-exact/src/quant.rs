@@ -44,9 +44,11 @@ pub enum QuantError {
 }
 
 /// A weight matrix of `n` output rows × `k` inputs. Its GGUF blocks are regrouped at load (the values are
-/// untouched): columns in groups of eight, per group and block one tile holding the eight f16 scales `d` (and
-/// `m`) in the kernels' lane order, then the eight columns' quants in column order; the last `n % 8` rows keep
-/// the GGUF layout. [`QMatrix::block`] reads any block back.
+/// untouched) so that the kernels hold one column per vector lane: columns in groups of eight, per group and
+/// block one tile holding the eight f16 scales `d` (Q4_1: then the eight offsets `m`) in column order, then the
+/// quants interleaved by four: byte `32·(i / 4) + 4·c + i % 4` is GGUF quant byte `i` of column `c` (Q4_1: 4
+/// vectors of 32 bytes, the low nibble of byte i is element i, the high one element 16 + i; Q8_0: 8 vectors).
+/// The last `n % 8` rows keep the GGUF layout. [`QMatrix::block`] reads any block back.
 #[derive(Clone, Debug)]
 pub struct QMatrix {
     pub ty: WeightType,
@@ -58,11 +60,12 @@ pub struct QMatrix {
     tail: Vec<u8>,
 }
 
-/// One weight block read back: scale, offset (Q4_1; 0 for Q8_0) and the GGUF quant bytes (16 or 32).
-pub struct Block<'a> {
+/// One weight block read back: scale, offset (Q4_1; 0 for Q8_0) and the GGUF quant bytes (the first 16 for
+/// Q4_1, all 32 for Q8_0).
+pub struct Block {
     pub d: f32,
     pub m: f32,
-    pub qs: &'a [u8],
+    pub qs: [u8; BLOCK],
 }
 
 impl WeightType {
@@ -73,21 +76,12 @@ impl WeightType {
             WeightType::Q8_0 => 32,
         }
     }
+}
 
-    /// The vector lane that holds column `c` (of 8) of a tile: the order the kernels' reductions produce
-    /// (Q4_1: two columns per vector, so even columns come first).
-    pub const fn lane(self, c: usize) -> usize {
-        match self {
-            WeightType::Q4_1 => {
-                if c & 1 == 0 {
-                    c / 2
-                } else {
-                    4 + c / 2
-                }
-            }
-            WeightType::Q8_0 => c,
-        }
-    }
+/// Byte of a tile's quants that holds GGUF quant byte `i` of column `c`.
+#[inline(always)]
+const fn tile_at(c: usize, i: usize) -> usize {
+    32 * (i / 4) + 4 * c + i % 4
 }
 
 impl QMatrix {
@@ -101,22 +95,21 @@ impl QMatrix {
         if data.len() != want {
             return Err(QuantError::Size { ty, n, k, want, got: data.len() });
         }
-        let n8 = n / 8 * 8;
-        let mut m = QMatrix { ty, n, k, tiles: vec![0; n8 / 8 * nb * Self::tile_bytes_of(ty)], tail: Vec::new() };
-        let qb = ty.quant_bytes();
-        let scales = Self::scale_bytes(ty);
+        let (n8, tb) = (n / 8 * 8, Self::tile_bytes_of(ty));
+        let mut m = QMatrix { ty, n, k, tiles: vec![0; n8 / 8 * nb * tb], tail: Vec::new() };
+        let (qb, scales) = (ty.quant_bytes(), Self::scale_bytes(ty));
         for j in 0..n8 {
             let (g, c) = (j / 8, j % 8);
             for b in 0..nb {
                 let src = &data[(j * nb + b) * bb..][..bb];
-                let at = (g * nb + b) * Self::tile_bytes_of(ty);
-                let tile = &mut m.tiles[at..at + Self::tile_bytes_of(ty)];
-                let l = ty.lane(c);
-                tile[2 * l..2 * l + 2].copy_from_slice(&src[..2]);
+                let tile = &mut m.tiles[(g * nb + b) * tb..][..tb];
+                tile[2 * c..2 * c + 2].copy_from_slice(&src[..2]);
                 if ty == WeightType::Q4_1 {
-                    tile[16 + 2 * l..16 + 2 * l + 2].copy_from_slice(&src[2..4]);
+                    tile[16 + 2 * c..16 + 2 * c + 2].copy_from_slice(&src[2..4]);
                 }
-                tile[scales + c * qb..scales + (c + 1) * qb].copy_from_slice(&src[bb - qb..]);
+                for (i, &q) in src[bb - qb..].iter().enumerate() {
+                    tile[scales + tile_at(c, i)] = q;
+                }
             }
         }
         m.tail = data[n8 * nb * bb..].to_vec();
@@ -151,19 +144,24 @@ impl QMatrix {
 
     /// Block `b` of column (output row) `j`.
     #[inline(always)]
-    pub fn block(&self, j: usize, b: usize) -> Block<'_> {
-        let (nb, n8) = (self.blocks(), self.n / 8 * 8);
+    pub fn block(&self, j: usize, b: usize) -> Block {
+        let (nb, n8, qb) = (self.blocks(), self.n / 8 * 8, self.ty.quant_bytes());
+        let mut qs = [0u8; BLOCK];
         if j < n8 {
             let tile = &self.tiles[((j / 8) * nb + b) * self.tile_bytes()..][..self.tile_bytes()];
-            let l = self.ty.lane(j % 8);
-            let m = if self.ty == WeightType::Q4_1 { f16_at(tile, 16 + 2 * l) } else { 0.0 };
-            let qb = self.ty.quant_bytes();
-            Block { d: f16_at(tile, 2 * l), m, qs: &tile[self.tile_quants() + (j % 8) * qb..][..qb] }
+            let c = j % 8;
+            let m = if self.ty == WeightType::Q4_1 { f16_at(tile, 16 + 2 * c) } else { 0.0 };
+            let quants = &tile[self.tile_quants()..];
+            for (i, q) in qs[..qb].iter_mut().enumerate() {
+                *q = quants[tile_at(c, i)];
+            }
+            Block { d: f16_at(tile, 2 * c), m, qs }
         } else {
             let bb = self.ty.block_bytes();
             let blk = &self.tail[((j - n8) * nb + b) * bb..][..bb];
             let m = if self.ty == WeightType::Q4_1 { f16_at(blk, 2) } else { 0.0 };
-            Block { d: f16_at(blk, 0), m, qs: &blk[bb - self.ty.quant_bytes()..] }
+            qs[..qb].copy_from_slice(&blk[bb - qb..]);
+            Block { d: f16_at(blk, 0), m, qs }
         }
     }
 

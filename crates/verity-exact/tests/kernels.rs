@@ -19,6 +19,11 @@ impl Lcg {
 
 /// A random weight matrix of `ty` with valid f16 scales (and every byte value in the quants, -128 included).
 fn weights(ty: WeightType, n: usize, k: usize, seed: u64) -> QMatrix {
+    QMatrix::new(ty, n, k, gguf_bytes(ty, n, k, seed)).unwrap()
+}
+
+/// The GGUF bytes (file layout) of [`weights`].
+fn gguf_bytes(ty: WeightType, n: usize, k: usize, seed: u64) -> Vec<u8> {
     let mut g = Lcg(seed);
     let nb = k / 32;
     let mut data = Vec::new();
@@ -33,7 +38,27 @@ fn weights(ty: WeightType, n: usize, k: usize, seed: u64) -> QMatrix {
             data.push(g.next() as u8);
         }
     }
-    QMatrix::new(ty, n, k, data).unwrap()
+    data
+}
+
+#[test]
+fn the_regrouped_tiles_give_back_every_gguf_block() {
+    for ty in [WeightType::Q4_1, WeightType::Q8_0] {
+        let (n, k) = (21, 96);
+        let data = gguf_bytes(ty, n, k, 1);
+        let w = QMatrix::new(ty, n, k, data.clone()).unwrap();
+        let (bb, qb, nb) = (ty.block_bytes(), ty.quant_bytes(), k / 32);
+        for j in 0..n {
+            for b in 0..nb {
+                let src = &data[(j * nb + b) * bb..][..bb];
+                let blk = w.block(j, b);
+                let f = |at: usize| half::f16::from_le_bytes([src[at], src[at + 1]]).to_f32();
+                let m = if ty == WeightType::Q4_1 { f(2) } else { 0.0 };
+                assert_eq!((blk.d.to_bits(), blk.m.to_bits()), (f(0).to_bits(), m.to_bits()), "{ty:?} ({j}, {b})");
+                assert_eq!(&blk.qs[..qb], &src[bb - qb..], "{ty:?} ({j}, {b}) quants");
+            }
+        }
+    }
 }
 
 fn acts(rows: usize, k: usize, seed: u64) -> (Vec<f32>, QActs) {

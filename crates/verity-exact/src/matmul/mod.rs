@@ -96,49 +96,67 @@ impl std::str::FromStr for Path {
 /// Output columns per parallel task (a multiple of 8).
 const COLS_PER_TASK: usize = 32;
 
+/// The row-major output (`rows × ld`) of one product, shared by its tasks: each writes only its own columns, so
+/// no two tasks touch the same element.
+#[derive(Clone, Copy)]
+pub(crate) struct Out {
+    ptr: *mut f32,
+    ld: usize,
+}
+
+// SAFETY: tasks write disjoint column ranges (see `matmul`); the pointer outlives them (`par_iter` joins).
+unsafe impl Send for Out {}
+// SAFETY: as above.
+unsafe impl Sync for Out {}
+
+impl Out {
+    /// Writes element (r, j). Safety: (r, j) is in bounds and owned by the calling task.
+    #[inline(always)]
+    pub(crate) unsafe fn set(self, r: usize, j: usize, v: f32) {
+        *self.ptr.add(r * self.ld + j) = v;
+    }
+
+    /// Pointer to element (r, j). Safety: as [`Out::set`], for the elements written through it.
+    #[inline(always)]
+    pub(crate) unsafe fn at(self, r: usize, j: usize) -> *mut f32 {
+        self.ptr.add(r * self.ld + j)
+    }
+}
+
 /// `out (x.rows × w.n, row-major) = x · wᵀ` by `path` (which must be [`Path::supported`]).
 pub fn matmul(w: &QMatrix, x: &QActs, out: &mut [f32], path: Path) {
     assert_eq!(w.k, x.k, "matmul: weight width {} vs activation width {}", w.k, x.k);
     assert_eq!(out.len(), x.rows * w.n, "matmul: output size");
-    let rows = x.rows;
-    if rows == 1 {
-        out.par_chunks_mut(COLS_PER_TASK).enumerate().for_each(|(t, o)| columns(w, x, t * COLS_PER_TASK, o, path));
-        return;
-    }
-    // Column-major scratch (each task owns whole columns), then transposed.
-    let mut out_t = vec![0f32; w.n * rows];
-    out_t.par_chunks_mut(COLS_PER_TASK * rows).enumerate().for_each(|(t, o)| columns(w, x, t * COLS_PER_TASK, o, path));
-    for j in 0..w.n {
-        for r in 0..rows {
-            out[r * w.n + j] = out_t[j * rows + r];
-        }
-    }
+    let o = Out { ptr: out.as_mut_ptr(), ld: w.n };
+    let tasks = w.n.div_ceil(COLS_PER_TASK);
+    (0..tasks).into_par_iter().for_each(|t| {
+        let j0 = t * COLS_PER_TASK;
+        columns(w, x, j0, COLS_PER_TASK.min(w.n - j0), o, path)
+    });
 }
 
-/// Fills `out_t[c * rows + r]` for columns `j0 + c`.
-fn columns(w: &QMatrix, x: &QActs, j0: usize, out_t: &mut [f32], path: Path) {
-    let rows = x.rows;
-    let ncols = out_t.len() / rows;
+/// Fills columns `j0..j0 + ncols` of every row of `out`.
+fn columns(w: &QMatrix, x: &QActs, j0: usize, ncols: usize, out: Out, path: Path) {
     // Full groups of eight go to the path; columns past the last full group of the matrix, to the reference.
     let full = (w.n / 8 * 8).saturating_sub(j0).min(ncols) / 8 * 8;
     let mut c = 0;
     while c + 8 <= full {
-        let o = &mut out_t[c * rows..(c + 8) * rows];
         match path {
-            Path::Reference => reference::cols(w, x, j0 + c, 8, o),
-            Path::Portable => reference::cols8_portable(w, x, j0 + c, o),
+            Path::Reference => reference::cols(w, x, j0 + c, 8, out),
+            Path::Portable => reference::cols8_portable(w, x, j0 + c, out),
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `path` is supported (checked when it was chosen), so the CPU has the features.
-            Path::Avx2 => unsafe { x86::cols8_avx2(w, x, j0 + c, o) },
+            // SAFETY: `path` is supported (checked when it was chosen), so the CPU has the features; this task
+            // owns the columns.
+            Path::Avx2 => unsafe { x86::cols8_avx2(w, x, j0 + c, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
-            Path::Avx512Vnni => unsafe { x86::cols8_vnni(w, x, j0 + c, o) },
+            Path::Avx512Vnni => unsafe { x86::cols8_vnni(w, x, j0 + c, out) },
             #[cfg(not(target_arch = "x86_64"))]
-            Path::Avx2 | Path::Avx512Vnni => reference::cols8_portable(w, x, j0 + c, o),
+            Path::Avx2 | Path::Avx512Vnni => reference::cols8_portable(w, x, j0 + c, out),
         }
         c += 8;
     }
     if c < ncols {
-        reference::cols(w, x, j0 + c, ncols - c, &mut out_t[c * rows..]);
+        reference::cols(w, x, j0 + c, ncols - c, out);
     }
 }

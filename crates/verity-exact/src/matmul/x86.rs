@@ -1,12 +1,14 @@
-//! x86-64 kernels of the spec's matrix product on the regrouped tiles ([`QMatrix`]): eight output columns per
-//! call, their block terms in the eight lanes of one vector. Integer block sums by `vpmaddubsw`+`vpmaddwd`
-//! (AVX2) or `vpdpbusd` (AVX-512 VNNI) are exact whatever their internal order; the float chain of each lane is
-//! the reference's operation for operation (mul, mul, mul, add, add; Rust never contracts them into FMAs), so
-//! every lane equals [`super::reference::dot`] bit for bit. Everything here is inlined into the two
-//! `#[target_feature]` entry points (no closures: they would not inherit the features and every intrinsic would
-//! become a call). Loops index fixed arrays of vectors by design.
+//! x86-64 kernels of the spec's matrix product on the column-interleaved tiles ([`QMatrix`]): eight output
+//! columns per call, one column per vector lane, so each lane's integer block sum comes straight out of
+//! `vpdpbusd` (AVX-512 VNNI) or `vpmaddubsw`+`vpmaddwd` (AVX2) against the activation's four-byte groups
+//! broadcast to every lane (integer sums are exact whatever their internal order). The float chain of each lane
+//! is the reference's operation for operation (mul, mul, mul, add, add; Rust never contracts them into FMAs), so
+//! every lane equals [`super::reference::dot`] bit for bit and stores straight into its output column.
+//! Everything is inlined into the two `#[target_feature]` entry points (no closures: they would not inherit the
+//! features and every intrinsic would become a call). Loops index fixed arrays of vectors by design.
 #![allow(clippy::needless_range_loop)]
 use {
+    super::Out,
     crate::quant::{QActs, QMatrix, WeightType, BLOCK},
     std::arch::x86_64::*,
 };
@@ -19,61 +21,62 @@ pub fn has_avx512vnni() -> bool {
     has_avx2() && is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl")
 }
 
-/// Activation rows that share one pass over a column group's tiles.
-const ROWS: usize = 4;
-
-/// Lane c of the result = the sum of the eight i32 lanes of `p[c]`.
+/// Activation bytes `4g..4g + 4` of a block, in every i32 lane.
 #[inline(always)]
-unsafe fn reduce8(p: &[__m256i; 8]) -> __m256i {
-    let a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    let b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31))
+unsafe fn bcast(xq: *const i8, g: usize) -> __m256i {
+    _mm256_set1_epi32((xq.add(4 * g) as *const i32).read_unaligned())
 }
 
-/// u8 × i8 pairs summed into i32 lanes (each lane: four adjacent products).
+/// One Q4_1 block of a tile against `R` activation rows (block `xb0 + rr * nb` of row `rr`).
 #[inline(always)]
-unsafe fn dot_u8i8<const VNNI: bool>(acc: __m256i, u: __m256i, s: __m256i) -> __m256i {
-    if VNNI {
-        _mm256_dpbusd_epi32(acc, u, s)
-    } else {
-        _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)))
-    }
-}
-
-/// One Q4_1 block of a tile against `rt` activation rows (block `xb0 + rr * nb` of row `rr`).
-#[inline(always)]
-unsafe fn q4_1_block<const VNNI: bool>(
+unsafe fn q4_1_block<const VNNI: bool, const R: usize>(
     tile: *const u8,
     x: &QActs,
     xb0: usize,
     nb: usize,
-    rt: usize,
-    acc: &mut [__m256; ROWS],
+    acc: &mut [__m256; R],
 ) {
     let m15 = _mm256_set1_epi8(15);
     let z = _mm256_setzero_si256();
     let d = _mm256_cvtph_ps(_mm_loadu_si128(tile as *const __m128i));
     let m = _mm256_cvtph_ps(_mm_loadu_si128(tile.add(16) as *const __m128i));
     let q = tile.add(32);
-    // Vector i holds columns 2i (low half) and 2i + 1 (high half): low nibbles are elements 0..16, high 16..32.
+    // Vector g, lane c: quant bytes 4g..4g + 4 of column c; low nibbles are elements 4g.., high ones 16 + 4g...
     let mut lo = [z; 4];
     let mut hi = [z; 4];
-    for i in 0..4 {
-        let v = _mm256_loadu_si256(q.add(32 * i) as *const __m256i);
-        lo[i] = _mm256_and_si256(v, m15);
-        hi[i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+    for g in 0..4 {
+        let v = _mm256_loadu_si256(q.add(32 * g) as *const __m256i);
+        lo[g] = _mm256_and_si256(v, m15);
+        hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
     }
-    for rr in 0..rt {
+    for rr in 0..R {
         let xb = xb0 + rr * nb;
         let xq = x.q.as_ptr().add(xb * BLOCK);
-        let x0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(xq as *const __m128i));
-        let x1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(xq.add(16) as *const __m128i));
-        let mut p = [z; 4];
-        for i in 0..4 {
-            p[i] = dot_u8i8::<VNNI>(dot_u8i8::<VNNI>(z, lo[i], x0), hi[i], x1);
-        }
-        // Lanes [c0 c2 c4 c6 | c1 c3 c5 c7] (WeightType::lane).
-        let s = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+        let s = if VNNI {
+            // Few rows: four short chains (one would serialize on vpdpbusd's latency); many rows: one chain per
+            // row (the rows interleave).
+            if R < 4 {
+                let mut p = [z; 4];
+                for g in 0..4 {
+                    p[g] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(z, lo[g], bcast(xq, g)), hi[g], bcast(xq, 4 + g));
+                }
+                _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3]))
+            } else {
+                let mut s = z;
+                for g in 0..4 {
+                    s = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(s, lo[g], bcast(xq, g)), hi[g], bcast(xq, 4 + g));
+                }
+                s
+            }
+        } else {
+            // |pair| ≤ 2·15·127, so the eight i16 pair sums of a lane add up exactly before widening.
+            let mut h = _mm256_setzero_si256();
+            for g in 0..4 {
+                h = _mm256_add_epi16(h, _mm256_maddubs_epi16(lo[g], bcast(xq, g)));
+                h = _mm256_add_epi16(h, _mm256_maddubs_epi16(hi[g], bcast(xq, 4 + g)));
+            }
+            _mm256_madd_epi16(h, _mm256_set1_epi16(1))
+        };
         let t = _mm256_mul_ps(d, _mm256_set1_ps(*x.d.get_unchecked(xb)));
         let u = _mm256_mul_ps(_mm256_cvtepi32_ps(s), t);
         let v = _mm256_mul_ps(m, _mm256_set1_ps(*x.s.get_unchecked(xb)));
@@ -81,39 +84,42 @@ unsafe fn q4_1_block<const VNNI: bool>(
     }
 }
 
-/// One Q8_0 block of a tile against `rt` activation rows.
+/// One Q8_0 block of a tile against `R` activation rows.
 #[inline(always)]
-unsafe fn q8_0_block<const VNNI: bool>(
+unsafe fn q8_0_block<const VNNI: bool, const R: usize>(
     tile: *const u8,
     x: &QActs,
     xb0: usize,
     nb: usize,
-    rt: usize,
-    acc: &mut [__m256; ROWS],
+    acc: &mut [__m256; R],
 ) {
     let z = _mm256_setzero_si256();
     let d = _mm256_cvtph_ps(_mm_loadu_si128(tile as *const __m128i));
     let q = tile.add(16);
     // VNNI: w + 128 as u8 (the excess is taken off with the activations' sum); AVX2: |w| and the sign on x.
     let mut wv = [z; 8];
-    for (c, v) in wv.iter_mut().enumerate() {
-        *v = _mm256_loadu_si256(q.add(32 * c) as *const __m256i);
+    for (g, v) in wv.iter_mut().enumerate() {
+        *v = _mm256_loadu_si256(q.add(32 * g) as *const __m256i);
         if VNNI {
             *v = _mm256_xor_si256(*v, _mm256_set1_epi8(-128));
         }
     }
-    for rr in 0..rt {
+    for rr in 0..R {
         let xb = xb0 + rr * nb;
-        let xv = _mm256_loadu_si256(x.q.as_ptr().add(xb * BLOCK) as *const __m256i);
-        let mut p = [z; 8];
-        for c in 0..8 {
+        let xq = x.q.as_ptr().add(xb * BLOCK);
+        // Chains as in `q4_1_block`: four for few rows, one for many.
+        let mut p = [z; 4];
+        for g in 0..8 {
+            let xv = bcast(xq, g);
+            let c = if R < 4 { g % 4 } else { 0 };
             p[c] = if VNNI {
-                _mm256_dpbusd_epi32(z, wv[c], xv)
+                _mm256_dpbusd_epi32(p[c], wv[g], xv)
             } else {
-                dot_u8i8::<false>(z, _mm256_sign_epi8(wv[c], wv[c]), _mm256_sign_epi8(xv, wv[c]))
+                let h = _mm256_maddubs_epi16(_mm256_sign_epi8(wv[g], wv[g]), _mm256_sign_epi8(xv, wv[g]));
+                _mm256_add_epi32(p[c], _mm256_madd_epi16(h, _mm256_set1_epi16(1)))
             };
         }
-        let mut s = reduce8(&p);
+        let mut s = if R < 4 { _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])) } else { p[0] };
         if VNNI {
             s = _mm256_sub_epi32(s, _mm256_set1_epi32(128 * *x.qsum.get_unchecked(xb)));
         }
@@ -122,41 +128,53 @@ unsafe fn q8_0_block<const VNNI: bool>(
     }
 }
 
-/// Eight columns × every row of `x`.
+/// Eight columns × rows `r0..r0 + R`: one pass over the group's tiles.
 #[inline(always)]
-unsafe fn cols8<const VNNI: bool>(w: &QMatrix, x: &QActs, j0: usize, out_t: &mut [f32]) {
-    let (nb, rows, tb) = (w.blocks(), x.rows, w.tile_bytes());
+unsafe fn pass<const VNNI: bool, const R: usize>(w: &QMatrix, x: &QActs, j0: usize, r0: usize, out: Out) {
+    let (nb, tb) = (w.blocks(), w.tile_bytes());
     let group = w.tiles.as_ptr().add((j0 / 8) * nb * tb);
-    let mut r0 = 0;
-    while r0 < rows {
-        let rt = (rows - r0).min(ROWS);
-        let mut acc = [_mm256_setzero_ps(); ROWS];
-        for b in 0..nb {
-            let tile = group.add(b * tb);
-            match w.ty {
-                WeightType::Q4_1 => q4_1_block::<VNNI>(tile, x, r0 * nb + b, nb, rt, &mut acc),
-                WeightType::Q8_0 => q8_0_block::<VNNI>(tile, x, r0 * nb + b, nb, rt, &mut acc),
-            }
+    let mut acc = [_mm256_setzero_ps(); R];
+    for b in 0..nb {
+        let tile = group.add(b * tb);
+        match w.ty {
+            WeightType::Q4_1 => q4_1_block::<VNNI, R>(tile, x, r0 * nb + b, nb, &mut acc),
+            WeightType::Q8_0 => q8_0_block::<VNNI, R>(tile, x, r0 * nb + b, nb, &mut acc),
         }
-        let mut lanes = [0f32; 8];
-        for (rr, a) in acc.iter().enumerate().take(rt) {
-            _mm256_storeu_ps(lanes.as_mut_ptr(), *a);
-            for c in 0..8 {
-                out_t[c * rows + r0 + rr] = lanes[w.ty.lane(c)];
-            }
-        }
-        r0 += rt;
+    }
+    for rr in 0..R {
+        _mm256_storeu_ps(out.at(r0 + rr, j0), acc[rr]);
     }
 }
 
-/// AVX2 + F16C (caller checks [`has_avx2`]; `j0` a multiple of 8 within the full groups).
-#[target_feature(enable = "avx2,f16c")]
-pub unsafe fn cols8_avx2(w: &QMatrix, x: &QActs, j0: usize, out_t: &mut [f32]) {
-    cols8::<false>(w, x, j0, out_t)
+/// Eight columns × every row of `x`, `R` rows per pass (the rest in one shorter pass).
+#[inline(always)]
+unsafe fn cols8<const VNNI: bool, const R: usize>(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
+    let rows = x.rows;
+    let mut r0 = 0;
+    while r0 + R <= rows {
+        pass::<VNNI, R>(w, x, j0, r0, out);
+        r0 += R;
+    }
+    match rows - r0 {
+        0 => {}
+        1 => pass::<VNNI, 1>(w, x, j0, r0, out),
+        2 => pass::<VNNI, 2>(w, x, j0, r0, out),
+        3 => pass::<VNNI, 3>(w, x, j0, r0, out),
+        4 => pass::<VNNI, 4>(w, x, j0, r0, out),
+        5 => pass::<VNNI, 5>(w, x, j0, r0, out),
+        6 => pass::<VNNI, 6>(w, x, j0, r0, out),
+        _ => pass::<VNNI, 7>(w, x, j0, r0, out),
+    }
 }
 
-/// AVX-512 VNNI on 256-bit vectors (caller checks [`has_avx512vnni`]).
+/// AVX2 + F16C (caller checks [`has_avx2`]; `j0` a multiple of 8 within the full groups, its columns owned).
+#[target_feature(enable = "avx2,f16c")]
+pub(super) unsafe fn cols8_avx2(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
+    cols8::<false, 4>(w, x, j0, out)
+}
+
+/// AVX-512 VNNI on 256-bit vectors, 32 registers (caller checks [`has_avx512vnni`]).
 #[target_feature(enable = "avx2,f16c,avx512vnni,avx512vl")]
-pub unsafe fn cols8_vnni(w: &QMatrix, x: &QActs, j0: usize, out_t: &mut [f32]) {
-    cols8::<true>(w, x, j0, out_t)
+pub(super) unsafe fn cols8_vnni(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
+    cols8::<true, 8>(w, x, j0, out)
 }
