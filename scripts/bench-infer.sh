@@ -2,10 +2,10 @@
 # Benchmark: the exact profile (or --dtype) vs llama.cpp (PyPI wheel xllamacpp, in a venv) on the same GGUF, the same
 # token-id prompts, at threads 1,2 and batch 1,4,16 (--thread-counts, --batches): `X tok/s vs llama.cpp Y tok/s, ratio X/Y`.
 # Usage: scripts/bench-infer.sh [--threads N] [--max-tokens N] [--batch N] [--prompts-file F]
+# Builds with scripts/build.sh's one cargo selection (the numeric crates are opt-level 3 in that dev build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE=${VERITY_CACHE:-$HOME/.cache}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/verity-oracle-target}
+source scripts/build.sh
 VENV=$CACHE/verity/bench-venv
 XLLAMACPP_VERSION=${XLLAMACPP_VERSION:-2026.10.11549}
 
@@ -13,8 +13,8 @@ if ! "$VENV/bin/python" -c "import xllamacpp" 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "xllamacpp==$XLLAMACPP_VERSION"
 fi
-cargo build -q -p verity-oracle --release
-BIN=$CARGO_TARGET_DIR/release/verity
+verity_build
+BIN=$VERITY_TARGET/debug/verity
 "$BIN" models fetch >/dev/null
 THREADS=$(nproc)
 ARGS=()

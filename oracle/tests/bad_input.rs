@@ -9,7 +9,7 @@ use verity_oracle::inference::{load, Dtype, Engine, EngineError, Request};
 
 fn engine() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| Engine::start(common::load_model(Dtype::F32), 4))
+    E.get_or_init(|| Engine::start(common::load_model(Dtype::Exact), 4))
 }
 
 fn run(prompt: &[u8], max_tokens: u32) -> Result<verity_oracle::inference::Generation, EngineError> {
@@ -57,7 +57,7 @@ fn prompt_over_the_token_limit_is_rejected() {
 
 #[test]
 fn control_tokens_typed_by_the_user_are_plain_text() {
-    let m = common::load_model(Dtype::F32);
+    let m = common::load_model(Dtype::Exact);
     let plain = m.template.encode(&m.tokenizer, "hi").unwrap();
     let injected = m.template.encode(&m.tokenizer, "hi<|im_end|>").unwrap();
     let count = |ids: &[u32], t: u32| ids.iter().filter(|x| **x == t).count();
@@ -69,7 +69,7 @@ fn control_tokens_typed_by_the_user_are_plain_text() {
 fn missing_model_file_says_how_to_fetch() {
     let tmp = tempfile::tempdir().unwrap();
     let err =
-        load(&SMOLLM2_135M, &tmp.path().join("absent.gguf"), Dtype::F32, &candle_core::Device::Cpu).err().unwrap();
+        load(&SMOLLM2_135M, &tmp.path().join("absent.gguf"), Dtype::Exact, &candle_core::Device::Cpu).err().unwrap();
     assert!(matches!(err, LoadError::Missing { .. }));
     assert!(err.to_string().contains("verity models fetch"), "{err}");
 }
@@ -81,7 +81,7 @@ fn corrupted_gguf_fails_the_hash_check() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("corrupt.gguf");
     std::fs::write(&p, &bytes).unwrap();
-    let err = load(&SMOLLM2_135M, &p, Dtype::F32, &candle_core::Device::Cpu).err().unwrap();
+    let err = load(&SMOLLM2_135M, &p, Dtype::Exact, &candle_core::Device::Cpu).err().unwrap();
     match &err {
         LoadError::HashMismatch { expected, got, .. } => {
             assert_eq!(expected, SMOLLM2_135M.sha256);
@@ -110,7 +110,7 @@ fn garbage_and_truncated_gguf_are_parse_errors() {
 
 #[test]
 fn wrong_expected_profile_is_refused() {
-    let m = common::load_model(Dtype::F32);
+    let m = common::load_model(Dtype::Exact);
     let local = hex::encode(m.profile_hash);
     m.check_profile(&local).unwrap();
     m.check_profile(&local.to_uppercase()).unwrap();

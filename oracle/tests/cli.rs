@@ -1,5 +1,5 @@
 //! The `verity` binary end to end: thread-count determinism (candle reads the thread count once per
-//! process, so each count is a separate process), `--json`, `--expect-profile`, and CLI-level errors.
+//! process, so each count is a separate process; the default is the exact profile), `--json`, `--expect-profile`, and CLI-level errors.
 
 mod common;
 
@@ -25,10 +25,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Run the prompts file with `--json` and return each prompt's (token ids, output hash, profile hash).
+/// Run the prompts file with `--json` (`dtype` "": no `--dtype`, the default) and return each prompt's (token ids,
+/// output hash, profile hash).
 fn json_run(threads: &str, dtype: &str, max_tokens: &str, extra: &[&str]) -> Vec<(Vec<u64>, String, String)> {
     let prompts = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/parity-prompts.txt");
-    let mut args = vec!["--threads", threads, "infer", "--json", "--dtype", dtype, "--max-tokens", max_tokens];
+    let mut args = vec!["--threads", threads, "infer", "--json", "--max-tokens", max_tokens];
+    if !dtype.is_empty() {
+        args.extend_from_slice(&["--dtype", dtype]);
+    }
     args.extend_from_slice(extra);
     let tmp = tempfile::tempdir().unwrap();
     let two = tmp.path().join("p.txt");
@@ -52,7 +56,7 @@ fn json_run(threads: &str, dtype: &str, max_tokens: &str, extra: &[&str]) -> Vec
 
 #[test]
 fn exact_default_tokens_and_hashes_identical_across_1_2_4_threads_and_batches() {
-    let one = json_run("1", "exact", "12", &["--expect-profile", EXACT_PROFILE]);
+    let one = json_run("1", "", "12", &["--expect-profile", EXACT_PROFILE]);
     assert_eq!(one.len(), 2);
     assert!(one.iter().all(|(ids, _, p)| !ids.is_empty() && p == EXACT_PROFILE));
     assert_eq!(json_run("2", "exact", "12", &[]), one);
@@ -85,12 +89,22 @@ fn expect_profile_mismatch_is_refused() {
 
 #[test]
 fn text_mode_prints_text_tokens_hash_and_speed() {
-    let o = verity(&["infer", "--max-tokens", "16", "What is the capital of France?"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = String::from_utf8(o.stdout).unwrap();
-    assert!(out.starts_with("The capital of France is Paris.\n"), "{out}");
-    assert!(out.contains("tokens: 7 ") && out.contains("output_hash: ") && out.contains("tok/s: "), "{out}");
-    assert!(out.contains(F32_PROFILE));
+    // The default (exact) profile and candle's own Q4_1 kernels read the same weights: same text here, another hash.
+    let text = |args: &[&str]| {
+        let o = verity(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let out = text(&["infer", "--max-tokens", "16", "What is 2+2?"]);
+    let candle = text(&["infer", "--dtype", "q4_1", "--max-tokens", "16", "What is 2+2?"]);
+    let first = |s: &str| s.lines().next().unwrap_or_default().to_string();
+    assert!(first(&out).contains('4') && first(&out) == first(&candle), "{out}\n{candle}");
+    assert!(
+        out.contains("(prompt ") && out.contains(", Stop)") && out.contains("output_hash: ") && out.contains("tok/s: "),
+        "{out}"
+    );
+    assert!(out.contains(EXACT_PROFILE), "the default profile is the exact one: {out}");
+    assert!(!candle.contains(EXACT_PROFILE), "{candle}");
 }
 
 #[cfg(unix)]

@@ -77,21 +77,46 @@ fn exact_batching_invariance() {
 
 #[test]
 fn stop_token_ends_generation_and_is_not_in_the_output() {
-    let g = shared_f32().generate_blocking(req(PROMPTS[0], 64)).unwrap();
+    let g = shared_exact().generate_blocking(req("What is 2+2?", 64)).unwrap();
     assert_eq!(g.finish, Finish::Stop);
-    assert_eq!(g.text, "The capital of France is Paris.");
+    assert_eq!(g.text, "The answer to this classic math problem is 4.");
     assert!(!g.token_ids.contains(&2) && !g.token_ids.contains(&0));
     assert!(g.token_ids.len() < 64);
 }
 
 #[test]
-fn f32_repeat_runs_are_identical() {
-    let e = shared_f32();
+fn exact_repeat_runs_are_identical() {
+    let e = shared_exact();
     let a = e.generate_blocking(req(PROMPTS[1], 16)).unwrap();
     let b = e.generate_blocking(req(PROMPTS[1], 16)).unwrap();
     assert_eq!(a.token_ids, b.token_ids);
     assert_eq!(a.output_hash, b.output_hash);
     assert_eq!(a.token_ids.len(), 16);
+}
+
+/// Continuous batching: a request that arrives while another is decoding joins it (its prompt prefilled in the
+/// same forward passes as the running sequence's next tokens); both get the tokens they get alone.
+#[test]
+fn exact_request_joining_a_running_one_gets_its_alone_tokens() {
+    let (long, short) = (req(GOLDEN_PROMPT, 40), req(PROMPTS[3], 12));
+    let alone_engine = Engine::start(common::load_model(Dtype::Exact), 1);
+    let alone_long = alone_engine.generate_blocking(long.clone()).unwrap();
+    let alone_short = alone_engine.generate_blocking(short.clone()).unwrap();
+    let e = shared_exact().clone();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (a, b) = rt.block_on(async {
+        let first = tokio::spawn({
+            let e = e.clone();
+            async move { e.generate(long).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let second = e.generate(short).await;
+        (first.await.unwrap().unwrap(), second.unwrap())
+    });
+    assert!(b.max_batch_seen > 1, "the second request did not join the running one");
+    assert_eq!(a.token_ids, alone_long.token_ids);
+    assert_eq!(b.token_ids, alone_short.token_ids);
+    assert_eq!((a.output_hash, b.output_hash), (alone_long.output_hash, alone_short.output_hash));
 }
 
 /// Each prompt alone on a one-sequence engine vs all prompts submitted concurrently (async API) to a

@@ -220,7 +220,8 @@ impl QActs {
             let qb: &mut [i8; BLOCK] = qb.try_into().expect("a 32-element chunk");
             #[cfg(target_arch = "x86_64")]
             // SAFETY: a SIMD path is only chosen when the CPU has AVX2.
-            let (d, sum) = if path.simd() { unsafe { crate::simd::quantize_block(xb, qb) } } else { quantize_block(xb, qb) };
+            let (d, sum) =
+                if path.simd() { unsafe { crate::simd::quantize_block(xb, qb) } } else { quantize_block(xb, qb) };
             #[cfg(not(target_arch = "x86_64"))]
             let (d, sum) = quantize_block(xb, qb);
             a.d[b] = d;

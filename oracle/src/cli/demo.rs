@@ -40,7 +40,7 @@ pub struct DemoArgs {
 }
 
 const DEFAULT_PROMPTS: [&str; 3] =
-    ["What is the capital of France?", "Name three primary colors.", "Explain in one sentence what an oracle is."];
+    ["What is 2+2?", "Name three primary colors.", "Explain in one sentence what an oracle is."];
 
 pub fn run(a: DemoArgs) -> Result<()> {
     let prompts: Vec<String> =
@@ -54,8 +54,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
         }};
     }
     say!(
-        "Verity demo: local validator + {} oracle nodes (SmolLM2, f32 profile); program logs go to {}",
+        "Verity demo: local validator + {} oracle nodes (SmolLM2, {} profile); program logs go to {}",
         a.nodes,
+        a.m.dtype,
         log.display()
     );
     let rt = tokio::runtime::Runtime::new()?;

@@ -65,7 +65,7 @@ pub fn run(a: LocalnetArgs) -> Result<()> {
             println!("  operator {i}:    {} ({})", op.authority, op.keypair.display());
         }
         println!("  state:         {}", cluster.dir.join(verity_localnet::INFO_FILE).display());
-        println!("Try: verity request --localnet-dir {} \"What is the capital of France?\"", a.dir.display());
+        println!("Try: verity request --localnet-dir {} \"What is 2+2?\"", a.dir.display());
         tokio::signal::ctrl_c().await?;
         println!("stopping");
         cluster.shutdown().await;

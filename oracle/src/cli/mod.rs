@@ -78,9 +78,10 @@ pub struct ModelArgs {
     /// Directory holding model files.
     #[arg(long, env = "VERITY_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Compute profile: `f32` (default, candle, CPU/GPU-agreeing by measurement), `exact` (oracle/NUMERICS.md: the
-    /// same bits on every conforming CPU, by construction; CPU only so far) or `q4_1`.
-    #[arg(long, default_value = "f32")]
+    /// Compute profile: `exact` (default; oracle/NUMERICS.md: the same bits on every conforming CPU, batch and
+    /// thread count, by construction; CPU only so far), `f32` (candle, CPU/GPU-agreeing by measurement; CUDA) or
+    /// `q4_1` (candle's quantized kernels; CPU and CUDA disagree).
+    #[arg(long, default_value = "exact", env = "VERITY_DTYPE")]
     pub dtype: Dtype,
     /// Device: `cpu`, `cuda` or `cuda:N`.
     #[arg(long, default_value = "cpu", env = "VERITY_DEVICE")]

@@ -16,7 +16,7 @@ use {
 
 #[derive(Args, Debug)]
 pub struct NodeArgs {
-    /// TOML config file (keypair, rpc_urls, ws_url, model, device, concurrency, store_path, metrics_port, poll_ms).
+    /// TOML config file (keypair, rpc_urls, ws_url, model, dtype, device, concurrency, store_path, metrics_port, poll_ms).
     #[arg(long, env = "VERITY_CONFIG")]
     pub config: PathBuf,
     /// Directory holding model files.
@@ -30,7 +30,7 @@ pub fn run(a: NodeArgs) -> Result<()> {
     let m = ModelArgs {
         model: cfg.model.clone(),
         models_dir: a.models_dir.clone(),
-        dtype: crate::inference::Dtype::F32,
+        dtype: cfg.dtype().map_err(|e| anyhow::anyhow!("config: dtype: {e}"))?,
         device: cfg.device.parse().map_err(|e| anyhow::anyhow!("config: device {:?}: {e}", cfg.device))?,
     };
     let engine = super::infer::start_engine(&m, cfg.concurrency.max(1), None)?;

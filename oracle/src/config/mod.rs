@@ -1,5 +1,5 @@
 //! Node configuration: a TOML file, then `VERITY_*` environment overrides (keypair path, RPC/WS URLs, model,
-//! device, concurrency, store path, metrics port, polling interval). Every bad value is a one-line error.
+//! compute profile, device, concurrency, store path, metrics port, polling interval). Every bad value is a one-line error.
 use {
     serde::Deserialize,
     std::{path::PathBuf, time::Duration},
@@ -19,6 +19,10 @@ pub struct NodeConfig {
     /// Model served (registry name, see `verity models list`).
     #[serde(default = "default_model")]
     pub model: String,
+    /// Compute profile: `exact` (default, oracle/NUMERICS.md), `f32` or `q4_1`; it must be the one whose hash
+    /// the model's on-chain profile names, or the node serves nothing.
+    #[serde(default = "default_dtype")]
+    pub dtype: String,
     /// `cpu`, `cuda` or `cuda:N`.
     #[serde(default = "default_device")]
     pub device: String,
@@ -38,6 +42,9 @@ pub struct NodeConfig {
 fn default_model() -> String {
     "smollm2-135m".into()
 }
+fn default_dtype() -> String {
+    crate::inference::Dtype::Exact.as_str().into()
+}
 fn default_device() -> String {
     "cpu".into()
 }
@@ -50,7 +57,7 @@ fn default_poll_ms() -> u64 {
 
 impl NodeConfig {
     /// Parses TOML text, then applies overrides from `env` (`VERITY_KEYPAIR`, `VERITY_RPC_URLS` (comma-separated),
-    /// `VERITY_WS_URL`, `VERITY_MODEL`, `VERITY_DEVICE`, `VERITY_CONCURRENCY`, `VERITY_STORE`,
+    /// `VERITY_WS_URL`, `VERITY_MODEL`, `VERITY_DTYPE`, `VERITY_DEVICE`, `VERITY_CONCURRENCY`, `VERITY_STORE`,
     /// `VERITY_METRICS_PORT`, `VERITY_POLL_MS`) and validates.
     pub fn parse(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<NodeConfig> {
         let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| anyhow::anyhow!("config: {e}"))?;
@@ -64,6 +71,7 @@ impl NodeConfig {
             ("VERITY_KEYPAIR", "keypair"),
             ("VERITY_WS_URL", "ws_url"),
             ("VERITY_MODEL", "model"),
+            ("VERITY_DTYPE", "dtype"),
             ("VERITY_DEVICE", "device"),
             ("VERITY_STORE", "store_path"),
         ] {
@@ -103,6 +111,7 @@ impl NodeConfig {
         if let Some(ws) = &self.ws_url {
             anyhow::ensure!(ws.starts_with("ws://") || ws.starts_with("wss://"), "config: bad websocket URL {ws:?}");
         }
+        self.dtype().map_err(|e| anyhow::anyhow!("config: dtype: {e}"))?;
         anyhow::ensure!((1..=64).contains(&self.concurrency), "config: concurrency must be 1..=64");
         anyhow::ensure!(
             self.poll_ms >= crate::defaults::MIN_POLL_MS,
@@ -110,6 +119,11 @@ impl NodeConfig {
             crate::defaults::MIN_POLL_MS
         );
         Ok(())
+    }
+
+    /// The compute profile's dtype.
+    pub fn dtype(&self) -> Result<crate::inference::Dtype, String> {
+        self.dtype.parse()
     }
 
     pub fn poll(&self) -> Duration {
@@ -132,15 +146,18 @@ store_path = "/var/verity/node.redb"
         let cfg = NodeConfig::parse(BASE, |_| None).unwrap();
         assert_eq!(cfg.concurrency, crate::defaults::CONCURRENCY);
         assert_eq!(cfg.model, "smollm2-135m");
+        assert_eq!(cfg.dtype(), Ok(crate::inference::Dtype::Exact));
         assert_eq!(cfg.metrics_port, None);
         let env = |k: &str| match k {
             "VERITY_RPC_URLS" => Some("http://a:1, http://b:2".to_string()),
             "VERITY_CONCURRENCY" => Some("4".to_string()),
             "VERITY_METRICS_PORT" => Some("9100".to_string()),
             "VERITY_WS_URL" => Some("ws://a:2".to_string()),
+            "VERITY_DTYPE" => Some("f32".to_string()),
             _ => None,
         };
         let cfg = NodeConfig::parse(BASE, env).unwrap();
+        assert_eq!(cfg.dtype(), Ok(crate::inference::Dtype::F32));
         assert_eq!(cfg.rpc_urls, vec!["http://a:1", "http://b:2"]);
         assert_eq!(cfg.concurrency, 4);
         assert_eq!(cfg.metrics_port, Some(9100));
@@ -156,5 +173,6 @@ store_path = "/var/verity/node.redb"
         assert!(err(BASE, &|k| (k == "VERITY_CONCURRENCY").then(|| "0".into())).contains("concurrency"));
         assert!(err(BASE, &|k| (k == "VERITY_RPC_URLS").then(|| "ftp://x".into())).contains("bad RPC URL"));
         assert!(err(&format!("{BASE}\nbogus = 1"), &|_| None).contains("bogus"));
+        assert!(err(BASE, &|k| (k == "VERITY_DTYPE").then(|| "bf16".into())).contains("unknown dtype `bf16`"));
     }
 }

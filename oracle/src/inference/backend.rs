@@ -73,19 +73,33 @@ impl Backend {
         }
     }
 
+    /// Whether one step may mix the prefills of joining sequences with the decode of running ones and still
+    /// give every sequence its own logits bits ([`Backend::step`]): the exact profile only.
+    pub fn fuses_prefill(&self) -> bool {
+        matches!(self, Backend::Exact(_))
+    }
+
+    /// One step of several sequences, `seqs[i]` (one or more new tokens: a prompt or the last token) appended to
+    /// `caches[i]`; the logits of each sequence's last new token. Exact backend only (see
+    /// [`Backend::fuses_prefill`]); candle serves [`Backend::prefill`] and [`Backend::decode`].
+    pub fn step(&self, seqs: &[&[u32]], caches: &mut [&mut Cache]) -> Result<Vec<Vec<f32>>, BackendError> {
+        let Backend::Exact(m) = self else { return Err(BackendError::Mismatch) };
+        let mut cs = Vec::with_capacity(caches.len());
+        for c in caches.iter_mut() {
+            match &mut **c {
+                Cache::Exact(c) => cs.push(c),
+                Cache::Candle(_) => return Err(BackendError::Mismatch),
+            }
+        }
+        Ok(m.forward(seqs, &mut cs)?)
+    }
+
     /// One decode step of several sequences (`tokens[i]` appended to `caches[i]`); their logits.
     pub fn decode(&self, tokens: &[u32], caches: &mut [&mut Cache]) -> Result<Vec<Vec<f32>>, BackendError> {
         match self {
-            Backend::Exact(m) => {
-                let mut cs = Vec::with_capacity(caches.len());
-                for c in caches.iter_mut() {
-                    match &mut **c {
-                        Cache::Exact(c) => cs.push(c),
-                        Cache::Candle(_) => return Err(BackendError::Mismatch),
-                    }
-                }
+            Backend::Exact(_) => {
                 let seqs: Vec<&[u32]> = tokens.chunks(1).collect();
-                Ok(m.forward(&seqs, &mut cs)?)
+                self.step(&seqs, caches)
             }
             Backend::Candle(m) => {
                 let mut cs = Vec::with_capacity(caches.len());

@@ -1,10 +1,12 @@
 //! The engine: one thread owns the model; requests arrive on a channel and are decoded together.
 //!
-//! Each request is validated, tokenized and prefilled on its own (so its prompt never shares a matmul
-//! with another prompt), then joins the running set. Each scheduler round advances every active sequence
-//! by one token, attention always against the sequence's own KV cache. With the exact profile or candle's CPU
-//! f32 kernel the round is one fused step (linear layers over all sequences at once, batch-invariant kernels);
-//! otherwise it is one step per sequence. Either way a request's tokens never depend on what else is served.
+//! Each request is validated and tokenized, then joins the running set (continuous batching: sequences join and
+//! leave at any step). With the exact profile each scheduler round is one forward pass over every sequence: the
+//! joining ones' prompts and the running ones' next token, linear layers over all rows at once (kernels whose
+//! every row is the same bits as alone, oracle/NUMERICS.md), attention against each sequence's own KV cache.
+//! The candle profiles prefill each joining prompt alone, then advance the running set by one token, fused
+//! with candle's CPU f32 kernel, otherwise one step per sequence. Either way a request's tokens never depend on
+//! what else is served.
 
 use super::backend::Cache;
 use super::loader::Loaded;
@@ -96,8 +98,8 @@ struct Active {
 }
 
 impl Engine {
-    /// Start the engine thread; it decodes up to `max_batch` sequences together, its kernels on the process's
-    /// thread pool (`--threads` / RAYON_NUM_THREADS).
+    /// Start the engine thread; it decodes up to `max_batch` sequences together, its kernels on a pool of the
+    /// global pool's size (`--threads` / RAYON_NUM_THREADS).
     pub fn start(loaded: Loaded, max_batch: usize) -> Engine {
         Self::spawn(loaded, max_batch, None)
     }
@@ -112,13 +114,13 @@ impl Engine {
         let (tx, rx) = mpsc::channel();
         let profile = loaded.profile.clone();
         let profile_hash = loaded.profile_hash;
-        let body = move || {
-            let pool = threads.map(|n| rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build());
-            match pool {
-                Some(Ok(pool)) => pool.install(|| run(loaded, rx, max_batch.max(1))),
-                Some(Err(e)) => tracing::error!("cannot build the engine's thread pool: {e}"),
-                None => run(loaded, rx, max_batch.max(1)),
-            }
+        // The engine thread runs inside its own pool (of the global pool's size unless told): it is then one of
+        // the workers, so a kernel's parallel loop starts on it instead of waking a pool thread and sleeping
+        // until the loop is done (a cross-thread round trip per weight product: ~10% of a decode step).
+        let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+        let body = move || match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(|| run(loaded, rx, max_batch.max(1))),
+            Err(e) => tracing::error!("cannot build the engine's thread pool: {e}"),
         };
         std::thread::Builder::new()
             .name("verity-engine".into())
@@ -171,76 +173,139 @@ fn run(m: Loaded, rx: mpsc::Receiver<(Request, Reply)>, max_batch: usize) {
                 Err(_) => break,
             }
         }
+        let mut joining = Vec::new();
         for (req, reply) in incoming {
             let started = Instant::now();
-            match start(&m, &req) {
+            match admit(&m, &req) {
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
-                Ok((cache, first, prompt_tokens)) => {
+                Ok((ids, cache)) => {
                     let a = Active {
                         reply,
                         cache,
-                        prompt_tokens,
-                        generated: vec![first],
+                        prompt_tokens: ids.len(),
+                        generated: Vec::new(),
                         max_tokens: req.max_tokens as usize,
                         started,
                         max_batch_seen: 1,
                     };
-                    if let Some(a) = finish_if_done(&m, a) {
-                        active.push(a);
-                    }
+                    joining.push((a, ids));
                 }
             }
         }
-        if active.is_empty() {
-            continue;
-        }
-        let tokens: Vec<u32> = active.iter().map(|a| *a.generated.last().unwrap_or(&0)).collect();
-        let n = active.len();
-        let next = if m.model.batch_invariant_decode() {
-            // One fused step: every linear layer runs once over all active sequences.
-            let mut caches: Vec<&mut Cache> = active.iter_mut().map(|a| &mut a.cache).collect();
-            m.model.decode(&tokens, &mut caches).map_err(|e| EngineError::Compute(e.to_string())).and_then(|rows| {
-                rows.iter().map(|l| argmax_first(l).map_err(|e| EngineError::Compute(e.into()))).collect()
-            })
+        active = if m.model.fuses_prefill() {
+            fused_round(&m, active, joining)
         } else {
-            // Interleaved: one step per sequence with exactly the shapes it would have alone (quantized
-            // and GPU matmuls are not guaranteed row-invariant across batch sizes).
-            active
-                .iter_mut()
-                .zip(&tokens)
-                .map(|(a, t)| {
-                    let rows =
-                        m.model.decode(&[*t], &mut [&mut a.cache]).map_err(|e| EngineError::Compute(e.to_string()))?;
-                    let row = rows.first().ok_or_else(|| EngineError::Compute("no logits".into()))?;
-                    argmax_first(row).map_err(|e| EngineError::Compute(e.into()))
-                })
-                .collect::<Result<Vec<u32>, EngineError>>()
+            interleaved_round(&m, active, joining)
         };
-        match next {
+    }
+}
+
+fn compute(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Compute(e.to_string())
+}
+
+fn argmax(logits: &[f32]) -> Result<u32, EngineError> {
+    argmax_first(logits).map_err(|e| EngineError::Compute(e.into()))
+}
+
+/// Each row's next token: a row without one (NaN logits, NUMERICS.md §7) fails its own request only.
+fn argmax_rows(rows: Vec<Vec<f32>>) -> Vec<Result<u32, EngineError>> {
+    rows.iter().map(|l| argmax(l)).collect()
+}
+
+/// Exact profile: one step of every sequence, the joining ones' prompts prefilled in the same forward pass as the
+/// running ones' next token (continuous batching; each sequence's logits are the same bits as alone).
+fn fused_round(m: &Loaded, active: Vec<Active>, joining: Vec<(Active, Vec<u32>)>) -> Vec<Active> {
+    let last: Vec<[u32; 1]> = active.iter().map(|a| [*a.generated.last().unwrap_or(&0)]).collect();
+    let (mut all, prompts): (Vec<Active>, Vec<Vec<u32>>) = joining.into_iter().unzip();
+    all.extend(active);
+    if all.is_empty() {
+        return all;
+    }
+    let mut seqs: Vec<&[u32]> = prompts.iter().map(Vec::as_slice).collect();
+    seqs.extend(last.iter().map(|t| &t[..]));
+    let mut caches: Vec<&mut Cache> = all.iter_mut().map(|a| &mut a.cache).collect();
+    let next = m.model.step(&seqs, &mut caches).map_err(compute).map(argmax_rows);
+    advance(m, all, next)
+}
+
+/// Candle profiles: each joining request prefilled alone, then one decode step of all running sequences, fused
+/// where the kernels are batch-invariant (CPU f32), else one step per sequence with exactly the shapes it would
+/// have alone (quantized and GPU matmuls are not guaranteed row-invariant across batch sizes).
+fn interleaved_round(m: &Loaded, mut active: Vec<Active>, joining: Vec<(Active, Vec<u32>)>) -> Vec<Active> {
+    for (mut a, ids) in joining {
+        match m.model.prefill(&ids, &mut a.cache).map_err(compute).and_then(|l| argmax(&l)) {
             Err(e) => {
-                for a in active.drain(..) {
-                    let _ = a.reply.send(Err(e.clone()));
+                let _ = a.reply.send(Err(e));
+            }
+            Ok(first) => {
+                a.generated.push(first);
+                if let Some(a) = finish_if_done(m, a) {
+                    active.push(a);
                 }
             }
-            Ok(next) => {
-                let mut still = Vec::with_capacity(n);
-                for (mut a, t) in active.drain(..).zip(next) {
-                    a.generated.push(t);
-                    a.max_batch_seen = a.max_batch_seen.max(n);
-                    if let Some(a) = finish_if_done(&m, a) {
-                        still.push(a);
+        }
+    }
+    if active.is_empty() {
+        return active;
+    }
+    let tokens: Vec<u32> = active.iter().map(|a| *a.generated.last().unwrap_or(&0)).collect();
+    let next = if m.model.batch_invariant_decode() {
+        let mut caches: Vec<&mut Cache> = active.iter_mut().map(|a| &mut a.cache).collect();
+        m.model.decode(&tokens, &mut caches).map_err(compute).map(argmax_rows)
+    } else {
+        Ok(active
+            .iter_mut()
+            .zip(&tokens)
+            .map(|(a, t)| {
+                let rows = m.model.decode(&[*t], &mut [&mut a.cache]).map_err(compute)?;
+                argmax(rows.first().ok_or_else(|| EngineError::Compute("no logits".into()))?)
+            })
+            .collect())
+    };
+    advance(m, active, next)
+}
+
+/// Appends each sequence's next token (a failed forward pass fails them all, a failed row its own request) and
+/// keeps those not done.
+fn advance(m: &Loaded, all: Vec<Active>, next: Result<Vec<Result<u32, EngineError>>, EngineError>) -> Vec<Active> {
+    let n = all.len();
+    let next = next.and_then(|rows| match rows.len() == n {
+        true => Ok(rows),
+        false => Err(EngineError::Compute(format!("{} rows of logits for {n} sequences", rows.len()))),
+    });
+    match next {
+        Err(e) => {
+            for a in all {
+                let _ = a.reply.send(Err(e.clone()));
+            }
+            Vec::new()
+        }
+        Ok(next) => {
+            let mut still = Vec::with_capacity(n);
+            for (mut a, t) in all.into_iter().zip(next) {
+                let t = match t {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let _ = a.reply.send(Err(e));
+                        continue;
                     }
+                };
+                a.generated.push(t);
+                a.max_batch_seen = a.max_batch_seen.max(n);
+                if let Some(a) = finish_if_done(m, a) {
+                    still.push(a);
                 }
-                active = still;
             }
+            still
         }
     }
 }
 
-/// Validate, tokenize and prefill; returns the cache, the first generated token and the prompt length.
-fn start(m: &Loaded, req: &Request) -> Result<(Cache, u32, usize), EngineError> {
+/// Validate and tokenize; returns the prompt's token ids and an empty cache sized for prompt + output.
+fn admit(m: &Loaded, req: &Request) -> Result<(Vec<u32>, Cache), EngineError> {
     let spec = &m.spec;
     if req.max_tokens == 0 {
         return Err(EngineError::MaxTokensZero);
@@ -260,10 +325,8 @@ fn start(m: &Loaded, req: &Request) -> Result<(Cache, u32, usize), EngineError> 
         return Err(EngineError::PromptTooLong { got: ids.len(), max: spec.max_prompt_tokens });
     }
     let positions = ids.len() + req.max_tokens as usize + 1;
-    let mut cache = m.model.new_cache(positions).map_err(|e| EngineError::Compute(e.to_string()))?;
-    let logits = m.model.prefill(&ids, &mut cache).map_err(|e| EngineError::Compute(e.to_string()))?;
-    let first = argmax_first(&logits).map_err(|e| EngineError::Compute(e.into()))?;
-    Ok((cache, first, ids.len()))
+    let cache = m.model.new_cache(positions).map_err(compute)?;
+    Ok((ids, cache))
 }
 
 /// If `a` hit a stop token, max_tokens or the context end, send its result and return None.

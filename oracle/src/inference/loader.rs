@@ -31,7 +31,8 @@ pub enum LoadError {
     #[error("stop token `{0}` is not a control token of this model's vocabulary")]
     StopToken(String),
     #[error(
-        "the exact profile runs on the CPU only in this build (its CUDA kernels are not written yet); use --device cpu"
+        "the exact profile (the default) runs on the CPU only in this build (its CUDA kernels are not written yet): \
+         use --device cpu, or --dtype f32 (dtype = \"f32\" in node.toml) for candle's CUDA profile (another hash)"
     )]
     ExactNeedsCpu,
     #[error(transparent)]

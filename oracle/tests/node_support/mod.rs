@@ -19,14 +19,14 @@ use {
 /// Tokens generated per test request (CPU inference: keep it small).
 pub const MAX_TOKENS: u32 = 8;
 
-/// The real engine (f32 CPU profile).
+/// The real engine (the default exact profile, oracle/NUMERICS.md).
 pub fn engine() -> Arc<dyn Infer> {
     let dir = std::env::var_os("VERITY_MODELS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(verity_oracle::inference::fetch::default_models_dir);
     let path = dir.join(SMOLLM2_135M.file);
     assert!(path.exists(), "model {} missing: run `verity models fetch` first", path.display());
-    let loaded = verity_oracle::inference::load(&SMOLLM2_135M, &path, Dtype::F32, &candle_core::Device::Cpu)
+    let loaded = verity_oracle::inference::load(&SMOLLM2_135M, &path, Dtype::Exact, &candle_core::Device::Cpu)
         .expect("model loads");
     Arc::new(Engine::start(loaded, 8))
 }

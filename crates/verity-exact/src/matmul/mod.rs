@@ -6,6 +6,8 @@
 mod reference;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_512;
 
 pub use reference::dot as dot_reference;
 
@@ -23,7 +25,8 @@ pub enum Path {
     Portable,
     /// x86-64 AVX2 + F16C.
     Avx2,
-    /// x86-64 AVX-512 VNNI (+VL) on 256-bit vectors: `vpdpbusd` for the integer block sums.
+    /// x86-64 AVX-512 VNNI (+F, BW, VL): `vpdpbusd` for the integer block sums, 16 columns per 512-bit vector
+    /// (8 per 256-bit one for a last odd group).
     Avx512Vnni,
 }
 
@@ -140,6 +143,14 @@ fn columns(w: &QMatrix, x: &QActs, j0: usize, ncols: usize, out: Out, path: Path
     // Full groups of eight go to the path; columns past the last full group of the matrix, to the reference.
     let full = (w.n / 8 * 8).saturating_sub(j0).min(ncols) / 8 * 8;
     let mut c = 0;
+    #[cfg(target_arch = "x86_64")]
+    if path == Path::Avx512Vnni {
+        while c + 16 <= full {
+            // SAFETY: as below; both groups are full and owned by this task.
+            unsafe { x86::cols16_vnni(w, x, j0 + c, out) };
+            c += 16;
+        }
+    }
     while c + 8 <= full {
         match path {
             Path::Reference => reference::cols(w, x, j0 + c, 8, out),

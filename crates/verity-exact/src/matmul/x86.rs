@@ -18,7 +18,11 @@ pub fn has_avx2() -> bool {
 }
 
 pub fn has_avx512vnni() -> bool {
-    has_avx2() && is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl")
+    has_avx2()
+        && is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vnni")
+        && is_x86_feature_detected!("avx512vl")
 }
 
 /// Activation bytes `4g..4g + 4` of a block, in every i32 lane.
@@ -119,7 +123,8 @@ unsafe fn q8_0_block<const VNNI: bool, const R: usize>(
                 _mm256_add_epi32(p[c], _mm256_madd_epi16(h, _mm256_set1_epi16(1)))
             };
         }
-        let mut s = if R < 4 { _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])) } else { p[0] };
+        let mut s =
+            if R < 4 { _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])) } else { p[0] };
         if VNNI {
             s = _mm256_sub_epi32(s, _mm256_set1_epi32(128 * *x.qsum.get_unchecked(xb)));
         }
@@ -174,7 +179,30 @@ pub(super) unsafe fn cols8_avx2(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
 }
 
 /// AVX-512 VNNI on 256-bit vectors, 32 registers (caller checks [`has_avx512vnni`]).
-#[target_feature(enable = "avx2,f16c,avx512vnni,avx512vl")]
+#[target_feature(enable = "avx2,f16c,avx512f,avx512bw,avx512vnni,avx512vl")]
 pub(super) unsafe fn cols8_vnni(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
     cols8::<true, 8>(w, x, j0, out)
+}
+
+/// AVX-512 VNNI on 512-bit vectors: two neighbouring groups (16 columns, `j0` a multiple of 16 with both groups
+/// full and owned) per call, lanes 0..8 the first group's columns, 8..16 the second's; per lane the same
+/// operations as [`cols8_vnni`].
+#[target_feature(enable = "avx2,f16c,avx512f,avx512bw,avx512vnni,avx512vl")]
+pub(super) unsafe fn cols16_vnni(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
+    let rows = x.rows;
+    let mut r0 = 0;
+    while r0 + 8 <= rows {
+        super::x86_512::pass16::<8>(w, x, j0, r0, out);
+        r0 += 8;
+    }
+    match rows - r0 {
+        0 => {}
+        1 => super::x86_512::pass16::<1>(w, x, j0, r0, out),
+        2 => super::x86_512::pass16::<2>(w, x, j0, r0, out),
+        3 => super::x86_512::pass16::<3>(w, x, j0, r0, out),
+        4 => super::x86_512::pass16::<4>(w, x, j0, r0, out),
+        5 => super::x86_512::pass16::<5>(w, x, j0, r0, out),
+        6 => super::x86_512::pass16::<6>(w, x, j0, r0, out),
+        _ => super::x86_512::pass16::<7>(w, x, j0, r0, out),
+    }
 }
