@@ -96,7 +96,7 @@ fn logits_are_bit_identical_across_batches_threads_paths_and_joins() {
     let (mut compared, mut configs) = (0, 0);
     for path in Path::ALL.into_iter().filter(|p| p.supported() && *p != Path::Reference) {
         let (m, tp) = (model(path), std::time::Instant::now());
-        // The portable path (what a CPU without AVX2 runs) is ~20× slower than the x86 ones: a sample of it.
+        // The portable path (what a CPU without AVX2 runs) is ~10× slower than the x86 ones: a sample of it.
         let (n, batches): (usize, &[usize]) = match path {
             Path::Portable => (6, &[1, 2, 6]),
             _ => (ps.len(), &[1, 2, 3, 8, 16]),

@@ -1,8 +1,8 @@
 //! The spec's dot product written out element by element (NUMERICS.md §4), and a portable eight-column form of
-//! the same operations.
+//! the same operations on the kernels' tiles.
 use {
     super::Out,
-    crate::quant::{Block, QActs, QMatrix, WeightType, BLOCK},
+    crate::quant::{f16_at, Block, QActs, QMatrix, WeightType, BLOCK},
 };
 
 /// The exact integer sum of a block's quants `qs` with activation block `xq` (any order is exact).
@@ -58,18 +58,37 @@ pub(super) fn cols(w: &QMatrix, x: &QActs, j0: usize, ncols: usize, out: Out) {
 /// Rows of one pass of [`cols8_portable`].
 const ROWS: usize = 4;
 
-/// Eight columns at once, blocks outermost within each pass of up to four rows (each weight block is read once
-/// per pass); per element exactly [`dot`]'s operations.
+/// Eight columns at once straight from the group's tiles (byte `32·(i/4) + 4·c + i%4` is quant byte `i` of
+/// column `c`), blocks outermost within each pass of up to four rows (each tile is read and its scales converted
+/// once per pass); per element exactly [`dot`]'s operations.
 pub(super) fn cols8_portable(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
-    let (nb, rows) = (w.blocks(), x.rows);
+    let (nb, rows, tb, qo) = (w.blocks(), x.rows, w.tile_bytes(), w.tile_quants());
+    let group = &w.tiles[(j0 / 8) * nb * tb..][..nb * tb];
     for r0 in (0..rows).step_by(ROWS) {
         let rt = (rows - r0).min(ROWS);
         let mut acc = [[0f32; 8]; ROWS];
         for b in 0..nb {
-            let blks: [Block; 8] = std::array::from_fn(|c| w.block(j0 + c, b));
+            let tile = &group[b * tb..][..tb];
+            let d: [f32; 8] = std::array::from_fn(|c| f16_at(tile, 2 * c));
+            let m: [f32; 8] = match w.ty {
+                WeightType::Q4_1 => std::array::from_fn(|c| f16_at(tile, 16 + 2 * c)),
+                WeightType::Q8_0 => [0.0; 8],
+            };
+            let q = &tile[qo..];
             for (rr, a) in acc.iter_mut().enumerate().take(rt) {
-                for (v, blk) in a.iter_mut().zip(&blks) {
-                    *v += term(w.ty, blk, x, (r0 + rr) * nb + b);
+                let xb = (r0 + rr) * nb + b;
+                let Ok(xq) = <&[i8; BLOCK]>::try_from(&x.q[xb * BLOCK..][..BLOCK]) else { unreachable!() };
+                let s = match (w.ty, <&[u8; 128]>::try_from(&q[..128]), <&[u8; 256]>::try_from(q)) {
+                    (WeightType::Q4_1, Ok(q), _) => isums_q4_1(q, xq),
+                    (WeightType::Q8_0, _, Ok(q)) => isums_q8_0(q, xq),
+                    _ => unreachable!("a tile holds 8 × the type's quant bytes"),
+                };
+                for c in 0..8 {
+                    let u = s[c] as f32 * (d[c] * x.d[xb]);
+                    a[c] += match w.ty {
+                        WeightType::Q4_1 => u + m[c] * x.s[xb],
+                        WeightType::Q8_0 => u,
+                    };
                 }
             }
         }
@@ -80,4 +99,45 @@ pub(super) fn cols8_portable(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
             }
         }
     }
+}
+
+/// The eight columns' exact Q4_1 block sums from a tile's quants (low nibbles: elements `4g + l`, high ones
+/// `16 + 4g + l`): 32 lanes, lane `4c + l` summing column `c`'s bytes `4g + l`, then each column's four lanes
+/// (integer sums: any order is exact; this one vectorises).
+#[inline(always)]
+fn isums_q4_1(q: &[u8; 128], xq: &[i8; BLOCK]) -> [i32; 8] {
+    let mut t = [0i32; 32];
+    for g in 0..4 {
+        let lo: [i16; 32] = std::array::from_fn(|j| i16::from(xq[4 * g + j % 4]));
+        let hi: [i16; 32] = std::array::from_fn(|j| i16::from(xq[16 + 4 * g + j % 4]));
+        for j in 0..32 {
+            // |pair| ≤ 2 · 15 · 128 fits i16 (16-bit multiplies vectorise on every SIMD ISA, even SSE2) and a
+            // lane's sum of eight fits i32: the wrapping ops never wrap, they only spare the overflow checks
+            // (`overflow-checks = true`) that would keep the loop scalar.
+            let v = q[32 * g + j];
+            let pair = i16::from(v & 15).wrapping_mul(lo[j]).wrapping_add(i16::from(v >> 4).wrapping_mul(hi[j]));
+            t[j] = t[j].wrapping_add(i32::from(pair));
+        }
+    }
+    lanes4(&t)
+}
+
+/// The eight columns' exact Q8_0 block sums from a tile's quants (as [`isums_q4_1`]).
+#[inline(always)]
+fn isums_q8_0(q: &[u8; 256], xq: &[i8; BLOCK]) -> [i32; 8] {
+    let mut t = [0i32; 32];
+    for g in 0..8 {
+        let xa: [i16; 32] = std::array::from_fn(|j| i16::from(xq[4 * g + j % 4]));
+        for j in 0..32 {
+            // |product| ≤ 128 · 128 fits i16, a lane's sum of eight i32 (wrapping ops: as in `isums_q4_1`).
+            t[j] = t[j].wrapping_add(i32::from(i16::from(q[32 * g + j] as i8).wrapping_mul(xa[j])));
+        }
+    }
+    lanes4(&t)
+}
+
+/// Column `c`'s sum: lanes `4c..4c + 4`.
+#[inline(always)]
+fn lanes4(t: &[i32; 32]) -> [i32; 8] {
+    std::array::from_fn(|c| t[4 * c].wrapping_add(t[4 * c + 1]).wrapping_add(t[4 * c + 2]).wrapping_add(t[4 * c + 3]))
 }
