@@ -91,6 +91,8 @@ struct Active {
     reply: Reply,
     cache: Cache,
     prompt_tokens: usize,
+    /// Prompt tokens not yet in `cache` (the whole prompt until the sequence's first step).
+    pending: Vec<u32>,
     generated: Vec<u32>,
     max_tokens: usize,
     started: Instant,
@@ -116,7 +118,8 @@ impl Engine {
         let profile_hash = loaded.profile_hash;
         // The engine thread runs inside its own pool (of the global pool's size unless told): it is then one of
         // the workers, so a kernel's parallel loop starts on it instead of waking a pool thread and sleeping
-        // until the loop is done (a cross-thread round trip per weight product: ~10% of a decode step).
+        // until the loop is done (a cross-thread round trip per weight product: ~7% of `verity infer`'s perf
+        // samples were such wake-ups and waits).
         let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
         let body = move || match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(|| run(loaded, rx, max_batch.max(1))),
@@ -173,32 +176,25 @@ fn run(m: Loaded, rx: mpsc::Receiver<(Request, Reply)>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        let mut joining = Vec::new();
         for (req, reply) in incoming {
             let started = Instant::now();
             match admit(&m, &req) {
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
-                Ok((ids, cache)) => {
-                    let a = Active {
-                        reply,
-                        cache,
-                        prompt_tokens: ids.len(),
-                        generated: Vec::new(),
-                        max_tokens: req.max_tokens as usize,
-                        started,
-                        max_batch_seen: 1,
-                    };
-                    joining.push((a, ids));
-                }
+                Ok((prompt, cache)) => active.push(Active {
+                    reply,
+                    cache,
+                    prompt_tokens: prompt.len(),
+                    pending: prompt,
+                    generated: Vec::new(),
+                    max_tokens: req.max_tokens as usize,
+                    started,
+                    max_batch_seen: 1,
+                }),
             }
         }
-        active = if m.model.fuses_prefill() {
-            fused_round(&m, active, joining)
-        } else {
-            interleaved_round(&m, active, joining)
-        };
+        active = if m.model.fuses_prefill() { fused_round(&m, active) } else { interleaved_round(&m, active) };
     }
 }
 
@@ -217,16 +213,15 @@ fn argmax_rows(rows: Vec<Vec<f32>>) -> Vec<Result<u32, EngineError>> {
 
 /// Exact profile: one step of every sequence, the joining ones' prompts prefilled in the same forward pass as the
 /// running ones' next token (continuous batching; each sequence's logits are the same bits as alone).
-fn fused_round(m: &Loaded, active: Vec<Active>, joining: Vec<(Active, Vec<u32>)>) -> Vec<Active> {
-    let last: Vec<[u32; 1]> = active.iter().map(|a| [*a.generated.last().unwrap_or(&0)]).collect();
-    let (mut all, prompts): (Vec<Active>, Vec<Vec<u32>>) = joining.into_iter().unzip();
-    all.extend(active);
+fn fused_round(m: &Loaded, mut all: Vec<Active>) -> Vec<Active> {
     if all.is_empty() {
         return all;
     }
-    let mut seqs: Vec<&[u32]> = prompts.iter().map(Vec::as_slice).collect();
-    seqs.extend(last.iter().map(|t| &t[..]));
-    let mut caches: Vec<&mut Cache> = all.iter_mut().map(|a| &mut a.cache).collect();
+    let (mut seqs, mut caches): (Vec<&[u32]>, Vec<&mut Cache>) = (Vec::new(), Vec::new());
+    for Active { pending, generated, cache, .. } in all.iter_mut() {
+        seqs.push(if pending.is_empty() { std::slice::from_ref(generated.last().unwrap_or(&0)) } else { pending });
+        caches.push(cache);
+    }
     let next = m.model.step(&seqs, &mut caches).map_err(compute).map(argmax_rows);
     advance(m, all, next)
 }
@@ -234,9 +229,15 @@ fn fused_round(m: &Loaded, active: Vec<Active>, joining: Vec<(Active, Vec<u32>)>
 /// Candle profiles: each joining request prefilled alone, then one decode step of all running sequences, fused
 /// where the kernels are batch-invariant (CPU f32), else one step per sequence with exactly the shapes it would
 /// have alone (quantized and GPU matmuls are not guaranteed row-invariant across batch sizes).
-fn interleaved_round(m: &Loaded, mut active: Vec<Active>, joining: Vec<(Active, Vec<u32>)>) -> Vec<Active> {
-    for (mut a, ids) in joining {
-        match m.model.prefill(&ids, &mut a.cache).map_err(compute).and_then(|l| argmax(&l)) {
+fn interleaved_round(m: &Loaded, all: Vec<Active>) -> Vec<Active> {
+    let mut active = Vec::with_capacity(all.len());
+    for mut a in all {
+        if a.pending.is_empty() {
+            active.push(a);
+            continue;
+        }
+        let prompt = std::mem::take(&mut a.pending);
+        match m.model.prefill(&prompt, &mut a.cache).map_err(compute).and_then(|l| argmax(&l)) {
             Err(e) => {
                 let _ = a.reply.send(Err(e));
             }
@@ -272,9 +273,12 @@ fn interleaved_round(m: &Loaded, mut active: Vec<Active>, joining: Vec<(Active, 
 /// keeps those not done.
 fn advance(m: &Loaded, all: Vec<Active>, next: Result<Vec<Result<u32, EngineError>>, EngineError>) -> Vec<Active> {
     let n = all.len();
-    let next = next.and_then(|rows| match rows.len() == n {
-        true => Ok(rows),
-        false => Err(EngineError::Compute(format!("{} rows of logits for {n} sequences", rows.len()))),
+    let next = next.and_then(|rows| {
+        if rows.len() == n {
+            Ok(rows)
+        } else {
+            Err(EngineError::Compute(format!("{} rows of logits for {n} sequences", rows.len())))
+        }
     });
     match next {
         Err(e) => {
@@ -293,6 +297,7 @@ fn advance(m: &Loaded, all: Vec<Active>, next: Result<Vec<Result<u32, EngineErro
                         continue;
                     }
                 };
+                a.pending.clear(); // the step fed the prompt (fused) or it was fed before (interleaved)
                 a.generated.push(t);
                 a.max_batch_seen = a.max_batch_seen.max(n);
                 if let Some(a) = finish_if_done(m, a) {

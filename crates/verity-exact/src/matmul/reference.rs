@@ -77,11 +77,10 @@ pub(super) fn cols8_portable(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
             let q = &tile[qo..];
             for (rr, a) in acc.iter_mut().enumerate().take(rt) {
                 let xb = (r0 + rr) * nb + b;
-                let Ok(xq) = <&[i8; BLOCK]>::try_from(&x.q[xb * BLOCK..][..BLOCK]) else { unreachable!() };
-                let s = match (w.ty, <&[u8; 128]>::try_from(&q[..128]), <&[u8; 256]>::try_from(q)) {
-                    (WeightType::Q4_1, Ok(q), _) => isums_q4_1(q, xq),
-                    (WeightType::Q8_0, _, Ok(q)) => isums_q8_0(q, xq),
-                    _ => unreachable!("a tile holds 8 × the type's quant bytes"),
+                let xq: &[i8; BLOCK] = x.q[xb * BLOCK..][..BLOCK].try_into().expect("a block of 32");
+                let s = match w.ty {
+                    WeightType::Q4_1 => isums_q4_1(q.try_into().expect("8 × 16 quant bytes"), xq),
+                    WeightType::Q8_0 => isums_q8_0(q.try_into().expect("8 × 32 quant bytes"), xq),
                 };
                 for c in 0..8 {
                     let u = s[c] as f32 * (d[c] * x.d[xb]);
