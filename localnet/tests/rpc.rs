@@ -22,7 +22,7 @@ use {
     },
     verity::{
         state::{Config, Model, Operator, OperatorRegistry, Request, RequestStatus},
-        SubmitRequestArgs, VerityError,
+        Sampling, SubmitRequestArgs, VerityError,
     },
     verity_localnet::{
         bootstrap::ix, chain::custom_code, info::read_keypair, launch, pda, BootstrapOptions, Chain, LocalnetInfo,
@@ -70,6 +70,7 @@ fn submit_args(fee: u64) -> SubmitRequestArgs {
         fee,
         output_capacity: 256,
         callback_program: None,
+        sampling: Sampling::GREEDY,
     }
 }
 
@@ -87,6 +88,7 @@ fn submit_ix(
             request,
             output: pda::output(&request),
             system_program: anchor_lang::system_program::ID,
+            prompt: None,
         },
         verity::instruction::SubmitRequest { args },
     )

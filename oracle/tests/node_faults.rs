@@ -46,7 +46,7 @@ fn dishonest_silent_crashed_and_amnesiac_nodes() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let engine = engine();
-        let mut c = cluster("node-faults", 3, 40, engine.profile_hash()).await;
+        let mut c = cluster("node-faults", 3, 40, engine.profiles()[0]).await;
         let chain = c.client().unwrap();
         let key = |c: &verity_oracle::node::cluster::Cluster, i: usize| c.nodes[i].keypair.pubkey();
         let (k0, k1, k2) = (key(&c, 0), key(&c, 1), key(&c, 2));

@@ -108,7 +108,7 @@ fn rounds_complete_through_faulty_rpc_without_double_sends() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let engine = engine();
-        let mut c = cluster("node-rpc-faults", 3, 60, engine.profile_hash()).await;
+        let mut c = cluster("node-rpc-faults", 3, 60, engine.profiles()[0]).await;
         let counts = Arc::new(Counts::default());
         let upstream = c.rpc_url().to_string();
         let p1 = faulty_proxy(upstream.clone(), counts.clone()).await;

@@ -25,9 +25,9 @@ tok += struct.pack('<I', len(md['tokenizer.ggml.merges'])) + b''.join(L(m.encode
 tok_sha = hashlib.sha256(tok).digest()
 w_sha = hashlib.sha256(raw).digest()
 tmpl = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n"
-stops = sorted(md['tokenizer.ggml.tokens'].index(n) for n in ["<|im_end|>", "<|endoftext|>"])
+stops = sorted({md['tokenizer.ggml.tokens'].index(n) for n in ["<|im_end|>", "<|endoftext|>"]} | {md['tokenizer.ggml.eos_token_id']})
 for dtype, engine in [('exact', b'verity-exact-v1'), ('f32', b'verity-llama-v1/candle-0.11.1'), ('q4_1', b'verity-llama-v1/candle-0.11.1')]:
-    b = L(b'verity-profile-v1') + w_sha + tok_sha + L(dtype.encode()) + L(b'greedy-argmax-first-max') + L(tmpl.encode())
+    b = L(b'verity-profile-v1') + w_sha + tok_sha + L(dtype.encode()) + L(b'verity-sample-v1') + L(tmpl.encode())
     b += struct.pack('<I', len(stops)) + b''.join(struct.pack('<I', t) for t in stops) + L(engine)
     print(dtype, hashlib.sha256(b).hexdigest())
 print('weights', w_sha.hex()); print('tokenizer', tok_sha.hex()); print('stops', stops)

@@ -46,6 +46,7 @@ pub fn default_model_params() -> ModelParams {
         max_input_bytes: 256,
         max_output_tokens: 64,
         royalty_bps: 1_000,
+        param_count: 134_515_008,
     }
 }
 

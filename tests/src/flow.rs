@@ -11,7 +11,7 @@ use {
     solana_instruction::{AccountMeta, Instruction},
     solana_keypair::Keypair,
     solana_signer::Signer,
-    verity::{state::Request, RevealArgs, SubmitRequestArgs, WriteOutputArgs},
+    verity::{state::Request, RevealArgs, Sampling, SubmitRequestArgs, WriteOutputArgs},
     verity_client::ix as vix,
 };
 
@@ -29,6 +29,7 @@ pub fn submit_args(nonce: u64, prompt: &str, max_tokens: u32, fee: u64) -> Submi
         fee,
         output_capacity: OUTPUT_CAPACITY,
         callback_program: None,
+        sampling: Sampling::GREEDY,
     }
 }
 

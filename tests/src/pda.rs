@@ -56,3 +56,7 @@ pub fn dispute(request: &Pubkey) -> Pubkey {
 pub fn callback_authority(request: &Pubkey) -> Pubkey {
     pda(&[CALLBACK_SEED, request.as_ref()])
 }
+/// `["prompt", owner, nonce LE]` (the seed spelled out as PROTOCOL.md has it: catches a drift of `PROMPT_SEED`).
+pub fn prompt(owner: &Pubkey, nonce: u64) -> Pubkey {
+    pda(&[b"prompt", owner.as_ref(), &nonce.to_le_bytes()])
+}

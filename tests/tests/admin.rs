@@ -77,7 +77,7 @@ async fn register_model_validates_its_params() {
         (ModelParams { name: "n".repeat(33), ..default_model_params() }, VerityError::InvalidModelName),
         (ModelParams { max_input_bytes: 0, ..default_model_params() }, VerityError::InvalidModelLimits),
         (
-            ModelParams { max_input_bytes: verity::MAX_PROMPT_BYTES + 1, ..default_model_params() },
+            ModelParams { max_input_bytes: verity::MAX_LONG_PROMPT_BYTES + 1, ..default_model_params() },
             VerityError::InvalidModelLimits,
         ),
         (

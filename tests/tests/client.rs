@@ -21,6 +21,7 @@ fn client_pdas_match_the_spec() {
         assert_eq!(client::output(&k), spec::output(&k));
         assert_eq!(client::dispute(&k), spec::dispute(&k));
         assert_eq!(client::callback_signer(&k), spec::callback_authority(&k));
+        assert_eq!(client::prompt(&k, nonce), spec::prompt(&k, nonce));
     }
 }
 

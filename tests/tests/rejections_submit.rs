@@ -1,5 +1,5 @@
 //! `submit_request` rejections, each with the program's own error: prompt size and form, max_tokens, fee,
-//! output capacity, inactive model, paused protocol — and the boundaries that must still pass.
+//! output capacity, sampling range, inactive model, paused protocol — and the boundaries that must still pass.
 use verity::VerityError;
 use verity_tests::{default_model_params, pda, submit_args, Protocol, Signer, SOL};
 
@@ -167,4 +167,28 @@ async fn largest_inline_prompt_fits_one_transaction_with_two_signers() {
     }
     let r = p.request(&pda::request(&req.pubkey(), 1)).await;
     assert_eq!(r.prompt.len(), max as usize);
+}
+
+#[tokio::test]
+async fn sampling_out_of_range() {
+    let mut p = Protocol::standard().await;
+    let with = |t: u16, top_p: u16| {
+        let mut a = submit_args(1, "hi", 10, SOL);
+        a.sampling = verity::Sampling { temperature_milli: t, top_p_milli: top_p, seed: 9 };
+        a
+    };
+    for (t, top_p) in [(2_001, 1_000), (700, 0), (700, 1_001), (0, 0), (u16::MAX, 500)] {
+        let (ix, req) = submit(&mut p, with(t, top_p)).await;
+        let before = p.env.lamports(&req.pubkey()).await;
+        p.env.expect_err(&[ix], &[&req], VerityError::InvalidSampling).await;
+        assert_eq!(p.env.lamports(&req.pubkey()).await, before, "a rejected submit moves no lamports");
+        assert!(!p.env.exists(&pda::request(&req.pubkey(), 1)).await);
+    }
+    // The boundaries pass, and the request keeps exactly what was submitted.
+    for (t, top_p) in [(2_000, 1), (0, 1_000), (1, 1_000)] {
+        let (ix, req) = submit(&mut p, with(t, top_p)).await;
+        p.env.ok(&[ix], &[&req]).await;
+        let r: verity::Request = p.env.account(&pda::request(&req.pubkey(), 1)).await;
+        assert_eq!(r.sampling, verity::Sampling { temperature_milli: t, top_p_milli: top_p, seed: 9 });
+    }
 }

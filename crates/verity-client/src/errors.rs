@@ -40,7 +40,7 @@ mod tests {
             assert_eq!(msg, e.to_string());
         }
         let last = u32::try_from(VERITY_ERRORS.len()).unwrap() + VERITY_ERROR_BASE - 1;
-        assert_eq!(u32::from(E::ModelNotApproved), last, "the newest error is the table's last entry");
+        assert_eq!(u32::from(E::WrongPromptAccount), last, "the newest error is the table's last entry");
         assert_eq!(verity_error(last + 1), None);
         assert_eq!(verity_error(100), None);
         assert_eq!(

@@ -22,6 +22,8 @@ pub enum FileError {
     BadKeypair { path: PathBuf },
     #[error("bad address `{0}`")]
     BadAddress(String),
+    #[error("no model `{0}` on this localnet (registered: {1})")]
+    UnknownModel(String, String),
 }
 
 /// Writes `kp` to `path` in the Solana CLI format (a JSON array of the 64 secret+public bytes).
@@ -78,7 +80,11 @@ pub struct LocalnetInfo {
     pub treasury: String,
     pub treasury_stake: String,
     pub authority_keypair: PathBuf,
+    /// The first registered model (`models[0]`).
     pub model: ModelInfo,
+    /// Every registered model, the first included (absent in files of older localnets: then `[model]`).
+    #[serde(default)]
+    pub models: Vec<ModelInfo>,
     pub operators: Vec<OperatorInfo>,
     /// A funded wallet for clients (TS tests, app, `verity demo`).
     pub wallet: String,
@@ -101,7 +107,26 @@ impl LocalnetInfo {
     pub fn load(dir: &Path) -> Result<Self, FileError> {
         let path = dir.join(INFO_FILE);
         let text = std::fs::read_to_string(&path).map_err(|source| FileError::Read { path: path.clone(), source })?;
-        serde_json::from_str(&text).map_err(|source| FileError::Parse { path, source })
+        let mut info: LocalnetInfo = serde_json::from_str(&text).map_err(|source| FileError::Parse { path, source })?;
+        if info.models.is_empty() {
+            info.models.push(info.model.clone());
+        }
+        Ok(info)
+    }
+
+    /// The registered model of this name (on-chain or registry name, e.g. `qwen2.5-coder-0.5b` matches
+    /// `qwen2.5-coder-0.5b-instruct`), else an error listing the names.
+    pub fn model_named(&self, name: &str) -> Result<&ModelInfo, FileError> {
+        self.models
+            .iter()
+            .find(|m| m.name == name)
+            .or_else(|| self.models.iter().find(|m| m.name.strip_suffix("-instruct") == Some(name)))
+            .ok_or_else(|| {
+                FileError::UnknownModel(
+                    name.into(),
+                    self.models.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", "),
+                )
+            })
     }
 
     /// Parses one of the base58 addresses in this file.

@@ -63,6 +63,12 @@ pub fn register_model(owner: &Pubkey, authority: &Pubkey, model_id: u64, params:
 }
 
 pub fn submit(requester: &Pubkey, model: &Pubkey, args: SubmitRequestArgs) -> Instruction {
+    submit_with(requester, model, args, None)
+}
+
+/// `submit_request` with the requester's complete `Prompt` account (`prompt`: its address) holding the prompt
+/// (`args.prompt` and `prompt_uri` empty, `prompt_hash = Some(its hash)`), or without one (None).
+pub fn submit_with(requester: &Pubkey, model: &Pubkey, args: SubmitRequestArgs, prompt: Option<Pubkey>) -> Instruction {
     let request = pda::request(requester, args.nonce);
     ix(
         a::SubmitRequest {
@@ -72,6 +78,7 @@ pub fn submit(requester: &Pubkey, model: &Pubkey, args: SubmitRequestArgs) -> In
             request,
             output: pda::output(&request),
             system_program: anchor_lang::system_program::ID,
+            prompt,
         },
         i::SubmitRequest { args },
     )
@@ -275,8 +282,14 @@ pub fn close_dispute(request: &Pubkey, opener: &Pubkey) -> Instruction {
     )
 }
 
-/// `close_request` by its requester: closes Request and Output (and needs the request's Dispute PDA empty).
+/// `close_request` by its requester: closes Request and Output (and needs the request's Dispute PDA empty); for a
+/// request without a `Prompt` account (else [`close_request_with`]).
 pub fn close_request(requester: &Pubkey, request: &Pubkey) -> Instruction {
+    close_request_with(requester, request, None)
+}
+
+/// `close_request` passing `prompt`: the request's `Prompt` account (`Request.prompt_account`, closed with it).
+pub fn close_request_with(requester: &Pubkey, request: &Pubkey, prompt: Option<Pubkey>) -> Instruction {
     ix(
         a::CloseRequest {
             requester: *requester,
@@ -284,6 +297,7 @@ pub fn close_request(requester: &Pubkey, request: &Pubkey) -> Instruction {
             request: *request,
             output: pda::output(request),
             dispute: pda::dispute(request),
+            prompt,
         },
         i::CloseRequest {},
     )

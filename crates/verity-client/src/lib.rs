@@ -9,6 +9,7 @@ pub mod hash;
 pub mod ix;
 pub mod models;
 pub mod pda;
+pub mod prompt;
 
 pub use {
     decode::instruction_name,

@@ -33,3 +33,6 @@ pub fn dispute(request: &Pubkey) -> Pubkey {
 pub fn callback_signer(request: &Pubkey) -> Pubkey {
     pda(&[CALLBACK_SEED, request.as_ref()])
 }
+pub fn prompt(owner: &Pubkey, nonce: u64) -> Pubkey {
+    pda(&[PROMPT_SEED, owner.as_ref(), &nonce.to_le_bytes()])
+}

@@ -16,10 +16,16 @@ fn main() {
 fn run(file: &[u8], batches: &[usize]) {
     let m = llama::load(file, 1024, Path::from_env().unwrap()).expect("load");
     eprintln!("{:?} path {:?}", m.cfg, m.path());
-    let prompt: Vec<u32> = vec![
-        1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2,
-        198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198,
-    ];
+    // SmolLM2's chat-templated "What is the capital of France?" unless VERITY_PROMPT_IDS lists ids (e.g. `1,2,3`).
+    let from_env: Option<Vec<u32>> = std::env::var("VERITY_PROMPT_IDS")
+        .ok()
+        .map(|s| s.trim_matches(['[', ']']).split(',').map(|t| t.trim().parse().expect("a token id")).collect());
+    let prompt: Vec<u32> = from_env.unwrap_or_else(|| {
+        vec![
+            1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182,
+            2, 198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198,
+        ]
+    });
     for &batch in batches {
         let mut caches: Vec<_> = (0..batch).map(|_| m.new_cache(prompt.len() + 64).unwrap()).collect();
         let mut last = Vec::new();

@@ -1,19 +1,44 @@
-//! The llama forward pass of the spec (oracle/NUMERICS.md §6–7) on the GGUF's own quantized weights, for any
-//! mix of sequences: every token of every sequence is one row of each matrix product (whose elements do not
+//! The forward pass of the spec (oracle/NUMERICS.md §6–7) for the llama family (llama; qwen2: q/k/v biases and
+//! NEOX RoPE) on the GGUF's own quantized weights, for any mix of sequences: every token of every sequence is one row of each matrix product (whose elements do not
 //! depend on the other rows), attention runs per sequence and head against that sequence's preallocated KV cache,
 //! so a sequence's logits are the same bits alone or batched, prefilled at once or token by token.
 use {
     crate::{
         math,
         matmul::{matmul, Path},
-        quant::{QActs, QMatrix, QuantError, WeightType},
+        quant::{QActs, QMatrix, QuantError},
     },
     rayon::prelude::*,
 };
 
+/// Architecture of the llama family: what differs in the one forward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    /// RoPE on adjacent pairs, no biases.
+    Llama,
+    /// q/k/v biases; RoPE on the pairs `(i, i + D/2)` (NEOX).
+    Qwen2,
+}
+
+impl Arch {
+    /// The GGUF `general.architecture` name (also its metadata key prefix).
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Llama => "llama",
+            Arch::Qwen2 => "qwen2",
+        }
+    }
+
+    /// Whether q, k and v have biases.
+    pub fn qkv_bias(self) -> bool {
+        self == Arch::Qwen2
+    }
+}
+
 /// Hyper-parameters (from GGUF metadata).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Config {
+    pub arch: Arch,
     pub n_layer: usize,
     pub n_embd: usize,
     pub n_head: usize,
@@ -33,7 +58,8 @@ pub enum ModelError {
     #[error("tensor `{0}` missing")]
     Missing(String),
     #[error(
-        "tensor `{name}` has GGUF type {ty}, which the exact profile does not support (Q4_1, Q8_0; F32 for norms)"
+        "tensor `{name}` has GGUF type {ty}, which the exact profile does not support \
+         (Q4_1, Q5_0, Q8_0, Q4_K, Q6_K; F32 for norms and biases)"
     )]
     Type { name: String, ty: u32 },
     #[error("tensor `{name}` has shape {got:?}, expected {want:?}")]
@@ -57,6 +83,8 @@ pub struct RawTensor {
 
 struct Layer {
     attn_norm: Vec<f32>,
+    /// q, k, v biases (qwen2; empty otherwise).
+    bias: [Vec<f32>; 3],
     wq: QMatrix,
     wk: QMatrix,
     wv: QMatrix,
@@ -106,12 +134,13 @@ impl Llama {
         let kv = n_kv_head * head_dim;
         let mut mat = |name: &str, n: usize, k: usize| -> Result<QMatrix, ModelError> {
             let t = get(name).ok_or_else(|| ModelError::Missing(name.into()))?;
-            let ty =
-                WeightType::from_ggml(t.ggml_type).ok_or(ModelError::Type { name: name.into(), ty: t.ggml_type })?;
             if t.dims != [k, n] {
                 return Err(ModelError::Shape { name: name.into(), got: t.dims, want: vec![k, n] });
             }
-            QMatrix::new(ty, n, k, t.data).map_err(|source| ModelError::Quant { name: name.into(), source })
+            QMatrix::from_gguf(t.ggml_type, n, k, &t.data).map_err(|source| match source {
+                QuantError::Type(ty) => ModelError::Type { name: name.into(), ty },
+                source => ModelError::Quant { name: name.into(), source },
+            })
         };
         let embd = mat("token_embd.weight", cfg.vocab, e)?;
         let output = match mat("output.weight", cfg.vocab, e) {
@@ -124,6 +153,7 @@ impl Llama {
             let p = |n: &str| format!("blk.{i}.{n}.weight");
             layers.push(Layer {
                 attn_norm: Vec::new(),
+                bias: Default::default(),
                 wq: mat(&p("attn_q"), e, e)?,
                 wk: mat(&p("attn_k"), kv, e)?,
                 wv: mat(&p("attn_v"), kv, e)?,
@@ -134,21 +164,25 @@ impl Llama {
                 down: mat(&p("ffn_down"), e, n_ff)?,
             });
         }
-        let mut norm = |name: String| -> Result<Vec<f32>, ModelError> {
+        let mut vector = |name: String, len: usize| -> Result<Vec<f32>, ModelError> {
             let t = get(&name).ok_or_else(|| ModelError::Missing(name.clone()))?;
             if t.ggml_type != 0 {
                 return Err(ModelError::Type { name, ty: t.ggml_type });
             }
-            if t.dims != [e] || t.data.len() != 4 * e {
-                return Err(ModelError::Shape { name, got: t.dims, want: vec![e] });
+            if t.dims != [len] || t.data.len() != 4 * len {
+                return Err(ModelError::Shape { name, got: t.dims, want: vec![len] });
             }
             Ok(t.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
         };
         for (i, l) in layers.iter_mut().enumerate() {
-            l.attn_norm = norm(format!("blk.{i}.attn_norm.weight"))?;
-            l.ffn_norm = norm(format!("blk.{i}.ffn_norm.weight"))?;
+            l.attn_norm = vector(format!("blk.{i}.attn_norm.weight"), e)?;
+            l.ffn_norm = vector(format!("blk.{i}.ffn_norm.weight"), e)?;
+            if cfg.arch.qkv_bias() {
+                let b = |n: &str| format!("blk.{i}.attn_{n}.bias");
+                l.bias = [vector(b("q"), e)?, vector(b("k"), kv)?, vector(b("v"), kv)?];
+            }
         }
-        let out_norm = norm("output_norm.weight".into())?;
+        let out_norm = vector("output_norm.weight".into(), e)?;
         let (cos, sin) = math::rope_tables(cfg.rope_base, head_dim, cfg.context);
         Ok(Llama { cfg, embd, output, out_norm, layers, cos, sin, path })
     }
@@ -199,15 +233,21 @@ impl Llama {
         for (li, l) in self.layers.iter().enumerate() {
             norm_rows(&x, &l.attn_norm, c.eps, e, &mut h);
             let hq = self.quantize(&h, rows, e);
-            let mut q = self.mm(&l.wq, &hq);
-            let mut k = self.mm(&l.wk, &hq);
-            let v = self.mm(&l.wv, &hq);
+            let mut qkv = [self.mm(&l.wq, &hq), self.mm(&l.wk, &hq), self.mm(&l.wv, &hq)];
+            for (out, bias) in qkv.iter_mut().zip(&l.bias).filter(|(_, b)| !b.is_empty()) {
+                out.chunks_exact_mut(bias.len()).for_each(|row| row.iter_mut().zip(bias).for_each(|(a, b)| *a += b));
+            }
+            let [mut q, mut k, v] = qkv;
             let kvw = c.n_kv_head * c.head_dim;
+            let rope = match c.arch {
+                Arch::Llama => math::rope,
+                Arch::Qwen2 => math::rope_neox,
+            };
             for r in 0..rows {
                 let half = c.head_dim / 2;
                 let (cos, sin) = (&self.cos[pos_of[r] * half..][..half], &self.sin[pos_of[r] * half..][..half]);
-                q[r * e..(r + 1) * e].chunks_exact_mut(c.head_dim).for_each(|hd| math::rope(hd, cos, sin));
-                k[r * kvw..(r + 1) * kvw].chunks_exact_mut(c.head_dim).for_each(|hd| math::rope(hd, cos, sin));
+                q[r * e..(r + 1) * e].chunks_exact_mut(c.head_dim).for_each(|hd| rope(hd, cos, sin));
+                k[r * kvw..(r + 1) * kvw].chunks_exact_mut(c.head_dim).for_each(|hd| rope(hd, cos, sin));
             }
             for r in 0..rows {
                 let cache = &mut caches[seq_of[r]];
@@ -288,46 +328,7 @@ fn norm_rows(x: &[f32], g: &[f32], eps: f32, e: usize, out: &mut [f32]) {
     }
 }
 
-/// Why a GGUF could not be loaded as an exact llama model.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Gguf(#[from] crate::gguf::GgufError),
-    #[error("unsupported GGUF architecture {0:?} (expected llama)")]
-    Arch(Option<String>),
-    #[error("GGUF metadata key `{0}` missing or not a number")]
-    Key(String),
-    #[error(transparent)]
-    Model(#[from] ModelError),
-}
-
-/// Loads a llama GGUF held in memory; the RoPE table covers `max_context` positions (capped by the model's).
-pub fn load(file: &[u8], max_context: usize, path: Path) -> Result<Llama, LoadError> {
-    let g = crate::gguf::Gguf::parse(file)?;
-    let arch = g.str("general.architecture");
-    if arch != Some("llama") {
-        return Err(LoadError::Arch(arch.map(str::to_string)));
-    }
-    let num = |k: &str| g.usize(k).ok_or_else(|| LoadError::Key(k.into()));
-    let (n_embd, n_head) = (num("llama.embedding_length")?, num("llama.attention.head_count")?);
-    let vocab = g.tensors.get("token_embd.weight").and_then(|t| t.dims.get(1).copied());
-    let cfg = Config {
-        n_layer: num("llama.block_count")?,
-        n_embd,
-        n_head,
-        n_kv_head: num("llama.attention.head_count_kv")?,
-        head_dim: n_embd / n_head.max(1),
-        n_ff: num("llama.feed_forward_length")?,
-        vocab: vocab.ok_or_else(|| ModelError::Missing("token_embd.weight".into()))?,
-        context: num("llama.context_length")?.min(max_context),
-        eps: g.f32("llama.attention.layer_norm_rms_epsilon").ok_or_else(|| LoadError::Key("eps".into()))?,
-        rope_base: g.f32("llama.rope.freq_base").unwrap_or(10000.0),
-    };
-    Ok(Llama::new(cfg, path, |name| {
-        let t = g.tensors.get(name)?;
-        Some(RawTensor { ggml_type: t.ggml_type, dims: t.dims.clone(), data: file[t.start..t.start + t.len].to_vec() })
-    })?)
-}
+pub use crate::load::{load, LoadError};
 
 #[cfg(test)]
 mod tests {
@@ -335,6 +336,7 @@ mod tests {
 
     fn cfg() -> Config {
         Config {
+            arch: Arch::Llama,
             n_layer: 1,
             n_embd: 64,
             n_head: 2,

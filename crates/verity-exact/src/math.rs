@@ -235,6 +235,20 @@ pub fn rope(x: &mut [f32], cos: &[f32], sin: &[f32]) {
     }
 }
 
+/// Rotates the pairs `(x_i, x_{i + D/2})` of `x` (one head of `D` values; GGUF's NEOX RoPE: qwen2) by the same
+/// angles and operations as [`rope`].
+#[inline]
+pub fn rope_neox(x: &mut [f32], cos: &[f32], sin: &[f32]) {
+    let half = x.len() / 2;
+    let (a, b) = x.split_at_mut(half);
+    for i in 0..half {
+        let (c, s) = (cos[i], sin[i]);
+        let (x0, x1) = (a[i], b[i]);
+        a[i] = x0 * c - x1 * s;
+        b[i] = x0 * s + x1 * c;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

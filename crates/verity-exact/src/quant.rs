@@ -1,36 +1,54 @@
-//! Quantized data of the spec (oracle/NUMERICS.md §2–3): GGUF weight blocks (Q4_1, Q8_0) as stored in the file,
-//! and the Q8 quantization of activations, with the exact float operations the spec pins.
+//! Quantized data of the spec (oracle/NUMERICS.md §2–3): weight blocks in the kernels' four formats (GGUF's
+//! Q4_1 / Q8_0 as stored, Q5_0 / Q4_K / Q6_K taken exactly by [`crate::ggml`]) and the Q8 quantization of
+//! activations, with the exact float operations the spec pins.
 use {crate::matmul::Path, half::f16};
 
 /// Elements per quantization block (weights and activations).
 pub const BLOCK: usize = 32;
 
-/// Weight block formats of the spec, with their GGUF (ggml) type ids.
+/// Weight block formats of the kernels (each GGUF type of the spec is taken into one of them at load, exactly:
+/// [`crate::ggml`]), blocks of 32 values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WeightType {
     /// `{ d: f16, m: f16, qs: [u8; 16] }`: element j < 16 is `qs[j] & 15`, element 16 + j is `qs[j] >> 4`;
-    /// value `d * q + m`.
+    /// value `(d × q) + m` (GGUF Q4_1 as stored).
     Q4_1,
-    /// `{ d: f16, qs: [i8; 32] }`; value `d * q`.
+    /// `{ d: f16, qs: [i8; 32] }`; value `d × q` (GGUF Q8_0 as stored; GGUF Q5_0 taken exactly).
     Q8_0,
+    /// Q4_1 with f32 scale and offset, `{ d: f32, m: f32, qs: [u8; 16] }` (GGUF Q4_K's sub-blocks taken exactly:
+    /// `d = d_K × sc`, `m = −(dmin_K × min)`, both exact in f32).
+    Q4F,
+    /// `{ d: f16, sc: [i8; 2], qs: [u8; 32] }` (GGUF Q6_K's 32-value blocks): `q_i ∈ 0..64`, element i has the
+    /// integer weight `sc[i / 16] × (q_i − 32)`; value `(d × f32(sc[i / 16])) × f32(q_i − 32)`.
+    Q6K,
 }
 
 impl WeightType {
-    /// The spec's weight type of a GGUF tensor type id (None: not supported).
-    pub fn from_ggml(id: u32) -> Option<WeightType> {
-        match id {
-            3 => Some(WeightType::Q4_1),
-            8 => Some(WeightType::Q8_0),
-            _ => None,
+    /// Bytes of one block.
+    pub const fn block_bytes(self) -> usize {
+        Self::head_bytes(self) + self.quant_bytes()
+    }
+
+    /// Bytes before the quants in a block: scales (and offset).
+    pub const fn head_bytes(self) -> usize {
+        match self {
+            WeightType::Q4_1 | WeightType::Q6K => 4,
+            WeightType::Q8_0 => 2,
+            WeightType::Q4F => 8,
         }
     }
 
-    /// Bytes of one block.
-    pub const fn block_bytes(self) -> usize {
+    /// Bytes of the quants of one block.
+    pub const fn quant_bytes(self) -> usize {
         match self {
-            WeightType::Q4_1 => 20,
-            WeightType::Q8_0 => 34,
+            WeightType::Q4_1 | WeightType::Q4F => 16,
+            WeightType::Q8_0 | WeightType::Q6K => 32,
         }
+    }
+
+    /// Whether the block has an offset term (`m × s^x`).
+    pub const fn has_offset(self) -> bool {
+        matches!(self, WeightType::Q4_1 | WeightType::Q4F)
     }
 }
 
@@ -41,14 +59,19 @@ pub enum QuantError {
     Width(usize),
     #[error("{ty:?} matrix {n}×{k} needs {want} bytes, got {got}")]
     Size { ty: WeightType, n: usize, k: usize, want: usize, got: usize },
+    #[error("GGUF type {0} is not a weight type of the exact profile")]
+    Type(u32),
+    #[error("GGUF type {ty} needs rows of a multiple of 256 values, got {k}")]
+    SuperBlock { ty: u32, k: usize },
 }
 
-/// A weight matrix of `n` output rows × `k` inputs. Its GGUF blocks are regrouped at load (the values are
-/// untouched) so that the kernels hold one column per vector lane: columns in groups of eight, per group and
-/// block one tile holding the eight f16 scales `d` (Q4_1: then the eight offsets `m`) in column order, then the
-/// quants interleaved by four: byte `32·(i / 4) + 4·c + i % 4` is GGUF quant byte `i` of column `c` (Q4_1: 4
-/// vectors of 32 bytes, the low nibble of byte i is element i, the high one element 16 + i; Q8_0: 8 vectors).
-/// The last `n % 8` rows keep the GGUF layout. [`QMatrix::block`] reads any block back.
+/// A weight matrix of `n` output rows × `k` inputs. Its blocks are regrouped at load (the values are untouched)
+/// so that the kernels hold one column per vector lane: columns in groups of eight, per group and block one tile
+/// holding the eight columns' scales `d` in column order (f16, or f32 for Q4F), then Q4_1 / Q4F's eight offsets
+/// `m` or Q6K's eight `sc[0]` then eight `sc[1]` (i8), then the quants interleaved by four: byte
+/// `32·(i / 4) + 4·c + i % 4` is quant byte `i` of column `c` (4-bit types: 4 vectors of 32 bytes, the low nibble
+/// of byte i is element i, the high one element 16 + i; 8-bit types: 8 vectors). The last `n % 8` rows keep the
+/// block layout of [`WeightType`]. [`QMatrix::block`] reads any block back.
 #[derive(Clone, Debug)]
 pub struct QMatrix {
     pub ty: WeightType,
@@ -56,36 +79,33 @@ pub struct QMatrix {
     pub k: usize,
     /// Tiles of the full groups of eight columns: `[(group, block)]`, [`QMatrix::tile_bytes`] each.
     pub tiles: Vec<u8>,
-    /// GGUF rows of the columns after the last full group.
+    /// Blocks of the columns after the last full group.
     tail: Vec<u8>,
 }
 
-/// One weight block read back: scale, offset (Q4_1; 0 for Q8_0) and the GGUF quant bytes (the first 16 for
-/// Q4_1, all 32 for Q8_0).
+/// One weight block read back: scale, offset (0 without one), Q6K's sub-scales (`[1, 1]` otherwise) and the
+/// quant bytes (the first 16 for 4-bit types).
 pub struct Block {
     pub d: f32,
     pub m: f32,
+    pub sc: [i8; 2],
     pub qs: [u8; BLOCK],
 }
 
-impl WeightType {
-    /// Bytes of the quants of one block.
-    pub const fn quant_bytes(self) -> usize {
-        match self {
-            WeightType::Q4_1 => 16,
-            WeightType::Q8_0 => 32,
-        }
-    }
-}
-
-/// Byte of a tile's quants that holds GGUF quant byte `i` of column `c`.
+/// Byte of a tile's quants that holds quant byte `i` of column `c`.
 #[inline(always)]
 const fn tile_at(c: usize, i: usize) -> usize {
     32 * (i / 4) + 4 * c + i % 4
 }
 
 impl QMatrix {
-    /// Takes `n` GGUF rows of `k` values (`data` in the file's layout).
+    /// Takes `n` rows of `k` values given as GGUF tensor data of type `ggml_type` (converted exactly).
+    pub fn from_gguf(ggml_type: u32, n: usize, k: usize, data: &[u8]) -> Result<QMatrix, QuantError> {
+        let (ty, blocks) = crate::ggml::convert(ggml_type, n, k, data)?;
+        QMatrix::new(ty, n, k, blocks)
+    }
+
+    /// Takes `n` rows of `k` values as blocks of `ty` ([`WeightType`]'s layouts; Q4_1 and Q8_0 are GGUF's).
     pub fn new(ty: WeightType, n: usize, k: usize, data: Vec<u8>) -> Result<QMatrix, QuantError> {
         if !k.is_multiple_of(BLOCK) || k == 0 {
             return Err(QuantError::Width(k));
@@ -103,9 +123,21 @@ impl QMatrix {
             for b in 0..nb {
                 let src = &data[(j * nb + b) * bb..][..bb];
                 let tile = &mut m.tiles[(g * nb + b) * tb..][..tb];
-                tile[2 * c..2 * c + 2].copy_from_slice(&src[..2]);
-                if ty == WeightType::Q4_1 {
-                    tile[16 + 2 * c..16 + 2 * c + 2].copy_from_slice(&src[2..4]);
+                match ty {
+                    WeightType::Q4_1 => {
+                        tile[2 * c..2 * c + 2].copy_from_slice(&src[..2]);
+                        tile[16 + 2 * c..16 + 2 * c + 2].copy_from_slice(&src[2..4]);
+                    }
+                    WeightType::Q8_0 => tile[2 * c..2 * c + 2].copy_from_slice(&src[..2]),
+                    WeightType::Q4F => {
+                        tile[4 * c..4 * c + 4].copy_from_slice(&src[..4]);
+                        tile[32 + 4 * c..32 + 4 * c + 4].copy_from_slice(&src[4..8]);
+                    }
+                    WeightType::Q6K => {
+                        tile[2 * c..2 * c + 2].copy_from_slice(&src[..2]);
+                        tile[16 + c] = src[2];
+                        tile[24 + c] = src[3];
+                    }
                 }
                 for (i, &q) in src[bb - qb..].iter().enumerate() {
                     tile[scales + tile_at(c, i)] = q;
@@ -118,8 +150,9 @@ impl QMatrix {
 
     const fn scale_bytes(ty: WeightType) -> usize {
         match ty {
-            WeightType::Q4_1 => 32,
+            WeightType::Q4_1 | WeightType::Q6K => 32,
             WeightType::Q8_0 => 16,
+            WeightType::Q4F => 64,
         }
     }
 
@@ -146,32 +179,41 @@ impl QMatrix {
     #[inline(always)]
     pub fn block(&self, j: usize, b: usize) -> Block {
         let (nb, n8, qb) = (self.blocks(), self.n / 8 * 8, self.ty.quant_bytes());
-        let mut qs = [0u8; BLOCK];
+        let mut blk = Block { d: 0.0, m: 0.0, sc: [1, 1], qs: [0u8; BLOCK] };
         if j < n8 {
             let tile = &self.tiles[((j / 8) * nb + b) * self.tile_bytes()..][..self.tile_bytes()];
             let c = j % 8;
-            let m = if self.ty == WeightType::Q4_1 { f16_at(tile, 16 + 2 * c) } else { 0.0 };
+            match self.ty {
+                WeightType::Q4_1 => (blk.d, blk.m) = (f16_at(tile, 2 * c), f16_at(tile, 16 + 2 * c)),
+                WeightType::Q8_0 => blk.d = f16_at(tile, 2 * c),
+                WeightType::Q4F => (blk.d, blk.m) = (f32_at(tile, 4 * c), f32_at(tile, 32 + 4 * c)),
+                WeightType::Q6K => (blk.d, blk.sc) = (f16_at(tile, 2 * c), [tile[16 + c] as i8, tile[24 + c] as i8]),
+            }
             let quants = &tile[self.tile_quants()..];
-            for (i, q) in qs[..qb].iter_mut().enumerate() {
+            for (i, q) in blk.qs[..qb].iter_mut().enumerate() {
                 *q = quants[tile_at(c, i)];
             }
-            Block { d: f16_at(tile, 2 * c), m, qs }
         } else {
             let bb = self.ty.block_bytes();
-            let blk = &self.tail[((j - n8) * nb + b) * bb..][..bb];
-            let m = if self.ty == WeightType::Q4_1 { f16_at(blk, 2) } else { 0.0 };
-            qs[..qb].copy_from_slice(&blk[bb - qb..]);
-            Block { d: f16_at(blk, 0), m, qs }
+            let src = &self.tail[((j - n8) * nb + b) * bb..][..bb];
+            match self.ty {
+                WeightType::Q4_1 => (blk.d, blk.m) = (f16_at(src, 0), f16_at(src, 2)),
+                WeightType::Q8_0 => blk.d = f16_at(src, 0),
+                WeightType::Q4F => (blk.d, blk.m) = (f32_at(src, 0), f32_at(src, 4)),
+                WeightType::Q6K => (blk.d, blk.sc) = (f16_at(src, 0), [src[2] as i8, src[3] as i8]),
+            }
+            blk.qs[..qb].copy_from_slice(&src[bb - qb..]);
         }
+        blk
     }
 
-    /// Row `j` as f32 values (§2: `d * q` or `(d * q) + m`, one rounding per operation).
+    /// Row `j` as f32 values (NUMERICS.md §2, one rounding per operation).
     pub fn dequantize_row(&self, j: usize, out: &mut [f32]) {
         for b in 0..self.blocks() {
-            let Block { d, m, qs } = self.block(j, b);
+            let Block { d, m, sc, qs } = self.block(j, b);
             let o = &mut out[b * BLOCK..(b + 1) * BLOCK];
             match self.ty {
-                WeightType::Q4_1 => {
+                WeightType::Q4_1 | WeightType::Q4F => {
                     for i in 0..16 {
                         o[i] = d * f32::from(qs[i] & 15) + m;
                         o[16 + i] = d * f32::from(qs[i] >> 4) + m;
@@ -182,9 +224,20 @@ impl QMatrix {
                         o[i] = d * f32::from(qs[i] as i8);
                     }
                 }
+                WeightType::Q6K => {
+                    for i in 0..BLOCK {
+                        o[i] = (d * f32::from(sc[i / 16])) * f32::from(i16::from(qs[i]) - 32);
+                    }
+                }
             }
         }
     }
+}
+
+/// The f32 at byte `at` of `blk` (little-endian).
+#[inline(always)]
+pub fn f32_at(blk: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes([blk[at], blk[at + 1], blk[at + 2], blk[at + 3]])
 }
 
 /// The f16 at byte `at` of `blk` (little-endian) as f32 (exact).
@@ -194,7 +247,7 @@ pub fn f16_at(blk: &[u8], at: usize) -> f32 {
 }
 
 /// Activations of `rows` rows × `k` quantized to Q8 blocks (§3): per block a scale `d`, 32 values `q`, their
-/// integer sum and `s = d * f32(Σq)` (used by Q4_1's offset term).
+/// integer sum and `s = d * f32(Σq)` (used by the offset term of Q4_1 / Q4F).
 #[derive(Clone, Debug, Default)]
 pub struct QActs {
     pub rows: usize,
@@ -202,6 +255,8 @@ pub struct QActs {
     pub d: Vec<f32>,
     pub s: Vec<f32>,
     pub qsum: Vec<i32>,
+    /// Integer sum of each block's first 16 values (Q6K's offset of 32 on its first half).
+    pub qsum_lo: Vec<i32>,
     pub q: Vec<i8>,
 }
 
@@ -215,7 +270,15 @@ impl QActs {
     pub fn quantize_by(x: &[f32], rows: usize, k: usize, path: Path) -> QActs {
         debug_assert_eq!(x.len(), rows * k);
         let nb = rows * (k / BLOCK);
-        let mut a = QActs { rows, k, d: vec![0.0; nb], s: vec![0.0; nb], qsum: vec![0; nb], q: vec![0; rows * k] };
+        let mut a = QActs {
+            rows,
+            k,
+            d: vec![0.0; nb],
+            s: vec![0.0; nb],
+            qsum: vec![0; nb],
+            qsum_lo: vec![0; nb],
+            q: vec![0; rows * k],
+        };
         for (b, (xb, qb)) in x.chunks_exact(BLOCK).zip(a.q.chunks_exact_mut(BLOCK)).enumerate() {
             let qb: &mut [i8; BLOCK] = qb.try_into().expect("a 32-element chunk");
             #[cfg(target_arch = "x86_64")]
@@ -226,6 +289,7 @@ impl QActs {
             let (d, sum) = quantize_block(xb, qb);
             a.d[b] = d;
             a.qsum[b] = sum;
+            a.qsum_lo[b] = qb[..16].iter().map(|&v| i32::from(v)).sum();
             a.s[b] = d * sum as f32;
         }
         a

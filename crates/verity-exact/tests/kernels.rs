@@ -1,4 +1,4 @@
-//! Every kernel path equals the scalar reference bit for bit, on both weight types, at batch sizes 1..17 and
+//! Every kernel path equals the scalar reference bit for bit, on every weight type, at batch sizes 1..17 and
 //! thread counts 1 and 2; each row of a batch equals the same row alone.
 use verity_exact::{
     matmul::{dot_reference, matmul, Path},
@@ -22,20 +22,32 @@ fn weights(ty: WeightType, n: usize, k: usize, seed: u64) -> QMatrix {
     QMatrix::new(ty, n, k, gguf_bytes(ty, n, k, seed)).unwrap()
 }
 
-/// The GGUF bytes (file layout) of [`weights`].
+/// Every weight type of the kernels.
+const TYPES: [WeightType; 4] = [WeightType::Q4_1, WeightType::Q8_0, WeightType::Q4F, WeightType::Q6K];
+
+/// The block bytes ([`WeightType`]'s layout) of [`weights`]: Q6K's sub-scales span -128..=127 and its quants
+/// 0..64; the other types' quants take every byte value.
 fn gguf_bytes(ty: WeightType, n: usize, k: usize, seed: u64) -> Vec<u8> {
     let mut g = Lcg(seed);
     let nb = k / 32;
     let mut data = Vec::new();
     for _ in 0..n * nb {
-        let d = half::f16::from_f32(g.f32() * 0.02).to_bits().to_le_bytes();
-        data.extend_from_slice(&d);
-        if ty == WeightType::Q4_1 {
-            data.extend_from_slice(&half::f16::from_f32(g.f32() * 0.1).to_bits().to_le_bytes());
+        let f16 = |v: f32| half::f16::from_f32(v).to_bits().to_le_bytes();
+        match ty {
+            WeightType::Q4F => {
+                data.extend_from_slice(&(g.f32() * 0.02).to_le_bytes());
+                data.extend_from_slice(&(g.f32() * 0.1).to_le_bytes());
+            }
+            _ => data.extend_from_slice(&f16(g.f32() * 0.02)),
         }
-        let qn = if ty == WeightType::Q4_1 { 16 } else { 32 };
-        for _ in 0..qn {
-            data.push(g.next() as u8);
+        match ty {
+            WeightType::Q4_1 => data.extend_from_slice(&f16(g.f32() * 0.1)),
+            WeightType::Q6K => data.extend_from_slice(&[g.next() as u8, g.next() as u8]),
+            _ => {}
+        }
+        for _ in 0..ty.quant_bytes() {
+            let q = g.next() as u8;
+            data.push(if ty == WeightType::Q6K { q & 63 } else { q });
         }
     }
     data
@@ -43,7 +55,7 @@ fn gguf_bytes(ty: WeightType, n: usize, k: usize, seed: u64) -> Vec<u8> {
 
 #[test]
 fn the_regrouped_tiles_give_back_every_gguf_block() {
-    for ty in [WeightType::Q4_1, WeightType::Q8_0] {
+    for ty in TYPES {
         let (n, k) = (21, 96);
         let data = gguf_bytes(ty, n, k, 1);
         let w = QMatrix::new(ty, n, k, data.clone()).unwrap();
@@ -53,8 +65,18 @@ fn the_regrouped_tiles_give_back_every_gguf_block() {
                 let src = &data[(j * nb + b) * bb..][..bb];
                 let blk = w.block(j, b);
                 let f = |at: usize| half::f16::from_le_bytes([src[at], src[at + 1]]).to_f32();
-                let m = if ty == WeightType::Q4_1 { f(2) } else { 0.0 };
-                assert_eq!((blk.d.to_bits(), blk.m.to_bits()), (f(0).to_bits(), m.to_bits()), "{ty:?} ({j}, {b})");
+                let f32_at = |at: usize| f32::from_le_bytes(src[at..at + 4].try_into().unwrap());
+                let (d, m, sc) = match ty {
+                    WeightType::Q4_1 => (f(0), f(2), [1, 1]),
+                    WeightType::Q8_0 => (f(0), 0.0, [1, 1]),
+                    WeightType::Q4F => (f32_at(0), f32_at(4), [1, 1]),
+                    WeightType::Q6K => (f(0), 0.0, [src[2] as i8, src[3] as i8]),
+                };
+                assert_eq!(
+                    (blk.d.to_bits(), blk.m.to_bits(), blk.sc),
+                    (d.to_bits(), m.to_bits(), sc),
+                    "{ty:?} ({j}, {b})"
+                );
                 assert_eq!(&blk.qs[..qb], &src[bb - qb..], "{ty:?} ({j}, {b}) quants");
             }
         }
@@ -81,7 +103,7 @@ fn bits(v: &[f32]) -> Vec<u32> {
 fn every_path_equals_the_reference_bit_for_bit() {
     let paths: Vec<Path> = Path::ALL.into_iter().filter(|p| p.supported()).collect();
     eprintln!("paths on this CPU: {paths:?}");
-    for ty in [WeightType::Q4_1, WeightType::Q8_0] {
+    for ty in TYPES {
         for (n, k) in [(72usize, 576usize), (40, 1536), (13, 64), (5, 32)] {
             let w = weights(ty, n, k, 7 + n as u64);
             for rows in [1usize, 2, 3, 4, 5, 8, 16, 17] {
@@ -119,7 +141,7 @@ fn a_row_is_the_same_alone_or_in_any_batch_position() {
 
 #[test]
 fn the_product_approximates_the_float_product_of_the_dequantized_weights() {
-    for ty in [WeightType::Q4_1, WeightType::Q8_0] {
+    for ty in TYPES {
         let (n, k) = (16, 256);
         let w = weights(ty, n, k, 11);
         let mut g = Lcg(9);

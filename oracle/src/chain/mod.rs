@@ -3,6 +3,7 @@
 //! blockhash expires, then re-signs after checking earlier signatures; exponential backoff; confirmation tracking).
 mod endpoints;
 pub mod ledger;
+pub mod prompt;
 pub mod wallet;
 pub mod watch;
 

@@ -1,5 +1,6 @@
-//! The requester's side: validate and submit a prompt, wait for the outcome and the on-chain output, and render a
-//! request's timeline and compute receipt (`verity request`, `verity demo`, the tests).
+//! The requester's side: validate and submit a prompt (one longer than an inline one goes into a `Prompt`
+//! account first, in chunks), wait for the outcome and the on-chain output, and render a request's timeline and
+//! compute receipt (`verity request`, `verity demo`, the tests).
 use {
     super::{ix, pda, ChainClient},
     anchor_lang::prelude::Pubkey,
@@ -8,7 +9,7 @@ use {
     std::{fmt::Write, time::Duration},
     verity::{
         state::{Model, Output, Request, RequestStatus},
-        SubmitRequestArgs,
+        Sampling, SubmitRequestArgs,
     },
 };
 
@@ -21,10 +22,14 @@ pub struct Ask {
     /// Fee in lamports (None: the minimum, price × max_tokens).
     pub fee: Option<u64>,
     pub output_capacity: u32,
+    /// Temperature, top-p and seed (NUMERICS.md §7); [`Sampling::GREEDY`] decodes greedily.
+    pub sampling: Sampling,
 }
 
 /// Checks `ask` against the model on chain (clear errors before any transaction) and submits it; returns the
-/// Request address.
+/// Request address. A prompt over [`verity::MAX_PROMPT_BYTES`] (the inline cap) is first written into the
+/// wallet's `Prompt` account (same nonce as the request; create + chunks, each its own transaction), which the
+/// submit then names (the program checks it complete and matching, and closes it with the request).
 pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow::Result<Pubkey> {
     let model: Model = match chain.account(&ask.model, "Model").await {
         Ok(m) => m,
@@ -47,6 +52,11 @@ pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow:
         model.name
     );
     anyhow::ensure!((1..=4096).contains(&ask.output_capacity), "output capacity must be 1..=4096 bytes");
+    anyhow::ensure!(
+        ask.sampling.temperature_milli <= verity::MAX_TEMPERATURE_MILLI
+            && (1..=1000).contains(&ask.sampling.top_p_milli),
+        "sampling out of range: temperature 0..=2 (0 = greedy), top-p in (0, 1]"
+    );
     let min_fee = model.price_per_token.saturating_mul(u64::from(ask.max_tokens));
     let fee = ask.fee.unwrap_or(min_fee);
     anyhow::ensure!(fee >= min_fee, "fee {fee} is below the minimum {min_fee} (price × max_tokens)");
@@ -60,8 +70,17 @@ pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow:
         fee,
         output_capacity: ask.output_capacity,
         callback_program: None,
+        sampling: ask.sampling,
     };
-    chain.send("submit_request", &[ix::submit(&wallet.pubkey(), &ask.model, args)], wallet).await?;
+    let submit = if ask.prompt.len() > verity::MAX_PROMPT_BYTES as usize {
+        let prompt = super::prompt::put(chain, wallet, nonce, &ask.prompt).await?;
+        let args =
+            SubmitRequestArgs { prompt: Vec::new(), prompt_hash: Some(verity::logic::sha256(&ask.prompt)), ..args };
+        super::prompt::submit_ix(&wallet.pubkey(), &ask.model, args, &prompt)
+    } else {
+        ix::submit(&wallet.pubkey(), &ask.model, args)
+    };
+    chain.send("submit_request", &[submit], wallet).await?;
     Ok(pda::request(&wallet.pubkey(), nonce))
 }
 
@@ -104,7 +123,15 @@ fn slot_or_dash(slot: u64) -> String {
 pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "request   {key}  status {:?}  requester {}", r.status, r.requester);
-    let _ = writeln!(s, "prompt    {:?}", String::from_utf8_lossy(&r.prompt));
+    match r.prompt_account {
+        Some(p) => {
+            let _ = writeln!(s, "prompt    in Prompt account {p}  sha256 {}", hex::encode(r.prompt_hash));
+        }
+        None => {
+            let _ = writeln!(s, "prompt    {:?}", String::from_utf8_lossy(&r.prompt));
+        }
+    }
+    let _ = writeln!(s, "sampling  {}", sampling_label(&r.sampling));
     let _ = writeln!(
         s,
         "slots     submit {}  assign {}  commit≤{}  reveal≤{}  finalized {}  (seed slot {})",
@@ -133,14 +160,18 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     let rc = &r.receipt;
     let _ = writeln!(
         s,
-        "receipt   agreement {}/{}  tokens in {} out {}  latency {} slots  fee {} (price {}/token)",
+        "receipt   agreement {}/{}  tokens in {} out {}  latency {} slots  fee {} (price {}/token, {} per 1k)  \
+         ≈{:.2e} FLOPs ({} params)",
         rc.agreement_count,
         rc.committee_size,
         rc.tokens_in,
         rc.tokens_out,
         rc.latency_slots,
         rc.fee_paid,
-        rc.price_per_token
+        rc.price_per_token,
+        rc.price_per_token.saturating_mul(1000),
+        rc.approx_flops as f64,
+        rc.param_count
     );
     let _ = writeln!(
         s,
@@ -161,4 +192,14 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
         );
     }
     s
+}
+
+/// `greedy`, or `temperature T, top-p P, seed S` (T and P from milli-units).
+pub fn sampling_label(s: &Sampling) -> String {
+    if s.temperature_milli == 0 {
+        "greedy".into()
+    } else {
+        let (t, p) = (f64::from(s.temperature_milli) / 1e3, f64::from(s.top_p_milli) / 1e3);
+        format!("temperature {t:.3}, top-p {p:.3}, seed {}", s.seed)
+    }
 }

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
+use verity_exact::sample::Sampling;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
@@ -63,7 +64,7 @@ fn engine_runs(a: &BenchArgs, threads: usize, prompts: &[Vec<u8>]) -> Result<(Ve
     let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, &a.m.device.open()?)?;
     let widest = a.batches.iter().copied().max().unwrap_or(1);
     let engine = Engine::start_with_threads(loaded, widest, threads);
-    engine.generate_blocking(Request { prompt: b"warm up".to_vec(), max_tokens: 2 }).context("warm-up generation")?;
+    engine.generate_blocking(Request::greedy(b"warm up".to_vec(), 2)).context("warm-up generation")?;
     let mut runs = Vec::new();
     let mut texts = Vec::new();
     for &width in &a.batches {
@@ -71,7 +72,7 @@ fn engine_runs(a: &BenchArgs, threads: usize, prompts: &[Vec<u8>]) -> Result<(Ve
         let t = Instant::now();
         let mut tokens = 0;
         for chunk in ps.chunks(width.max(1)) {
-            for r in run_all(&engine, chunk, a.max_tokens) {
+            for r in run_all(&engine, chunk, a.max_tokens, Sampling::GREEDY, 0) {
                 let g = r?;
                 tokens += g.token_ids.len();
                 if width == 1 {

@@ -34,17 +34,39 @@ pub struct DemoArgs {
     pub nodes: usize,
     #[arg(long, default_value_t = 24)]
     pub max_tokens: u32,
-    /// Prompts to submit (default: three built-in questions).
+    /// Prompts to submit to every model (default: three questions to the first model; a code prompt and a
+    /// sampled one to each other model).
     #[arg(long = "prompt")]
     pub prompts: Vec<String>,
+    /// Models to serve, comma-separated (default: `--model` and every other fetched model).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
 }
 
 const DEFAULT_PROMPTS: [&str; 3] =
     ["What is 2+2?", "Name three primary colors.", "Explain in one sentence what an oracle is."];
+const CODE_PROMPT: &str = "Write a Python function that returns the sum of a list of numbers.";
+const SAMPLED_PROMPT: &str = "Write a short poem about a lighthouse.";
+/// The demo's sampled request: temperature 0.8, top-p 0.95, seed 7 (NUMERICS.md §7).
+const DEMO_SAMPLING: verity::Sampling = verity::Sampling { temperature_milli: 800, top_p_milli: 950, seed: 7 };
+
+/// What the demo asks: (model index in localnet.json, prompt, sampling).
+fn plan(user: &[String], models: usize) -> Vec<(usize, String, verity::Sampling)> {
+    let greedy = verity::Sampling::GREEDY;
+    if !user.is_empty() {
+        return (0..models).flat_map(|m| user.iter().map(move |p| (m, p.clone(), greedy))).collect();
+    }
+    let mut v: Vec<_> = DEFAULT_PROMPTS.iter().map(|p| (0, p.to_string(), greedy)).collect();
+    for m in 1..models {
+        v.push((m, CODE_PROMPT.to_string(), greedy));
+        v.push((m, SAMPLED_PROMPT.to_string(), DEMO_SAMPLING));
+    }
+    v
+}
 
 pub fn run(a: DemoArgs) -> Result<()> {
-    let prompts: Vec<String> =
-        if a.prompts.is_empty() { DEFAULT_PROMPTS.iter().map(|s| s.to_string()).collect() } else { a.prompts.clone() };
+    let models = super::localnet::served_models(&a.m, &a.models)?;
+    let names: Vec<&str> = models.iter().map(|m| m.model.as_str()).collect();
     std::fs::create_dir_all(&a.dir)?;
     let log = a.dir.join("program.log");
     let mut report = std::io::LineWriter::new(super::divert_stdout(&log)?);
@@ -54,8 +76,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
         }};
     }
     say!(
-        "Verity demo: local validator + {} oracle nodes (SmolLM2, {} profile); program logs go to {}",
+        "Verity demo: local validator + {} oracle nodes serving {} ({} profile); program logs go to {}",
         a.nodes,
+        names.join(", "),
         a.m.dtype,
         log.display()
     );
@@ -63,21 +86,35 @@ pub fn run(a: DemoArgs) -> Result<()> {
     rt.block_on(async {
         let t0 = Instant::now();
         let (cluster, _engine) =
-            super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
+            super::localnet::launch(&models, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
         say!("localnet up in {:.1}s: {} ({} nodes)", t0.elapsed().as_secs_f64(), cluster.rpc_url(), a.nodes);
+        let info = &cluster.net.info;
+        for m in &info.models {
+            let model: verity::state::Model =
+                cluster.client()?.account(&verity_client::LocalnetInfo::pubkey(&m.address)?, "Model").await?;
+            say!(
+                "model {}: {} — {} lamports per 1k tokens, profile {}…",
+                m.id,
+                m.name,
+                model.price_per_token.saturating_mul(1000),
+                &m.profile_hash[..16]
+            );
+        }
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
         let run = RunStart::now(&chain).await?;
         let mut keys = Vec::new();
-        for p in &prompts {
+        for (m, p, sampling) in plan(&a.prompts, info.models.len()) {
             let ask = wallet::Ask {
-                model: cluster.net.deployment.model,
+                model: verity_client::LocalnetInfo::pubkey(&info.models[m].address)?,
                 prompt: p.as_bytes().to_vec(),
                 max_tokens: a.max_tokens,
                 fee: None,
                 output_capacity: 1024,
+                sampling,
             };
-            keys.push((p, wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
+            let label = format!("[{}, {}] {p}", info.models[m].name, wallet::sampling_label(&sampling));
+            keys.push((label, wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
         }
         say!("submitted {} requests as wallet {}", keys.len(), cluster.net.info.wallet);
         let (mut ok, mut lat) = (true, Latencies::default());
@@ -130,8 +167,14 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
     let mut report = std::io::LineWriter::new(super::divert_stdout(&a.dir.join("program.log"))?);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let (cluster, _engine) =
-            super::localnet::launch(&a.m, a.dir.clone(), a.nodes, None, crate::defaults::LOCALNET_BATCH).await?;
+        let (cluster, _engine) = super::localnet::launch(
+            std::slice::from_ref(&a.m),
+            a.dir.clone(),
+            a.nodes,
+            None,
+            crate::defaults::LOCALNET_BATCH,
+        )
+        .await?;
         let chain = cluster.client()?;
         let kp = cluster.net.deployment.wallet.insecure_clone();
         let run = RunStart::now(&chain).await?;
@@ -143,6 +186,7 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
                 max_tokens: a.max_tokens,
                 fee: None,
                 output_capacity: 1024,
+                sampling: verity::Sampling::GREEDY,
             };
             keys.push((wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
         }

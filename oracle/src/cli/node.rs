@@ -6,7 +6,7 @@ use {
         chain::ChainClient,
         config::NodeConfig,
         metrics::{self, Metrics},
-        node::{Node, NodeOptions},
+        node::{engine::Engines, Node, NodeOptions},
         store::Store,
     },
     anyhow::Result,
@@ -16,7 +16,7 @@ use {
 
 #[derive(Args, Debug)]
 pub struct NodeArgs {
-    /// TOML config file (keypair, rpc_urls, ws_url, model, dtype, device, concurrency, store_path, metrics_port, poll_ms).
+    /// TOML config file (keypair, rpc_urls, ws_url, model/models, dtype, device, concurrency, store_path, metrics_port, poll_ms).
     #[arg(long, env = "VERITY_CONFIG")]
     pub config: PathBuf,
     /// Directory holding model files.
@@ -27,13 +27,14 @@ pub struct NodeArgs {
 pub fn run(a: NodeArgs) -> Result<()> {
     let cfg = NodeConfig::load(&a.config)?;
     let keypair = verity_client::read_keypair(&cfg.keypair)?;
-    let m = ModelArgs {
-        model: cfg.model.clone(),
-        models_dir: a.models_dir.clone(),
-        dtype: cfg.dtype().map_err(|e| anyhow::anyhow!("config: dtype: {e}"))?,
-        device: cfg.device.parse().map_err(|e| anyhow::anyhow!("config: device {:?}: {e}", cfg.device))?,
-    };
-    let engine = super::infer::start_engine(&m, cfg.concurrency.max(1), None)?;
+    let dtype = cfg.dtype().map_err(|e| anyhow::anyhow!("config: dtype: {e}"))?;
+    let device: crate::inference::DeviceSpec =
+        cfg.device.parse().map_err(|e| anyhow::anyhow!("config: device {:?}: {e}", cfg.device))?;
+    let mut engines = Vec::new();
+    for model in cfg.served_models() {
+        let m = ModelArgs { model, models_dir: a.models_dir.clone(), dtype, device };
+        engines.push((m.model.clone(), super::infer::start_engine(&m, cfg.concurrency.max(1), None)?));
+    }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let metrics = Metrics::default();
@@ -42,6 +43,8 @@ pub fn run(a: NodeArgs) -> Result<()> {
             tracing::info!("metrics on http://{addr}/metrics, health on /health");
         }
         let chain = ChainClient::new(&cfg.rpc_urls, metrics)?;
+        check_registered(&chain, &engines).await?;
+        let engine = Engines(engines.into_iter().map(|(_, e)| e).collect());
         let store = Store::open(&cfg.store_path)?;
         let opts = NodeOptions {
             poll: cfg.poll(),
@@ -56,4 +59,30 @@ pub fn run(a: NodeArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Each served model must match an active on-chain Model by profile hash; a mismatch names both hashes.
+async fn check_registered(chain: &ChainClient, engines: &[(String, crate::inference::Engine)]) -> Result<()> {
+    let models = chain.program_accounts::<verity::state::Model>("Model").await?;
+    for (name, e) in engines {
+        let mine = e.profile_hash();
+        match models.iter().find(|(_, m)| m.profile_hash == mine) {
+            Some((k, m)) => {
+                if !m.active {
+                    tracing::warn!("model {name}: on-chain model {} ({k}) is inactive", m.name);
+                }
+                tracing::info!("serving {name} as on-chain model {} ({k}), profile {}", m.name, hex::encode(mine));
+            }
+            None => {
+                let known: Vec<String> =
+                    models.iter().map(|(_, m)| format!("{} {}", m.name, hex::encode(m.profile_hash))).collect();
+                anyhow::bail!(
+                    "model {name}: its profile hash {} matches no on-chain Model (registered: {}); check dtype and model file",
+                    hex::encode(mine),
+                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                );
+            }
+        }
+    }
+    Ok(())
 }

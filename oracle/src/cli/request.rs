@@ -1,6 +1,8 @@
-//! `verity request "prompt"` (a wallet submits a prompt with its fee and waits for the finalized output) and
+//! `verity request "prompt"` / `verity request --prompt-file PATH` (a wallet submits a prompt with its fee and
+//! waits for the finalized output; a prompt over 640 bytes goes through a `Prompt` account) and
 //! `verity request show <pubkey>` (a request's timeline, committee and compute receipt).
 use {
+    super::infer::SamplingArgs,
     crate::chain::{pda, wallet, ChainClient},
     crate::metrics::Metrics,
     anchor_lang::prelude::Pubkey,
@@ -61,9 +63,10 @@ pub struct RequestArgs {
     pub cmd: Option<RequestCmd>,
     #[command(flatten)]
     pub net: NetArgs,
-    /// Model account (default: the localnet's model).
+    /// Model: its account address, or a localnet model's name (`verity localnet` prints them; default: the
+    /// localnet's first model).
     #[arg(long)]
-    pub model: Option<Pubkey>,
+    pub model: Option<String>,
     #[arg(long, default_value_t = 32)]
     pub max_tokens: u32,
     /// Fee in lamports (default: the model's price × max_tokens).
@@ -72,11 +75,16 @@ pub struct RequestArgs {
     /// Output bytes reserved on chain.
     #[arg(long, default_value_t = 1024)]
     pub output_capacity: u32,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Seconds to wait for the outcome and the output.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
     /// The prompt.
     pub prompt: Option<String>,
+    /// Read the prompt from this file instead (up to the model's max_input_bytes, e.g. 8 KB).
+    #[arg(long, conflicts_with = "prompt")]
+    pub prompt_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,19 +105,31 @@ pub fn run(a: RequestArgs) -> Result<()> {
             println!("{}", show(&chain, request).await?);
             return Ok(());
         }
-        let prompt = a.prompt.clone().context("no prompt: verity request \"your prompt\"")?;
+        let prompt = match (&a.prompt, &a.prompt_file) {
+            (_, Some(path)) => std::fs::read(path).with_context(|| format!("--prompt-file {}", path.display()))?,
+            (Some(p), None) => p.clone().into_bytes(),
+            (None, None) => anyhow::bail!("no prompt: verity request \"your prompt\" (or --prompt-file PATH)"),
+        };
         let (chain, kp, info) = a.net.resolve(|i| i.wallet_keypair.clone())?;
-        let model = match (a.model, &info) {
-            (Some(m), _) => m,
+        let model = match (a.model.as_deref(), &info) {
+            (Some(m), info) => match (m.parse::<Pubkey>(), info) {
+                (Ok(k), _) => k,
+                (Err(_), Some(i)) => LocalnetInfo::pubkey(&i.model_named(m)?.address)?,
+                (Err(_), None) => anyhow::bail!("--model {m}: not an address, and no localnet to look its name up in"),
+            },
             (None, Some(i)) => LocalnetInfo::pubkey(&i.model.address)?,
             (None, None) => anyhow::bail!("no model: pass --model"),
         };
         let ask = wallet::Ask {
             model,
-            prompt: prompt.into_bytes(),
+            prompt,
             max_tokens: a.max_tokens,
             fee: a.fee,
             output_capacity: a.output_capacity,
+            sampling: {
+                let s = a.sampling.resolve(rand::random::<u64>)?;
+                verity::Sampling { temperature_milli: s.temperature_milli, top_p_milli: s.top_p_milli, seed: s.seed }
+            },
         };
         let key = wallet::submit(&chain, &kp, &ask).await?;
         eprintln!("submitted request {key}; waiting for the committee…");

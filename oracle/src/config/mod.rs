@@ -1,4 +1,4 @@
-//! Node configuration: a TOML file, then `VERITY_*` environment overrides (keypair path, RPC/WS URLs, model,
+//! Node configuration: a TOML file, then `VERITY_*` environment overrides (keypair path, RPC/WS URLs, models,
 //! compute profile, device, concurrency, store path, metrics port, polling interval). Every bad value is a one-line error.
 use {
     serde::Deserialize,
@@ -16,9 +16,12 @@ pub struct NodeConfig {
     /// Websocket endpoint for notifications (optional: polling only without it).
     #[serde(default)]
     pub ws_url: Option<String>,
-    /// Model served (registry name, see `verity models list`).
+    /// Model served (registry name, see `verity models list`), when `models` is empty.
     #[serde(default = "default_model")]
     pub model: String,
+    /// Models served (registry names); each needs a matching on-chain Model (same profile hash).
+    #[serde(default)]
+    pub models: Vec<String>,
     /// Compute profile: `exact` (default, oracle/NUMERICS.md), `f32` or `q4_1`; it must be the one whose hash
     /// the model's on-chain profile names, or the node serves nothing.
     #[serde(default = "default_dtype")]
@@ -57,7 +60,7 @@ fn default_poll_ms() -> u64 {
 
 impl NodeConfig {
     /// Parses TOML text, then applies overrides from `env` (`VERITY_KEYPAIR`, `VERITY_RPC_URLS` (comma-separated),
-    /// `VERITY_WS_URL`, `VERITY_MODEL`, `VERITY_DTYPE`, `VERITY_DEVICE`, `VERITY_CONCURRENCY`, `VERITY_STORE`,
+    /// `VERITY_WS_URL`, `VERITY_MODEL`, `VERITY_MODELS` (comma-separated), `VERITY_DTYPE`, `VERITY_DEVICE`, `VERITY_CONCURRENCY`, `VERITY_STORE`,
     /// `VERITY_METRICS_PORT`, `VERITY_POLL_MS`) and validates.
     pub fn parse(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<NodeConfig> {
         let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| anyhow::anyhow!("config: {e}"))?;
@@ -79,9 +82,11 @@ impl NodeConfig {
                 set(&mut table, key, toml::Value::String(v));
             }
         }
-        if let Some(v) = env("VERITY_RPC_URLS") {
-            let urls = v.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect();
-            set(&mut table, "rpc_urls", toml::Value::Array(urls));
+        for (var, key) in [("VERITY_RPC_URLS", "rpc_urls"), ("VERITY_MODELS", "models")] {
+            if let Some(v) = env(var) {
+                let list = v.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect();
+                set(&mut table, key, toml::Value::Array(list));
+            }
         }
         for (var, key) in [
             ("VERITY_CONCURRENCY", "concurrency"),
@@ -112,6 +117,15 @@ impl NodeConfig {
             anyhow::ensure!(ws.starts_with("ws://") || ws.starts_with("wss://"), "config: bad websocket URL {ws:?}");
         }
         self.dtype().map_err(|e| anyhow::anyhow!("config: dtype: {e}"))?;
+        let served = self.served_models();
+        for (i, m) in served.iter().enumerate() {
+            anyhow::ensure!(
+                crate::inference::registry::find(m).is_some(),
+                "config: unknown model {m:?} (known: {})",
+                crate::inference::registry::names()
+            );
+            anyhow::ensure!(!served[..i].contains(m), "config: model {m:?} listed twice");
+        }
         anyhow::ensure!((1..=64).contains(&self.concurrency), "config: concurrency must be 1..=64");
         anyhow::ensure!(
             self.poll_ms >= crate::defaults::MIN_POLL_MS,
@@ -119,6 +133,15 @@ impl NodeConfig {
             crate::defaults::MIN_POLL_MS
         );
         Ok(())
+    }
+
+    /// The registry names of the served models: `models`, or else `[model]`.
+    pub fn served_models(&self) -> Vec<String> {
+        if self.models.is_empty() {
+            vec![self.model.clone()]
+        } else {
+            self.models.clone()
+        }
     }
 
     /// The compute profile's dtype.
@@ -162,6 +185,11 @@ store_path = "/var/verity/node.redb"
         assert_eq!(cfg.concurrency, 4);
         assert_eq!(cfg.metrics_port, Some(9100));
         assert_eq!(cfg.ws_url.as_deref(), Some("ws://a:2"));
+        assert_eq!(cfg.served_models(), vec!["smollm2-135m"]);
+        let cfg = NodeConfig::parse(&format!("{BASE}\nmodels = [\"qwen2.5-coder-0.5b\"]"), |_| None).unwrap();
+        assert_eq!(cfg.served_models(), vec!["qwen2.5-coder-0.5b"]);
+        let env = |k: &str| (k == "VERITY_MODELS").then(|| "smollm2-135m, qwen2.5-coder-0.5b".to_string());
+        assert_eq!(NodeConfig::parse(BASE, env).unwrap().served_models(), vec!["smollm2-135m", "qwen2.5-coder-0.5b"]);
     }
 
     #[test]
@@ -174,5 +202,8 @@ store_path = "/var/verity/node.redb"
         assert!(err(BASE, &|k| (k == "VERITY_RPC_URLS").then(|| "ftp://x".into())).contains("bad RPC URL"));
         assert!(err(&format!("{BASE}\nbogus = 1"), &|_| None).contains("bogus"));
         assert!(err(BASE, &|k| (k == "VERITY_DTYPE").then(|| "bf16".into())).contains("unknown dtype `bf16`"));
+        assert!(err(BASE, &|k| (k == "VERITY_MODELS").then(|| "gpt-9".into())).contains("unknown model \"gpt-9\""));
+        let twice = |k: &str| (k == "VERITY_MODELS").then(|| "smollm2-135m,smollm2-135m".into());
+        assert!(err(BASE, &twice).contains("listed twice"));
     }
 }

@@ -10,11 +10,11 @@
 
 use super::backend::Cache;
 use super::loader::Loaded;
-use super::model::argmax_first;
 use super::profile::{output_hash, Profile};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use verity_exact::sample::{sample, Sampling};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -30,6 +30,8 @@ pub enum EngineError {
     MaxTokensZero,
     #[error("max_tokens {got} is above this model's limit of {max}")]
     MaxTokensTooLarge { got: u32, max: usize },
+    #[error("invalid sampling parameters: {0}")]
+    Sampling(String),
     #[error("tokenizer error: {0}")]
     Tokenizer(String),
     #[error("compute error: {0}")]
@@ -44,6 +46,17 @@ pub struct Request {
     /// Prompt bytes; must be valid UTF-8.
     pub prompt: Vec<u8>,
     pub max_tokens: u32,
+    /// Temperature, top-p and seed (oracle/NUMERICS.md §7); greedy when the temperature is 0.
+    pub sampling: Sampling,
+    /// The RNG stream: the first 8 bytes (little-endian) of the Request account's address (0 off chain).
+    pub stream: u64,
+}
+
+impl Request {
+    /// A greedy request.
+    pub fn greedy(prompt: impl Into<Vec<u8>>, max_tokens: u32) -> Request {
+        Request { prompt: prompt.into(), max_tokens, sampling: Sampling::GREEDY, stream: 0 }
+    }
 }
 
 /// Why generation ended.
@@ -95,6 +108,8 @@ struct Active {
     pending: Vec<u32>,
     generated: Vec<u32>,
     max_tokens: usize,
+    sampling: Sampling,
+    stream: u64,
     started: Instant,
     max_batch_seen: usize,
 }
@@ -189,6 +204,8 @@ fn run(m: Loaded, rx: mpsc::Receiver<(Request, Reply)>, max_batch: usize) {
                     pending: prompt,
                     generated: Vec::new(),
                     max_tokens: req.max_tokens as usize,
+                    sampling: req.sampling,
+                    stream: req.stream,
                     started,
                     max_batch_seen: 1,
                 }),
@@ -202,13 +219,18 @@ fn compute(e: impl std::fmt::Display) -> EngineError {
     EngineError::Compute(e.to_string())
 }
 
-fn argmax(logits: &[f32]) -> Result<u32, EngineError> {
-    argmax_first(logits).map_err(|e| EngineError::Compute(e.into()))
+/// The next token of `a` from its logits by its sampling parameters (NUMERICS.md §7; the step is the index of
+/// the token in the output). A row without one (NaN logits) fails its own request only.
+fn pick(a: &Active, logits: &[f32]) -> Result<u32, EngineError> {
+    let step = u32::try_from(a.generated.len()).map_err(compute)?;
+    let i = sample(logits, &a.sampling, a.stream, step).map_err(|e| EngineError::Compute(format!("no token: {e}")))?;
+    u32::try_from(i).map_err(compute)
 }
 
-/// Each row's next token: a row without one (NaN logits, NUMERICS.md §7) fails its own request only.
-fn argmax_rows(rows: Vec<Vec<f32>>) -> Vec<Result<u32, EngineError>> {
-    rows.iter().map(|l| argmax(l)).collect()
+type Rows = Result<Vec<Result<Vec<f32>, EngineError>>, EngineError>;
+
+fn ok_rows(rows: Vec<Vec<f32>>) -> Vec<Result<Vec<f32>, EngineError>> {
+    rows.into_iter().map(Ok).collect()
 }
 
 /// Exact profile: one step of every sequence, the joining ones' prompts prefilled in the same forward pass as the
@@ -222,7 +244,7 @@ fn fused_round(m: &Loaded, mut all: Vec<Active>) -> Vec<Active> {
         seqs.push(if pending.is_empty() { std::slice::from_ref(generated.last().unwrap_or(&0)) } else { pending });
         caches.push(cache);
     }
-    let next = m.model.step(&seqs, &mut caches).map_err(compute).map(argmax_rows);
+    let next = m.model.step(&seqs, &mut caches).map_err(compute).map(ok_rows);
     advance(m, all, next)
 }
 
@@ -237,7 +259,7 @@ fn interleaved_round(m: &Loaded, all: Vec<Active>) -> Vec<Active> {
             continue;
         }
         let prompt = std::mem::take(&mut a.pending);
-        match m.model.prefill(&prompt, &mut a.cache).map_err(compute).and_then(|l| argmax(&l)) {
+        match m.model.prefill(&prompt, &mut a.cache).map_err(compute).and_then(|l| pick(&a, &l)) {
             Err(e) => {
                 let _ = a.reply.send(Err(e));
             }
@@ -255,14 +277,14 @@ fn interleaved_round(m: &Loaded, all: Vec<Active>) -> Vec<Active> {
     let tokens: Vec<u32> = active.iter().map(|a| *a.generated.last().unwrap_or(&0)).collect();
     let next = if m.model.batch_invariant_decode() {
         let mut caches: Vec<&mut Cache> = active.iter_mut().map(|a| &mut a.cache).collect();
-        m.model.decode(&tokens, &mut caches).map_err(compute).map(argmax_rows)
+        m.model.decode(&tokens, &mut caches).map_err(compute).map(ok_rows)
     } else {
         Ok(active
             .iter_mut()
             .zip(&tokens)
             .map(|(a, t)| {
                 let rows = m.model.decode(&[*t], &mut [&mut a.cache]).map_err(compute)?;
-                argmax(rows.first().ok_or_else(|| EngineError::Compute("no logits".into()))?)
+                rows.into_iter().next().ok_or_else(|| EngineError::Compute("no logits".into()))
             })
             .collect())
     };
@@ -271,7 +293,7 @@ fn interleaved_round(m: &Loaded, all: Vec<Active>) -> Vec<Active> {
 
 /// Appends each sequence's next token (a failed forward pass fails them all, a failed row its own request) and
 /// keeps those not done.
-fn advance(m: &Loaded, all: Vec<Active>, next: Result<Vec<Result<u32, EngineError>>, EngineError>) -> Vec<Active> {
+fn advance(m: &Loaded, all: Vec<Active>, next: Rows) -> Vec<Active> {
     let n = all.len();
     let next = next.and_then(|rows| {
         if rows.len() == n {
@@ -289,8 +311,8 @@ fn advance(m: &Loaded, all: Vec<Active>, next: Result<Vec<Result<u32, EngineErro
         }
         Ok(next) => {
             let mut still = Vec::with_capacity(n);
-            for (mut a, t) in all.into_iter().zip(next) {
-                let t = match t {
+            for (mut a, row) in all.into_iter().zip(next) {
+                let t = match row.and_then(|l| pick(&a, &l)) {
                     Ok(t) => t,
                     Err(e) => {
                         let _ = a.reply.send(Err(e));
@@ -315,6 +337,7 @@ fn admit(m: &Loaded, req: &Request) -> Result<(Vec<u32>, Cache), EngineError> {
     if req.max_tokens == 0 {
         return Err(EngineError::MaxTokensZero);
     }
+    req.sampling.validate().map_err(|e| EngineError::Sampling(e.to_string()))?;
     if req.max_tokens as usize > spec.max_output_tokens {
         return Err(EngineError::MaxTokensTooLarge { got: req.max_tokens, max: spec.max_output_tokens });
     }

@@ -2,7 +2,7 @@
 
 use super::backend::Backend;
 use super::model::Model;
-use super::profile::{Dtype, Profile, DECODING_GREEDY};
+use super::profile::{Dtype, Profile, DECODING};
 use super::registry::ModelSpec;
 use super::tokenizer::{ChatTemplate, GgufVocab, TokenizerError};
 use candle_core::quantized::gguf_file::Content;
@@ -35,6 +35,10 @@ pub enum LoadError {
          use --device cpu, or --dtype f32 (dtype = \"f32\" in node.toml) for candle's CUDA profile (another hash)"
     )]
     ExactNeedsCpu,
+    #[error(
+        "{arch} is served by the exact profile only; use --dtype exact (candle's f32/q4_1 profiles run llama only)"
+    )]
+    NeedsExact { arch: String },
     #[error(transparent)]
     Kernel(#[from] verity_exact::matmul::PathError),
 }
@@ -91,7 +95,12 @@ pub fn load_unchecked(
         let id = vocab.tokens.iter().position(|t| t == name).ok_or_else(|| LoadError::StopToken((*name).into()))?;
         stop_tokens.push(id as u32);
     }
+    // The GGUF's own end-of-sequence token ends generation too (the instruct models' `<|im_end|>`).
+    if let Some(eos) = ct.metadata.get("tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok()) {
+        stop_tokens.push(eos);
+    }
     stop_tokens.sort_unstable();
+    stop_tokens.dedup();
     let model = match dtype {
         Dtype::Exact => {
             if !device.is_cpu() {
@@ -103,6 +112,10 @@ pub fn load_unchecked(
             Backend::Exact(m)
         }
         Dtype::F32 | Dtype::Q4_1 => {
+            let arch = ct.metadata.get("general.architecture").and_then(|v| v.to_string().ok());
+            if let Some(arch) = arch.filter(|a| a.as_str() != "llama") {
+                return Err(LoadError::NeedsExact { arch: arch.clone() });
+            }
             Backend::Candle(Model::load(&ct, &mut cur, dtype, MAX_CONTEXT, device).map_err(gguf_err)?)
         }
     };
@@ -110,7 +123,7 @@ pub fn load_unchecked(
         weights_sha256: weights,
         tokenizer_sha256: vocab.sha256(),
         dtype,
-        decoding: DECODING_GREEDY.into(),
+        decoding: DECODING.into(),
         chat_template: spec.chat_template.into(),
         stop_tokens,
         engine_version: dtype.engine_version().into(),

@@ -8,8 +8,9 @@ use std::fmt;
 
 /// Domain tag that opens the canonical serialization of a profile (version 1).
 pub const PROFILE_DOMAIN: &str = "verity-profile-v1";
-/// The only decoding rule this engine implements.
-pub const DECODING_GREEDY: &str = "greedy-argmax-first-max";
+/// The decoding rule this engine implements (oracle/NUMERICS.md §7: greedy at temperature 0, else seeded
+/// Philox4x32-10 top-p sampling of the request's parameters).
+pub const DECODING: &str = "verity-sample-v1";
 /// Engine identity of the candle profiles (f32, q4_1): bumped whenever their forward pass changes. The exact
 /// profile's is the spec version it implements ([`verity_exact::SPEC_VERSION`], oracle/NUMERICS.md).
 pub const ENGINE_VERSION: &str = "verity-llama-v1/candle-0.11.1";
@@ -137,7 +138,7 @@ mod tests {
             weights_sha256: [0x11; 32],
             tokenizer_sha256: [0x22; 32],
             dtype: Dtype::F32,
-            decoding: DECODING_GREEDY.into(),
+            decoding: DECODING.into(),
             chat_template: "<|im_start|>user\n{prompt}<|im_end|>\n".into(),
             stop_tokens: vec![2, 0],
             engine_version: "verity-llama-v1/candle-0.11.1".into(),
@@ -161,7 +162,7 @@ mod tests {
 
     #[test]
     fn profile_hash_of_fixed_profile_is_pinned() {
-        assert_eq!(fixed().hash_hex(), "69974a6c02d69be78e36263971710c9d40f8cb86583d3996e22706818400054a");
+        assert_eq!(fixed().hash_hex(), "1efa025123b8d6ab9cb5625af58f8c208cc039f094c07185ba9fb5bdbf4f60c9");
     }
 
     #[test]

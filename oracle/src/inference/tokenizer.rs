@@ -1,4 +1,5 @@
-//! Tokenizer built from GGUF metadata (GPT-2 byte-level BPE), its canonical hash, and the chat template.
+//! Tokenizer built from GGUF metadata (GPT-2 byte-level BPE, `smollm` or `qwen2` pre-tokenizer), its canonical hash,
+//! and the chat template.
 
 use candle_core::quantized::gguf_file::{Content, Value};
 use sha2::{Digest, Sha256};
@@ -6,18 +7,27 @@ use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
-use tokenizers::{AddedToken, DecoderWrapper, PreTokenizerWrapper, Tokenizer};
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{AddedToken, DecoderWrapper, PreTokenizerWrapper, SplitDelimiterBehavior, Tokenizer};
 
 /// Domain tag of the canonical tokenizer serialization (see PROFILE.md).
 pub const TOKENIZER_DOMAIN: &str = "verity-tokenizer-v1";
 /// GGUF token type of control (special) tokens.
 const TOKEN_TYPE_CONTROL: i32 = 3;
+/// GGUF token type of user-defined added tokens (matched in any text, as llama.cpp and HF do; e.g. Qwen's
+/// `<tool_call>`).
+const TOKEN_TYPE_USER_DEFINED: i32 = 4;
+/// The HF Qwen2 tokenizer's pre-tokenizer split (llama.cpp `LLAMA_VOCAB_PRE_TYPE_QWEN2`).
+const QWEN2_SPLIT: &str =
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenizerError {
     #[error("GGUF metadata key `{0}` is missing or has the wrong type")]
     Metadata(&'static str),
-    #[error("unsupported tokenizer `{model}`/`{pre}` (only gpt2 byte-level BPE with `smollm` pre-tokenizer)")]
+    #[error(
+        "unsupported tokenizer `{model}`/`{pre}` (only gpt2 byte-level BPE with the `smollm` or `qwen2` pre-tokenizer)"
+    )]
     Unsupported { model: String, pre: String },
     #[error("malformed BPE merge `{0}` in GGUF metadata")]
     BadMerge(String),
@@ -65,7 +75,7 @@ impl GgufVocab {
             token_types,
             merges: str_list(ct, "tokenizer.ggml.merges")?,
         };
-        if v.model != "gpt2" || v.pre != "smollm" {
+        if v.model != "gpt2" || !matches!(v.pre.as_str(), "smollm" | "qwen2") {
             return Err(TokenizerError::Unsupported { model: v.model, pre: v.pre });
         }
         if v.token_types.len() != v.tokens.len() {
@@ -99,7 +109,9 @@ impl GgufVocab {
         h.finalize().into()
     }
 
-    /// Build the HF `tokenizers` equivalent: BPE + Digits(individual) + ByteLevel, control tokens special.
+    /// Build the HF `tokenizers` equivalent: BPE with the pre-tokenizer of `pre` (`smollm`: Digits(individual) +
+    /// ByteLevel; `qwen2`: the Qwen2 regex split + ByteLevel without its own regex), ByteLevel decoder, no BOS;
+    /// control tokens special (never parsed from user text), user-defined tokens plain added tokens.
     pub fn build(&self) -> Result<Tokenizer, TokenizerError> {
         let vocab: tokenizers::models::bpe::Vocab =
             self.tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
@@ -114,10 +126,19 @@ impl GgufVocab {
         let bpe =
             BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| TokenizerError::Lib(e.to_string()))?;
         let mut tok = Tokenizer::new(bpe);
-        let pre = Sequence::new(vec![
-            PreTokenizerWrapper::Digits(Digits::new(true)),
-            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
-        ]);
+        let pre = if self.pre == "qwen2" {
+            let split = Split::new(SplitPattern::Regex(QWEN2_SPLIT.into()), SplitDelimiterBehavior::Isolated, false)
+                .map_err(|e| TokenizerError::Lib(e.to_string()))?;
+            Sequence::new(vec![
+                PreTokenizerWrapper::Split(split),
+                PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, false)),
+            ])
+        } else {
+            Sequence::new(vec![
+                PreTokenizerWrapper::Digits(Digits::new(true)),
+                PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
+            ])
+        };
         tok.with_pre_tokenizer(Some(PreTokenizerWrapper::Sequence(pre)));
         tok.with_decoder(Some(DecoderWrapper::ByteLevel(ByteLevel::default())));
         let specials: Vec<AddedToken> = self
@@ -128,6 +149,16 @@ impl GgufVocab {
             .map(|(t, _)| AddedToken::from(t.clone(), true))
             .collect();
         tok.add_special_tokens(&specials);
+        let user: Vec<AddedToken> = self
+            .tokens
+            .iter()
+            .zip(&self.token_types)
+            .filter(|(_, ty)| **ty == TOKEN_TYPE_USER_DEFINED)
+            .map(|(t, _)| AddedToken::from(t.clone(), false))
+            .collect();
+        if !user.is_empty() {
+            tok.add_tokens(&user);
+        }
         // User text is never parsed into control tokens: `<|im_end|>` typed by a user stays plain text.
         tok.set_encode_special_tokens(true);
         Ok(tok)

@@ -4,7 +4,7 @@
 use {
     super::{plan::Action, Node},
     crate::{
-        chain::{ix, pda, ChainClient, ChainError},
+        chain::{ix, pda, prompt::RequestPrompt, ChainClient, ChainError},
         store::{Job, Phase},
     },
     anchor_lang::prelude::Pubkey,
@@ -192,13 +192,18 @@ impl Node {
     async fn infer_and_commit(self: Arc<Self>, key: Pubkey, req: &Request, round: Round) -> anyhow::Result<()> {
         let id = round.key(&key).to_string();
         let give_up = |why: &str| self.finish_job(&id, req, round, why);
-        if req.prompt.is_empty() {
-            return give_up("external (URI) prompts are not fetched by this node");
-        }
+        let prompt = match crate::chain::prompt::of_request(&self.chain, &key, req).await? {
+            RequestPrompt::Bytes(p) => p,
+            RequestPrompt::Uri => return give_up("external (URI) prompts are not fetched by this node"),
+            RequestPrompt::Unusable(why) => {
+                tracing::warn!(request = %id, "prompt account unusable: {why}");
+                return give_up(&format!("prompt account unusable: {why}"));
+            }
+        };
         let out = {
             let _slot = self.infer_slots.acquire().await?;
             self.metrics.job_state(&id, "inferring");
-            match self.engine.infer(req.prompt.clone(), req.max_tokens).await {
+            match self.engine.infer(req.profile_hash, inference_request(&key, req, prompt)).await {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(request = %id, "inference failed: {e:#}");
@@ -339,5 +344,24 @@ impl Node {
                 return Ok(());
             }
         }
+    }
+}
+
+/// What the engine runs for a request: `prompt` (its bytes: inline, or from its Prompt account), its max_tokens
+/// and sampling, the RNG stream being the first 8 bytes of the Request address, little-endian (oracle/NUMERICS.md
+/// §7).
+pub fn inference_request(key: &Pubkey, req: &Request, prompt: Vec<u8>) -> crate::inference::Request {
+    let b = key.to_bytes();
+    let stream = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    let s = req.sampling;
+    crate::inference::Request {
+        prompt,
+        max_tokens: req.max_tokens,
+        sampling: verity_exact::sample::Sampling {
+            temperature_milli: s.temperature_milli,
+            top_p_milli: s.top_p_milli,
+            seed: s.seed,
+        },
+        stream,
     }
 }

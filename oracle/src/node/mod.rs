@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod engine;
 mod exec;
+pub use exec::inference_request;
 pub mod plan;
 #[cfg(test)]
 mod plan_tests;
@@ -115,9 +116,9 @@ impl Node {
             None => 0,
         };
         let requests = self.chain.program_accounts::<verity::state::Request>("Request").await?;
-        let profile = self.engine.profile_hash();
+        let profiles = self.engine.profiles();
         let serves = |req: &verity::state::Request| {
-            req.profile_hash == profile && verity_client::models::serves(served, req.model_index)
+            profiles.contains(&req.profile_hash) && verity_client::models::serves(served, req.model_index)
         };
         // Second rounds (escalations and challenges) first: each Dispute account, with its request; then every
         // request (its first round and what follows). One loop drives both kinds of round.

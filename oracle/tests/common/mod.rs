@@ -22,3 +22,20 @@ pub fn model_path() -> PathBuf {
 pub fn load_model(dtype: Dtype) -> Loaded {
     load(&SMOLLM2_135M, &model_path(), dtype, &candle_core::Device::Cpu).expect("model loads")
 }
+
+/// Path of the fetched Qwen2.5-Coder-0.5B GGUF, or None (with a printed notice) when it is absent: the Qwen tests
+/// are skipped then (`verity models fetch qwen2.5-coder-0.5b` enables them).
+pub fn qwen05_path() -> Option<PathBuf> {
+    let dir = std::env::var_os("VERITY_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(verity_oracle::inference::fetch::default_models_dir);
+    let p = dir.join(verity_oracle::inference::registry::QWEN25_CODER_05B.file);
+    if !p.exists() {
+        eprintln!(
+            "NOTICE: {} is missing; skipping (run `verity models fetch qwen2.5-coder-0.5b` to enable this test)",
+            p.display()
+        );
+        return None;
+    }
+    Some(p)
+}

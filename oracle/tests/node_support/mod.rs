@@ -71,6 +71,7 @@ pub fn ask(c: &Cluster, prompt: &str) -> wallet::Ask {
         max_tokens: MAX_TOKENS,
         fee: None,
         output_capacity: 512,
+        sampling: verity::Sampling::GREEDY,
     }
 }
 
@@ -80,5 +81,9 @@ pub async fn submit(chain: &ChainClient, c: &Cluster, prompt: &str) -> Pubkey {
 
 /// The text the engine produces for `prompt` (what every honest node must have committed to).
 pub async fn expected_text(engine: &Arc<dyn Infer>, prompt: &str) -> String {
-    engine.infer(prompt.as_bytes().to_vec(), MAX_TOKENS).await.expect("inference").text
+    engine
+        .infer(engine.profiles()[0], verity_oracle::inference::Request::greedy(prompt, MAX_TOKENS))
+        .await
+        .expect("inference")
+        .text
 }

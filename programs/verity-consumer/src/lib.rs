@@ -12,7 +12,7 @@ use {
         system_program::{transfer, Transfer},
         InstructionData, ToAccountMetas,
     },
-    verity::{Output as VerityOutput, Request as VerityRequest, RequestStatus, SubmitRequestArgs},
+    verity::{Output as VerityOutput, Request as VerityRequest, RequestStatus, Sampling, SubmitRequestArgs},
 };
 
 declare_id!("2DaVXq7W2F3mBtHmsKxBKyzNBGy1VQJhDuRyVMsYrvW7");
@@ -152,6 +152,7 @@ impl Ask<'_> {
             fee,
             output_capacity,
             callback_program: Some(crate::ID),
+            sampling: Sampling::GREEDY,
         };
         let accounts = verity::accounts::SubmitRequest {
             requester: a.agent.key(),
@@ -160,6 +161,7 @@ impl Ask<'_> {
             request: a.request.key(),
             output: a.output.key(),
             system_program: a.system_program.key(),
+            prompt: None,
         };
         let ix = Instruction {
             program_id: verity::ID,
@@ -292,6 +294,7 @@ impl Reclaim<'_> {
             request: a.request.key(),
             output: a.output.key(),
             dispute: a.dispute.key(),
+            prompt: None,
         };
         let ix = Instruction {
             program_id: verity::ID,

@@ -23,6 +23,10 @@ pub const REQUEST_SEED: &[u8] = b"request";
 /// Seed prefix of `Output` PDAs: [`OUTPUT_SEED`, request].
 #[constant]
 pub const OUTPUT_SEED: &[u8] = b"output";
+/// Seed prefix of `Prompt` PDAs (a long prompt written in chunks before submit): [`PROMPT_SEED`, owner,
+/// nonce (u64 LE)].
+#[constant]
+pub const PROMPT_SEED: &[u8] = b"prompt";
 
 /// Domain separator of result commitments.
 pub const COMMIT_DOMAIN: &[u8] = b"verity-commit-v1";
@@ -49,6 +53,12 @@ pub const MAX_MEMBERS: usize = 15;
 /// Hard cap of an inline prompt: a legacy `submit_request` transaction with two signers, a compute-budget
 /// instruction and a callback program still fits the 1232-byte packet (≈ 547 bytes besides the prompt).
 pub const MAX_PROMPT_BYTES: u32 = 640;
+/// Largest prompt a `Prompt` account holds (and largest `max_input_bytes` of a model). An account created by CPI
+/// grows by at most `MAX_PERMITTED_DATA_INCREASE` (10 KiB) in one instruction; 9 KiB + the `Prompt` header fits
+/// (checked at compile time in `state/prompt.rs`).
+pub const MAX_LONG_PROMPT_BYTES: u32 = 9_216;
+/// Largest sampling temperature × 1000.
+pub const MAX_TEMPERATURE_MILLI: u16 = 2_000;
 /// Longest prompt URI.
 pub const MAX_URI_LEN: usize = 200;
 /// Longest model name.

@@ -21,9 +21,9 @@ pub enum VerityError {
     ModelInactive,
     #[msg("Model name must be 1..=32 bytes")]
     InvalidModelName,
-    #[msg("Model limits out of range (max_input_bytes 1..=640, max_output_tokens 1..=8192)")]
+    #[msg("Model limits out of range (max_input_bytes 1..=9216, max_output_tokens 1..=8192)")]
     InvalidModelLimits,
-    #[msg("Inline prompt exceeds the model's max_input_bytes")]
+    #[msg("Prompt exceeds the model's max_input_bytes (or an inline prompt the 640-byte cap)")]
     PromptTooLarge, // 6010
     #[msg("Request needs an inline prompt or a prompt hash and URI")]
     PromptMissing,
@@ -169,4 +169,20 @@ pub enum VerityError {
     DisputeNotClosed, // 6081
     #[msg("Model registration needs the config authority's approval")]
     ModelNotApproved,
+    #[msg("Sampling out of range: temperature_milli ≤ 2000, top_p_milli 1..=1000")]
+    InvalidSampling, // 6083
+    #[msg("Prompt account length must be 1..=9216 bytes")]
+    PromptLengthInvalid,
+    #[msg("Prompt chunk must start where the written bytes end (no gap, no overlap)")]
+    PromptChunkOutOfOrder, // 6085
+    #[msg("Prompt chunk is empty or runs past the prompt's length")]
+    PromptChunkOutOfRange,
+    #[msg("Prompt account is attached to a request: read-only until the request is closed")]
+    PromptAttached,
+    #[msg("Prompt account is not completely written")]
+    PromptIncomplete,
+    #[msg("Prompt bytes or the request's prompt_hash do not match the Prompt account's hash")]
+    PromptHashMismatch,
+    #[msg("Prompt account missing, or not the request's")]
+    WrongPromptAccount, // 6090
 }

@@ -74,6 +74,7 @@ pub struct ModelRegistered {
     pub max_input_bytes: u32,
     pub max_output_tokens: u32,
     pub royalty_bps: u16,
+    pub param_count: u64,
 }
 
 #[event]
@@ -84,6 +85,7 @@ pub struct ModelUpdated {
     pub max_input_bytes: u32,
     pub max_output_tokens: u32,
     pub royalty_bps: u16,
+    pub param_count: u64,
 }
 
 #[event]
@@ -143,6 +145,9 @@ pub struct RequestSubmitted {
     pub max_tokens: u32,
     pub prompt_hash: [u8; 32],
     pub submit_slot: u64,
+    pub sampling: crate::state::Sampling,
+    /// The `Prompt` account holding the prompt (now attached to this request), if any.
+    pub prompt_account: Option<Pubkey>,
 }
 
 #[event]
@@ -320,4 +325,30 @@ pub struct CallbackExpired {
     pub request: Pubkey,
     pub request_status: RequestStatus,
     pub status: CallbackStatus,
+}
+
+#[event]
+pub struct PromptCreated {
+    pub prompt: Pubkey,
+    pub owner: Pubkey,
+    pub nonce: u64,
+    pub len: u32,
+    pub hash: [u8; 32],
+}
+
+#[event]
+pub struct PromptWritten {
+    pub prompt: Pubkey,
+    pub offset: u32,
+    /// Bytes written after this chunk.
+    pub written: u32,
+    pub len: u32,
+}
+
+#[event]
+pub struct PromptClosed {
+    pub prompt: Pubkey,
+    pub owner: Pubkey,
+    /// The request it was closed with (`close_request`), or None (`close_prompt` of an unattached prompt).
+    pub request: Option<Pubkey>,
 }

@@ -77,8 +77,23 @@ pub mod verity {
         DeregisterOperator::handler(ctx)
     }
 
+    // ── long prompts ──
+    /// Creates the signer's empty Prompt account for a `len`-byte prompt declared to hash to `hash`.
+    pub fn create_prompt(ctx: Context<CreatePrompt>, nonce: u64, len: u32, hash: [u8; 32]) -> Result<()> {
+        CreatePrompt::handler(ctx, nonce, len, hash)
+    }
+    /// Appends a chunk to a Prompt (its owner): at `offset` = bytes written so far, while no request uses it.
+    pub fn write_prompt(ctx: Context<WritePrompt>, offset: u32, data: Vec<u8>) -> Result<()> {
+        WritePrompt::handler(ctx, offset, data)
+    }
+    /// Closes a Prompt no request uses (its owner); rent back to the owner.
+    pub fn close_prompt(ctx: Context<ClosePrompt>) -> Result<()> {
+        ClosePrompt::handler(ctx)
+    }
+
     // ── requests ──
-    /// Submits a prompt with its fee (escrowed) and reserves the Output account.
+    /// Submits a prompt (inline, by hash + URI, or in a complete Prompt account) with its fee (escrowed) and
+    /// reserves the Output account.
     #[access_control(ctx.accounts.validate())]
     pub fn submit_request(ctx: Context<SubmitRequest>, args: SubmitRequestArgs) -> Result<()> {
         SubmitRequest::handler(ctx, args)
@@ -120,7 +135,9 @@ pub mod verity {
     pub fn claim_reward(ctx: Context<ClaimReward>) -> Result<()> {
         ClaimReward::handler(ctx)
     }
-    /// Closes a settled request (rewards claimed, Dispute closed) and its Output; rents back to the requester.
+    /// Closes a settled request (rewards claimed, Dispute closed), its Output and its Prompt, if any; rents back to
+    /// the requester.
+    #[access_control(ctx.accounts.validate())]
     pub fn close_request(ctx: Context<CloseRequest>) -> Result<()> {
         CloseRequest::handler(ctx)
     }

@@ -409,9 +409,66 @@ export type Verity = {
       "args": []
     },
     {
+      "name": "closePrompt",
+      "docs": [
+        "Closes a Prompt no request uses (its owner); rent back to the owner."
+      ],
+      "discriminator": [
+        99,
+        220,
+        235,
+        242,
+        239,
+        113,
+        220,
+        244
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "writable": true,
+          "signer": true,
+          "relations": [
+            "prompt"
+          ]
+        },
+        {
+          "name": "prompt",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  111,
+                  109,
+                  112,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "prompt.owner",
+                "account": "prompt"
+              },
+              {
+                "kind": "account",
+                "path": "prompt.nonce",
+                "account": "prompt"
+              }
+            ]
+          }
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "closeRequest",
       "docs": [
-        "Closes a settled request (rewards claimed, Dispute closed) and its Output; rents back to the requester."
+        "Closes a settled request (rewards claimed, Dispute closed), its Output and its Prompt, if any; rents back to",
+        "the requester."
       ],
       "discriminator": [
         170,
@@ -522,6 +579,40 @@ export type Verity = {
               {
                 "kind": "account",
                 "path": "request"
+              }
+            ]
+          }
+        },
+        {
+          "name": "prompt",
+          "docs": [
+            "The request's `Prompt` account: required (and closed, rent to the requester, its owner) when the request",
+            "names one; absent otherwise."
+          ],
+          "writable": true,
+          "optional": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  111,
+                  109,
+                  112,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "prompt.owner",
+                "account": "prompt"
+              },
+              {
+                "kind": "account",
+                "path": "prompt.nonce",
+                "account": "prompt"
               }
             ]
           }
@@ -644,6 +735,82 @@ export type Verity = {
       "args": [
         {
           "name": "commitment",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "createPrompt",
+      "docs": [
+        "Creates the signer's empty Prompt account for a `len`-byte prompt declared to hash to `hash`."
+      ],
+      "discriminator": [
+        67,
+        217,
+        132,
+        127,
+        7,
+        231,
+        183,
+        84
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "prompt",
+          "docs": [
+            "Sized for `len` (capped at the maximum, so an oversize `len` fails with the handler's own error)."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  111,
+                  109,
+                  112,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "owner"
+              },
+              {
+                "kind": "arg",
+                "path": "nonce"
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "nonce",
+          "type": "u64"
+        },
+        {
+          "name": "len",
+          "type": "u32"
+        },
+        {
+          "name": "hash",
           "type": {
             "array": [
               "u8",
@@ -2424,7 +2591,8 @@ export type Verity = {
     {
       "name": "submitRequest",
       "docs": [
-        "Submits a prompt with its fee (escrowed) and reserves the Output account."
+        "Submits a prompt (inline, by hash + URI, or in a complete Prompt account) with its fee (escrowed) and",
+        "reserves the Output account."
       ],
       "discriminator": [
         122,
@@ -2538,6 +2706,39 @@ export type Verity = {
         {
           "name": "systemProgram",
           "address": "11111111111111111111111111111111"
+        },
+        {
+          "name": "prompt",
+          "docs": [
+            "Optional: the requester's complete `Prompt` holding the prompt (attached to this request)."
+          ],
+          "writable": true,
+          "optional": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  111,
+                  109,
+                  112,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "prompt.owner",
+                "account": "prompt"
+              },
+              {
+                "kind": "account",
+                "path": "prompt.nonce",
+                "account": "prompt"
+              }
+            ]
+          }
         }
       ],
       "args": [
@@ -2864,6 +3065,70 @@ export type Verity = {
           }
         }
       ]
+    },
+    {
+      "name": "writePrompt",
+      "docs": [
+        "Appends a chunk to a Prompt (its owner): at `offset` = bytes written so far, while no request uses it."
+      ],
+      "discriminator": [
+        169,
+        126,
+        19,
+        3,
+        178,
+        20,
+        191,
+        139
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "signer": true,
+          "relations": [
+            "prompt"
+          ]
+        },
+        {
+          "name": "prompt",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  111,
+                  109,
+                  112,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "prompt.owner",
+                "account": "prompt"
+              },
+              {
+                "kind": "account",
+                "path": "prompt.nonce",
+                "account": "prompt"
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "offset",
+          "type": "u32"
+        },
+        {
+          "name": "data",
+          "type": "bytes"
+        }
+      ]
     }
   ],
   "accounts": [
@@ -2943,6 +3208,19 @@ export type Verity = {
         144,
         38,
         51
+      ]
+    },
+    {
+      "name": "prompt",
+      "discriminator": [
+        216,
+        244,
+        69,
+        180,
+        169,
+        139,
+        178,
+        111
       ]
     },
     {
@@ -3234,6 +3512,45 @@ export type Verity = {
       ]
     },
     {
+      "name": "promptClosed",
+      "discriminator": [
+        246,
+        138,
+        233,
+        13,
+        16,
+        69,
+        240,
+        80
+      ]
+    },
+    {
+      "name": "promptCreated",
+      "discriminator": [
+        225,
+        249,
+        97,
+        197,
+        148,
+        183,
+        111,
+        12
+      ]
+    },
+    {
+      "name": "promptWritten",
+      "discriminator": [
+        79,
+        85,
+        109,
+        116,
+        66,
+        228,
+        210,
+        90
+      ]
+    },
+    {
       "name": "requestClosed",
       "discriminator": [
         59,
@@ -3426,12 +3743,12 @@ export type Verity = {
     {
       "code": 6009,
       "name": "invalidModelLimits",
-      "msg": "Model limits out of range (max_input_bytes 1..=640, max_output_tokens 1..=8192)"
+      "msg": "Model limits out of range (max_input_bytes 1..=9216, max_output_tokens 1..=8192)"
     },
     {
       "code": 6010,
       "name": "promptTooLarge",
-      "msg": "Inline prompt exceeds the model's max_input_bytes"
+      "msg": "Prompt exceeds the model's max_input_bytes (or an inline prompt the 640-byte cap)"
     },
     {
       "code": 6011,
@@ -3792,6 +4109,46 @@ export type Verity = {
       "code": 6082,
       "name": "modelNotApproved",
       "msg": "Model registration needs the config authority's approval"
+    },
+    {
+      "code": 6083,
+      "name": "invalidSampling",
+      "msg": "Sampling out of range: temperature_milli ≤ 2000, top_p_milli 1..=1000"
+    },
+    {
+      "code": 6084,
+      "name": "promptLengthInvalid",
+      "msg": "Prompt account length must be 1..=9216 bytes"
+    },
+    {
+      "code": 6085,
+      "name": "promptChunkOutOfOrder",
+      "msg": "Prompt chunk must start where the written bytes end (no gap, no overlap)"
+    },
+    {
+      "code": 6086,
+      "name": "promptChunkOutOfRange",
+      "msg": "Prompt chunk is empty or runs past the prompt's length"
+    },
+    {
+      "code": 6087,
+      "name": "promptAttached",
+      "msg": "Prompt account is attached to a request: read-only until the request is closed"
+    },
+    {
+      "code": 6088,
+      "name": "promptIncomplete",
+      "msg": "Prompt account is not completely written"
+    },
+    {
+      "code": 6089,
+      "name": "promptHashMismatch",
+      "msg": "Prompt bytes or the request's prompt_hash do not match the Prompt account's hash"
+    },
+    {
+      "code": 6090,
+      "name": "wrongPromptAccount",
+      "msg": "Prompt account missing, or not the request's"
     }
   ],
   "types": [
@@ -3963,6 +4320,20 @@ export type Verity = {
           {
             "name": "agreementCount",
             "type": "u8"
+          },
+          {
+            "name": "paramCount",
+            "docs": [
+              "The model's parameter count snapshotted at submit (0 = unknown)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "approxFlops",
+            "docs": [
+              "≈ 2 × param_count × (tokens_in + tokens_out): the work of one forward pass per token, saturating."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -4858,6 +5229,13 @@ export type Verity = {
             "type": "u16"
           },
           {
+            "name": "paramCount",
+            "docs": [
+              "Parameter count of the weights (0 = unknown)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "active",
             "docs": [
               "Inactive models take no new requests (one-way: `deactivate_model`)."
@@ -4927,7 +5305,8 @@ export type Verity = {
           {
             "name": "maxInputBytes",
             "docs": [
-              "Largest inline prompt (1..=640 bytes)."
+              "Largest prompt (1..=9216 bytes: `MAX_LONG_PROMPT_BYTES`); inline prompts are further capped at",
+              "`MAX_PROMPT_BYTES` (640), longer ones come in a `Prompt` account."
             ],
             "type": "u32"
           },
@@ -4944,6 +5323,13 @@ export type Verity = {
               "Share of each fee paid to the model owner (≤ 5000 bps)."
             ],
             "type": "u16"
+          },
+          {
+            "name": "paramCount",
+            "docs": [
+              "Parameter count of the weights (for like-for-like receipts: ≈FLOPs = 2 × params × tokens); 0 = unknown."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -4993,6 +5379,10 @@ export type Verity = {
           {
             "name": "royaltyBps",
             "type": "u16"
+          },
+          {
+            "name": "paramCount",
+            "type": "u64"
           }
         ]
       }
@@ -5030,6 +5420,10 @@ export type Verity = {
           {
             "name": "royaltyBps",
             "type": "u16"
+          },
+          {
+            "name": "paramCount",
+            "type": "u64"
           }
         ]
       }
@@ -5369,6 +5763,159 @@ export type Verity = {
       }
     },
     {
+      "name": "prompt",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "owner",
+            "docs": [
+              "Creator, writer and (as the requester) the only one who can attach it to a request; gets the rent back."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "nonce",
+            "docs": [
+              "Owner-chosen; PDA seed [`PROMPT_SEED`, owner, nonce LE]."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "len",
+            "docs": [
+              "Declared length in bytes (1..=[`MAX_LONG_PROMPT_BYTES`]); the account has room for exactly this much."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "hash",
+            "docs": [
+              "Declared sha256 of the `len` bytes; `submit_request` checks the written bytes against it."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "written",
+            "docs": [
+              "Bytes written so far (= `data.len()`); the next chunk starts here."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "request",
+            "docs": [
+              "The request it is attached to (set by `submit_request`): then no write, no `close_prompt`."
+            ],
+            "type": {
+              "option": "pubkey"
+            }
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "data",
+            "docs": [
+              "The bytes written so far."
+            ],
+            "type": "bytes"
+          }
+        ]
+      }
+    },
+    {
+      "name": "promptClosed",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "prompt",
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "type": "pubkey"
+          },
+          {
+            "name": "request",
+            "docs": [
+              "The request it was closed with (`close_request`), or None (`close_prompt` of an unattached prompt)."
+            ],
+            "type": {
+              "option": "pubkey"
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "promptCreated",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "prompt",
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "type": "pubkey"
+          },
+          {
+            "name": "nonce",
+            "type": "u64"
+          },
+          {
+            "name": "len",
+            "type": "u32"
+          },
+          {
+            "name": "hash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "promptWritten",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "prompt",
+            "type": "pubkey"
+          },
+          {
+            "name": "offset",
+            "type": "u32"
+          },
+          {
+            "name": "written",
+            "docs": [
+              "Bytes written after this chunk."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "len",
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
       "name": "registryEntry",
       "type": {
         "kind": "struct",
@@ -5482,6 +6029,13 @@ export type Verity = {
             "type": "u16"
           },
           {
+            "name": "paramCount",
+            "docs": [
+              "The model's parameter count at submit (receipts: ≈FLOPs)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "protocolFeeBps",
             "docs": [
               "Snapshot of the config's protocol fee at submit."
@@ -5491,7 +6045,7 @@ export type Verity = {
           {
             "name": "prompt",
             "docs": [
-              "Inline prompt (empty when given by hash + URI)."
+              "Inline prompt (empty when given by hash + URI, or in a `Prompt` account)."
             ],
             "type": "bytes"
           },
@@ -5643,6 +6197,27 @@ export type Verity = {
               "defined": {
                 "name": "requestTerms"
               }
+            }
+          },
+          {
+            "name": "sampling",
+            "docs": [
+              "Temperature, top-p and seed the nodes decode with (NUMERICS.md §7)."
+            ],
+            "type": {
+              "defined": {
+                "name": "sampling"
+              }
+            }
+          },
+          {
+            "name": "promptAccount",
+            "docs": [
+              "The `Prompt` account holding the prompt (attached to this request; closed with it), if any: then",
+              "`prompt` is empty and `prompt_hash` is the sha256 of its bytes."
+            ],
+            "type": {
+              "option": "pubkey"
             }
           }
         ]
@@ -5840,6 +6415,23 @@ export type Verity = {
           {
             "name": "submitSlot",
             "type": "u64"
+          },
+          {
+            "name": "sampling",
+            "type": {
+              "defined": {
+                "name": "sampling"
+              }
+            }
+          },
+          {
+            "name": "promptAccount",
+            "docs": [
+              "The `Prompt` account holding the prompt (now attached to this request), if any."
+            ],
+            "type": {
+              "option": "pubkey"
+            }
           }
         ]
       }
@@ -6072,6 +6664,35 @@ export type Verity = {
       }
     },
     {
+      "name": "sampling",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "temperatureMilli",
+            "docs": [
+              "Temperature × 1000 (0 = greedy, at most [`MAX_TEMPERATURE_MILLI`])."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "topPMilli",
+            "docs": [
+              "Nucleus mass × 1000 (1..=1000; 1000 = no truncation)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "seed",
+            "docs": [
+              "Keys the counter-based RNG with the request and the token index."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
       "name": "servedModelsSet",
       "type": {
         "kind": "struct",
@@ -6122,12 +6743,16 @@ export type Verity = {
           {
             "name": "prompt",
             "docs": [
-              "Inline prompt (≤ model.max_input_bytes); empty when `prompt_hash` + `prompt_uri` are given."
+              "Inline prompt (≤ model.max_input_bytes and ≤ [`MAX_PROMPT_BYTES`]); empty when `prompt_hash` +",
+              "`prompt_uri` are given, or the prompt is in a `Prompt` account."
             ],
             "type": "bytes"
           },
           {
             "name": "promptHash",
+            "docs": [
+              "With a URI: the prompt's sha256. With a `Prompt` account: must be `Some(prompt.hash)`."
+            ],
             "type": {
               "option": {
                 "array": [
@@ -6166,6 +6791,17 @@ export type Verity = {
             ],
             "type": {
               "option": "pubkey"
+            }
+          },
+          {
+            "name": "sampling",
+            "docs": [
+              "Temperature, top-p and seed ([`Sampling::GREEDY`] for greedy decoding)."
+            ],
+            "type": {
+              "defined": {
+                "name": "sampling"
+              }
             }
           }
         ]
@@ -6301,6 +6937,15 @@ export type Verity = {
       ],
       "type": "bytes",
       "value": "[111, 117, 116, 112, 117, 116]"
+    },
+    {
+      "name": "promptSeed",
+      "docs": [
+        "Seed prefix of `Prompt` PDAs (a long prompt written in chunks before submit): [`PROMPT_SEED`, owner,",
+        "nonce (u64 LE)]."
+      ],
+      "type": "bytes",
+      "value": "[112, 114, 111, 109, 112, 116]"
     },
     {
       "name": "registrySeed",

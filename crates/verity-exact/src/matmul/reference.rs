@@ -2,15 +2,17 @@
 //! the same operations on the kernels' tiles.
 use {
     super::Out,
-    crate::quant::{f16_at, Block, QActs, QMatrix, WeightType, BLOCK},
+    crate::quant::{f16_at, f32_at, Block, QActs, QMatrix, WeightType, BLOCK},
 };
 
-/// The exact integer sum of a block's quants `qs` with activation block `xq` (any order is exact).
+/// The exact integer block sum of block `blk` with activation block `xq` (any order is exact): Q6K's is
+/// `Σ (sc[i / 16] × (q_i − 32)) × x_i`.
 #[inline(always)]
-fn isum(ty: WeightType, qs: &[u8; BLOCK], xq: &[i8]) -> i32 {
+fn isum(ty: WeightType, blk: &Block, xq: &[i8]) -> i32 {
+    let qs = &blk.qs;
     let mut s = 0i32;
     match ty {
-        WeightType::Q4_1 => {
+        WeightType::Q4_1 | WeightType::Q4F => {
             for i in 0..16 {
                 s += i32::from(qs[i] & 15) * i32::from(xq[i]) + i32::from(qs[i] >> 4) * i32::from(xq[16 + i]);
             }
@@ -20,18 +22,24 @@ fn isum(ty: WeightType, qs: &[u8; BLOCK], xq: &[i8]) -> i32 {
                 s += i32::from(qs[i] as i8) * i32::from(xq[i]);
             }
         }
+        WeightType::Q6K => {
+            for i in 0..BLOCK {
+                s += i32::from(blk.sc[i / 16]) * (i32::from(qs[i]) - 32) * i32::from(xq[i]);
+            }
+        }
     }
     s
 }
 
-/// One block's term (§4): Q4_1 `(f32(isum) × (d × dx)) + (m × sx)`, Q8_0 `f32(isum) × (d × dx)`.
+/// One block's term (§4): `f32(isum) × (d × dx)`, plus `m × sx` for the types with an offset (Q4_1, Q4F).
 #[inline(always)]
 fn term(ty: WeightType, blk: &Block, x: &QActs, xb: usize) -> f32 {
-    let s = isum(ty, &blk.qs, &x.q[xb * BLOCK..(xb + 1) * BLOCK]);
+    let s = isum(ty, blk, &x.q[xb * BLOCK..(xb + 1) * BLOCK]);
     let u = s as f32 * (blk.d * x.d[xb]);
-    match ty {
-        WeightType::Q4_1 => u + blk.m * x.s[xb],
-        WeightType::Q8_0 => u,
+    if ty.has_offset() {
+        u + blk.m * x.s[xb]
+    } else {
+        u
     }
 }
 
@@ -69,25 +77,30 @@ pub(super) fn cols8_portable(w: &QMatrix, x: &QActs, j0: usize, out: Out) {
         let mut acc = [[0f32; 8]; ROWS];
         for b in 0..nb {
             let tile = &group[b * tb..][..tb];
-            let d: [f32; 8] = std::array::from_fn(|c| f16_at(tile, 2 * c));
+            let d: [f32; 8] = match w.ty {
+                WeightType::Q4F => std::array::from_fn(|c| f32_at(tile, 4 * c)),
+                _ => std::array::from_fn(|c| f16_at(tile, 2 * c)),
+            };
             let m: [f32; 8] = match w.ty {
                 WeightType::Q4_1 => std::array::from_fn(|c| f16_at(tile, 16 + 2 * c)),
-                WeightType::Q8_0 => [0.0; 8],
+                WeightType::Q4F => std::array::from_fn(|c| f32_at(tile, 32 + 4 * c)),
+                _ => [0.0; 8],
             };
             let q = &tile[qo..];
             for (rr, a) in acc.iter_mut().enumerate().take(rt) {
                 let xb = (r0 + rr) * nb + b;
                 let xq: &[i8; BLOCK] = x.q[xb * BLOCK..][..BLOCK].try_into().expect("a block of 32");
                 let s = match w.ty {
-                    WeightType::Q4_1 => isums_q4_1(q.try_into().expect("8 × 16 quant bytes"), xq),
+                    WeightType::Q4_1 | WeightType::Q4F => isums_q4_1(q.try_into().expect("8 × 16 quant bytes"), xq),
                     WeightType::Q8_0 => isums_q8_0(q.try_into().expect("8 × 32 quant bytes"), xq),
+                    WeightType::Q6K => {
+                        let sc = (&tile[16..24], &tile[24..32]);
+                        isums_q6k(q.try_into().expect("8 × 32 quant bytes"), xq, sc, (x.qsum_lo[xb], x.qsum[xb]))
+                    }
                 };
                 for c in 0..8 {
                     let u = s[c] as f32 * (d[c] * x.d[xb]);
-                    a[c] += match w.ty {
-                        WeightType::Q4_1 => u + m[c] * x.s[xb],
-                        WeightType::Q8_0 => u,
-                    };
+                    a[c] += if w.ty.has_offset() { u + m[c] * x.s[xb] } else { u };
                 }
             }
         }
@@ -133,6 +146,25 @@ fn isums_q8_0(q: &[u8; 256], xq: &[i8; BLOCK]) -> [i32; 8] {
         }
     }
     lanes4(&t)
+}
+
+/// The eight columns' exact Q6K block sums: unsigned half sums `U_lo`, `U_hi` of the quants (as
+/// [`isums_q8_0`]), then `sc_lo × (U_lo − 32 X_lo) + sc_hi × (U_hi − 32 X_hi)` with the activation's half sums.
+#[inline(always)]
+fn isums_q6k(q: &[u8; 256], xq: &[i8; BLOCK], sc: (&[u8], &[u8]), (x_lo, x_all): (i32, i32)) -> [i32; 8] {
+    let mut t = [[0i32; 32]; 2];
+    for g in 0..8 {
+        let xa: [i16; 32] = std::array::from_fn(|j| i16::from(xq[4 * g + j % 4]));
+        for j in 0..32 {
+            // |product| ≤ 63 · 128 fits i16, a lane's sum of four i32 (wrapping ops: as in `isums_q4_1`).
+            t[g / 4][j] = t[g / 4][j].wrapping_add(i32::from(i16::from(q[32 * g + j]).wrapping_mul(xa[j])));
+        }
+    }
+    let (lo, hi) = (lanes4(&t[0]), lanes4(&t[1]));
+    let x_hi = x_all - x_lo;
+    std::array::from_fn(|c| {
+        i32::from(sc.0[c] as i8) * (lo[c] - 32 * x_lo) + i32::from(sc.1[c] as i8) * (hi[c] - 32 * x_hi)
+    })
 }
 
 /// Column `c`'s sum: lanes `4c..4c + 4`.

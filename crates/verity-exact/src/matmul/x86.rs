@@ -31,9 +31,9 @@ unsafe fn bcast(xq: *const i8, g: usize) -> __m256i {
     _mm256_set1_epi32((xq.add(4 * g) as *const i32).read_unaligned())
 }
 
-/// One Q4_1 block of a tile against `R` activation rows (block `xb0 + rr * nb` of row `rr`).
+/// One Q4_1 (`F32`: Q4F) block of a tile against `R` activation rows (block `xb0 + rr * nb` of row `rr`).
 #[inline(always)]
-unsafe fn q4_1_block<const VNNI: bool, const R: usize>(
+unsafe fn q4_1_block<const VNNI: bool, const F32: bool, const R: usize>(
     tile: *const u8,
     x: &QActs,
     xb0: usize,
@@ -42,9 +42,12 @@ unsafe fn q4_1_block<const VNNI: bool, const R: usize>(
 ) {
     let m15 = _mm256_set1_epi8(15);
     let z = _mm256_setzero_si256();
-    let d = _mm256_cvtph_ps(_mm_loadu_si128(tile as *const __m128i));
-    let m = _mm256_cvtph_ps(_mm_loadu_si128(tile.add(16) as *const __m128i));
-    let q = tile.add(32);
+    let (d, m, q) = if F32 {
+        (_mm256_loadu_ps(tile as *const f32), _mm256_loadu_ps(tile.add(32) as *const f32), tile.add(64))
+    } else {
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(tile as *const __m128i));
+        (d, _mm256_cvtph_ps(_mm_loadu_si128(tile.add(16) as *const __m128i)), tile.add(32))
+    };
     // Vector g, lane c: quant bytes 4g..4g + 4 of column c; low nibbles are elements 4g.., high ones 16 + 4g...
     let mut lo = [z; 4];
     let mut hi = [z; 4];
@@ -133,6 +136,51 @@ unsafe fn q8_0_block<const VNNI: bool, const R: usize>(
     }
 }
 
+/// One Q6K block of a tile against `R` activation rows: the quants (0..64) as u8 straight into `vpdpbusd` /
+/// `vpmaddubsw` (pairs ≤ 2·63·127: no saturation), half sums `U_lo`, `U_hi` per lane, then
+/// `sc_lo × (U_lo − 32 X_lo) + sc_hi × (U_hi − 32 X_hi)` (exact i32) and the reference's float chain.
+#[inline(always)]
+unsafe fn q6k_block<const VNNI: bool, const R: usize>(
+    tile: *const u8,
+    x: &QActs,
+    xb0: usize,
+    nb: usize,
+    acc: &mut [__m256; R],
+) {
+    let z = _mm256_setzero_si256();
+    let d = _mm256_cvtph_ps(_mm_loadu_si128(tile as *const __m128i));
+    let sc_lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64(tile.add(16) as *const __m128i));
+    let sc_hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64(tile.add(24) as *const __m128i));
+    let q = tile.add(32);
+    let mut wv = [z; 8];
+    for (g, v) in wv.iter_mut().enumerate() {
+        *v = _mm256_loadu_si256(q.add(32 * g) as *const __m256i);
+    }
+    for rr in 0..R {
+        let xb = xb0 + rr * nb;
+        let xq = x.q.as_ptr().add(xb * BLOCK);
+        // Lanes p[0..2] sum the first half, p[2..4] the second (two chains each for few rows, one for many).
+        let mut p = [z; 4];
+        for g in 0..8 {
+            let xv = bcast(xq, g);
+            let c = 2 * (g / 4) + if R < 4 { g % 2 } else { 0 };
+            p[c] = if VNNI {
+                _mm256_dpbusd_epi32(p[c], wv[g], xv)
+            } else {
+                _mm256_add_epi32(p[c], _mm256_madd_epi16(_mm256_maddubs_epi16(wv[g], xv), _mm256_set1_epi16(1)))
+            };
+        }
+        let (u_lo, u_hi) =
+            if R < 4 { (_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])) } else { (p[0], p[2]) };
+        let x_lo = *x.qsum_lo.get_unchecked(xb);
+        let x_hi = *x.qsum.get_unchecked(xb) - x_lo;
+        let lo = _mm256_mullo_epi32(_mm256_sub_epi32(u_lo, _mm256_set1_epi32(32 * x_lo)), sc_lo);
+        let hi = _mm256_mullo_epi32(_mm256_sub_epi32(u_hi, _mm256_set1_epi32(32 * x_hi)), sc_hi);
+        let t = _mm256_mul_ps(d, _mm256_set1_ps(*x.d.get_unchecked(xb)));
+        acc[rr] = _mm256_add_ps(acc[rr], _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(lo, hi)), t));
+    }
+}
+
 /// Eight columns × rows `r0..r0 + R`: one pass over the group's tiles.
 #[inline(always)]
 unsafe fn pass<const VNNI: bool, const R: usize>(w: &QMatrix, x: &QActs, j0: usize, r0: usize, out: Out) {
@@ -142,8 +190,10 @@ unsafe fn pass<const VNNI: bool, const R: usize>(w: &QMatrix, x: &QActs, j0: usi
     for b in 0..nb {
         let tile = group.add(b * tb);
         match w.ty {
-            WeightType::Q4_1 => q4_1_block::<VNNI, R>(tile, x, r0 * nb + b, nb, &mut acc),
+            WeightType::Q4_1 => q4_1_block::<VNNI, false, R>(tile, x, r0 * nb + b, nb, &mut acc),
+            WeightType::Q4F => q4_1_block::<VNNI, true, R>(tile, x, r0 * nb + b, nb, &mut acc),
             WeightType::Q8_0 => q8_0_block::<VNNI, R>(tile, x, r0 * nb + b, nb, &mut acc),
+            WeightType::Q6K => q6k_block::<VNNI, R>(tile, x, r0 * nb + b, nb, &mut acc),
         }
     }
     for rr in 0..R {

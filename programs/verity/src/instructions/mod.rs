@@ -4,6 +4,7 @@ pub mod config;
 pub mod dispute;
 pub mod model;
 pub mod operator;
+pub mod prompt;
 pub mod request;
 pub mod round;
 pub mod vault;
@@ -14,6 +15,7 @@ pub use {
     dispute::*,
     model::*,
     operator::*,
+    prompt::*,
     request::*,
     round::{Draw, Payout, RevealArgs, RoundState},
 };

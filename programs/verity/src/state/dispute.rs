@@ -233,7 +233,7 @@ impl Dispute {
             if request.status == RequestStatus::Finalized && self.verdict != Verdict::Upheld {
                 let mut receipt = request.base_receipt(c);
                 receipt.committee_size = u8::try_from(self.committee.members.len()).unwrap_or(u8::MAX);
-                (receipt.tokens_in, receipt.tokens_out, receipt.latency_slots) = self.committee.majority_medians();
+                receipt.set_counts(self.committee.majority_medians());
                 request.receipt = receipt;
             }
         }

@@ -5,15 +5,17 @@ mod member;
 mod model;
 mod operator;
 mod output;
+mod prompt;
 mod registry;
 mod request;
 mod round;
 mod round_account;
+mod sampling;
 mod settlement;
 
 pub use {
-    config::*, dispute::*, member::*, model::*, operator::*, output::*, registry::*, request::*, round::*,
-    round_account::*, settlement::*,
+    config::*, dispute::*, member::*, model::*, operator::*, output::*, prompt::*, registry::*, request::*, round::*,
+    round_account::*, sampling::*, settlement::*,
 };
 
 #[cfg(test)]

@@ -10,12 +10,15 @@ pub struct ModelParams {
     pub profile_hash: [u8; 32],
     /// Lamports per output token; a request's fee must be ≥ price × max_tokens.
     pub price_per_token: u64,
-    /// Largest inline prompt (1..=640 bytes).
+    /// Largest prompt (1..=9216 bytes: `MAX_LONG_PROMPT_BYTES`); inline prompts are further capped at
+    /// `MAX_PROMPT_BYTES` (640), longer ones come in a `Prompt` account.
     pub max_input_bytes: u32,
     /// Largest `max_tokens` a request may ask for (1..=8192).
     pub max_output_tokens: u32,
     /// Share of each fee paid to the model owner (≤ 5000 bps).
     pub royalty_bps: u16,
+    /// Parameter count of the weights (for like-for-like receipts: ≈FLOPs = 2 × params × tokens); 0 = unknown.
+    pub param_count: u64,
 }
 
 impl ModelParams {
@@ -24,7 +27,7 @@ impl ModelParams {
         require!(!self.name.is_empty() && self.name.len() <= MAX_NAME_LEN, VerityError::InvalidModelName);
         require!(
             self.max_input_bytes >= 1
-                && self.max_input_bytes <= MAX_PROMPT_BYTES
+                && self.max_input_bytes <= MAX_LONG_PROMPT_BYTES
                 && self.max_output_tokens >= 1
                 && self.max_output_tokens <= MAX_OUTPUT_TOKENS,
             VerityError::InvalidModelLimits
@@ -50,6 +53,8 @@ pub struct Model {
     pub max_input_bytes: u32,
     pub max_output_tokens: u32,
     pub royalty_bps: u16,
+    /// Parameter count of the weights (0 = unknown).
+    pub param_count: u64,
     /// Inactive models take no new requests (one-way: `deactivate_model`).
     pub active: bool,
     /// Requests submitted for this model.
@@ -67,6 +72,7 @@ impl Model {
         self.max_input_bytes = p.max_input_bytes;
         self.max_output_tokens = p.max_output_tokens;
         self.royalty_bps = p.royalty_bps;
+        self.param_count = p.param_count;
         Ok(())
     }
 
@@ -88,6 +94,7 @@ mod tests {
             max_input_bytes: 640,
             max_output_tokens: 64,
             royalty_bps: 1000,
+            param_count: 134_515_008,
         }
     }
 
@@ -97,7 +104,9 @@ mod tests {
         let e = |p: ModelParams| p.validate().unwrap_err();
         assert_eq!(e(ModelParams { name: String::new(), ..params() }), VerityError::InvalidModelName.into());
         assert_eq!(e(ModelParams { name: "x".repeat(33), ..params() }), VerityError::InvalidModelName.into());
-        assert_eq!(e(ModelParams { max_input_bytes: 641, ..params() }), VerityError::InvalidModelLimits.into());
+        let over = MAX_LONG_PROMPT_BYTES + 1;
+        assert_eq!(e(ModelParams { max_input_bytes: over, ..params() }), VerityError::InvalidModelLimits.into());
+        assert!(ModelParams { max_input_bytes: MAX_LONG_PROMPT_BYTES, ..params() }.validate().is_ok());
         assert_eq!(e(ModelParams { max_output_tokens: 0, ..params() }), VerityError::InvalidModelLimits.into());
         assert_eq!(e(ModelParams { royalty_bps: 5001, ..params() }), VerityError::InvalidBps.into());
     }

@@ -58,6 +58,21 @@ pub struct ComputeReceipt {
     pub price_per_token: u64,
     pub committee_size: u8,
     pub agreement_count: u8,
+    /// The model's parameter count snapshotted at submit (0 = unknown).
+    pub param_count: u64,
+    /// ≈ 2 × param_count × (tokens_in + tokens_out): the work of one forward pass per token, saturating.
+    pub approx_flops: u64,
+}
+
+impl ComputeReceipt {
+    /// Sets the majority's lower-median token counts and latency, and the FLOPs estimate from them.
+    pub fn set_counts(&mut self, (tokens_in, tokens_out, latency_slots): (u32, u32, u64)) {
+        self.tokens_in = tokens_in;
+        self.tokens_out = tokens_out;
+        self.latency_slots = latency_slots;
+        let tokens = u64::from(tokens_in).saturating_add(u64::from(tokens_out));
+        self.approx_flops = self.param_count.saturating_mul(2).saturating_mul(tokens);
+    }
 }
 
 #[account]
@@ -72,9 +87,11 @@ pub struct Request {
     pub profile_hash: [u8; 32],
     pub price_per_token: u64,
     pub royalty_bps: u16,
+    /// The model's parameter count at submit (receipts: ≈FLOPs).
+    pub param_count: u64,
     /// Snapshot of the config's protocol fee at submit.
     pub protocol_fee_bps: u16,
-    /// Inline prompt (empty when given by hash + URI).
+    /// Inline prompt (empty when given by hash + URI, or in a `Prompt` account).
     #[max_len(MAX_PROMPT_BYTES)]
     pub prompt: Vec<u8>,
     /// sha256 of the prompt (computed by the program for inline prompts).
@@ -111,6 +128,11 @@ pub struct Request {
     pub callback_status: CallbackStatus,
     /// Slash shares, windows and min stake snapshotted from the config at submit.
     pub terms: crate::state::RequestTerms,
+    /// Temperature, top-p and seed the nodes decode with (NUMERICS.md §7).
+    pub sampling: crate::state::Sampling,
+    /// The `Prompt` account holding the prompt (attached to this request; closed with it), if any: then
+    /// `prompt` is empty and `prompt_hash` is the sha256 of its bytes.
+    pub prompt_account: Option<Pubkey>,
 }
 
 impl Request {

@@ -58,7 +58,7 @@ impl Request {
         self.protocol_fee_paid = fee.treasury;
         self.rewards_total = fee.per_member.checked_mul(u64::from(count)).ok_or(VerityError::MathOverflow)?;
         let mut receipt = self.base_receipt(count);
-        (receipt.tokens_in, receipt.tokens_out, receipt.latency_slots) = self.committee.majority_medians();
+        receipt.set_counts(self.committee.majority_medians());
         self.receipt = receipt;
         Ok(s)
     }
@@ -73,6 +73,8 @@ impl Request {
             price_per_token: self.price_per_token,
             committee_size: u8::try_from(self.committee.members.len()).unwrap_or(u8::MAX),
             agreement_count,
+            param_count: self.param_count,
+            approx_flops: 0,
         }
     }
 }

@@ -15,6 +15,7 @@ fn request(k: u8, fee: u64) -> Request {
         profile_hash: [1; 32],
         price_per_token: 10,
         royalty_bps: 1000,
+        param_count: 0,
         protocol_fee_bps: 500,
         prompt: b"hi".to_vec(),
         prompt_hash: [0; 32],
@@ -44,6 +45,8 @@ fn request(k: u8, fee: u64) -> Request {
             reveal_window: REVEAL_WINDOW,
             ..Default::default()
         },
+        sampling: Sampling::GREEDY,
+        prompt_account: None,
     }
 }
 
@@ -181,6 +184,7 @@ fn request_space_matches_serialized_size() {
     let (mut r, _, _) = assigned(7, 0);
     r.prompt = vec![0; 640];
     r.callback_program = Some(Pubkey::new_unique());
+    r.prompt_account = Some(Pubkey::new_unique());
     assert_eq!(r.committee.members.len(), 7);
     let len = borsh::to_vec(&r).unwrap().len() + 8;
     assert_eq!(Request::space(640, 0, 7), len, "space for the k = 7 members of the first committee");

@@ -53,6 +53,7 @@ impl RegisterModel<'_> {
             max_input_bytes: model.max_input_bytes,
             max_output_tokens: model.max_output_tokens,
             royalty_bps: model.royalty_bps,
+            param_count: model.param_count,
         });
         Ok(())
     }

@@ -1,5 +1,6 @@
-//! `submit_request`: creates the Request (prompt inline, or hash + URI) and its Output account, and escrows
-//! the fee (lamports) in the Request above its rent.
+//! `submit_request`: creates the Request (prompt inline, by hash + URI, or in the requester's complete `Prompt`
+//! account, which it then attaches: read-only until `close_request`) and its Output account, and escrows the fee
+//! (lamports) in the Request above its rent.
 use {
     crate::{constants::*, errors::VerityError, events::RequestSubmitted, logic::sha256, state::*},
     anchor_lang::{
@@ -12,8 +13,10 @@ use {
 pub struct SubmitRequestArgs {
     /// Requester-chosen; PDA seed [`REQUEST_SEED`, requester, nonce LE].
     pub nonce: u64,
-    /// Inline prompt (≤ model.max_input_bytes); empty when `prompt_hash` + `prompt_uri` are given.
+    /// Inline prompt (≤ model.max_input_bytes and ≤ [`MAX_PROMPT_BYTES`]); empty when `prompt_hash` +
+    /// `prompt_uri` are given, or the prompt is in a `Prompt` account.
     pub prompt: Vec<u8>,
+    /// With a URI: the prompt's sha256. With a `Prompt` account: must be `Some(prompt.hash)`.
     pub prompt_hash: Option<[u8; 32]>,
     pub prompt_uri: String,
     pub max_tokens: u32,
@@ -23,17 +26,24 @@ pub struct SubmitRequestArgs {
     pub output_capacity: u32,
     /// Program `deliver_callback` invokes with the result (`on_result`), once final.
     pub callback_program: Option<Pubkey>,
+    /// Temperature, top-p and seed ([`Sampling::GREEDY`] for greedy decoding).
+    pub sampling: Sampling,
 }
 
 impl SubmitRequestArgs {
-    /// Checks the arguments against the model; returns the prompt hash.
-    pub fn check(&self, model: &Model) -> Result<[u8; 32]> {
+    /// Checks the arguments against the model and the `Prompt` account, if one is given (then `prompt` and
+    /// `prompt_uri` must be empty: `PromptAmbiguous`); returns the prompt hash.
+    pub fn check(&self, model: &Model, prompt_account: Option<&Prompt>) -> Result<[u8; 32]> {
         require!(model.active, VerityError::ModelInactive);
         let inline = !self.prompt.is_empty();
         let external = self.prompt_hash.is_some() || !self.prompt_uri.is_empty();
-        require!(!(inline && external), VerityError::PromptAmbiguous);
-        let prompt_hash = if inline {
-            require!(self.prompt.len() <= model.max_input_bytes as usize, VerityError::PromptTooLarge);
+        let prompt_hash = if let Some(p) = prompt_account {
+            require!(!inline && self.prompt_uri.is_empty(), VerityError::PromptAmbiguous);
+            p.check_usable(self.prompt_hash, model.max_input_bytes)?
+        } else if inline {
+            require!(!external, VerityError::PromptAmbiguous);
+            let limit = model.max_input_bytes.min(MAX_PROMPT_BYTES);
+            require!(self.prompt.len() <= limit as usize, VerityError::PromptTooLarge);
             sha256(&self.prompt)
         } else {
             require!(self.prompt_uri.len() <= MAX_URI_LEN, VerityError::UriTooLong);
@@ -50,6 +60,7 @@ impl SubmitRequestArgs {
             self.output_capacity >= 1 && self.output_capacity <= MAX_OUTPUT_BYTES,
             VerityError::InvalidOutputCapacity
         );
+        self.sampling.check()?;
         Ok(prompt_hash)
     }
 }
@@ -84,6 +95,14 @@ pub struct SubmitRequest<'info> {
     )]
     pub output: Box<Account<'info, Output>>,
     pub system_program: Program<'info, System>,
+    /// Optional: the requester's complete `Prompt` holding the prompt (attached to this request).
+    #[account(
+        mut,
+        seeds = [PROMPT_SEED, prompt.owner.as_ref(), &prompt.nonce.to_le_bytes()],
+        bump = prompt.bump,
+        constraint = prompt.owner == requester.key() @ VerityError::Unauthorized,
+    )]
+    pub prompt: Option<Box<Account<'info, Prompt>>>,
 }
 
 impl SubmitRequest<'_> {
@@ -93,9 +112,16 @@ impl SubmitRequest<'_> {
 
     pub fn handler(ctx: Context<Self>, args: SubmitRequestArgs) -> Result<()> {
         let a = &mut *ctx.accounts;
-        let prompt_hash = args.check(&a.model)?;
+        let prompt_hash = args.check(&a.model, a.prompt.as_deref().map(|p| &**p))?;
         let now = Clock::get()?.slot;
         let request_key = a.request.key();
+        let prompt_account = match a.prompt.as_mut() {
+            Some(p) => {
+                p.attach(request_key)?;
+                Some(p.key())
+            }
+            None => None,
+        };
         a.request.set_inner(Request {
             requester: a.requester.key(),
             nonce: args.nonce,
@@ -105,6 +131,7 @@ impl SubmitRequest<'_> {
             profile_hash: a.model.profile_hash,
             price_per_token: a.model.price_per_token,
             royalty_bps: a.model.royalty_bps,
+            param_count: a.model.param_count,
             protocol_fee_bps: a.config.params.protocol_fee_bps,
             prompt: args.prompt.clone(),
             prompt_hash,
@@ -129,6 +156,8 @@ impl SubmitRequest<'_> {
             output_bump: ctx.bumps.output,
             dispute_paid: 0,
             terms: a.config.params.terms(),
+            sampling: args.sampling,
+            prompt_account,
             callback_status: if args.callback_program.is_some() {
                 CallbackStatus::Pending
             } else {
@@ -160,6 +189,8 @@ impl SubmitRequest<'_> {
             max_tokens: args.max_tokens,
             prompt_hash,
             submit_slot: now,
+            sampling: args.sampling,
+            prompt_account,
         });
         Ok(())
     }
