@@ -3,7 +3,7 @@
 //! left alone. See app/README.md "Deploying to devnet / mainnet".
 //!   npx tsx migrations/deploy.ts --url <rpc> --keypair <authority.json> --profile-hash <64 hex> \
 //!     [--stake-mint <mint>] [--treasury <pubkey>] [--model-id 1] [--model-name SmolLM2-135M-Instruct] \
-//!     [--price 1000] [--params <ConfigParams JSON file>] [--program <id>]
+//!     [--price 1000] [--param-count <n>] [--params <ConfigParams JSON file>] [--program <id>]
 //! Without --stake-mint a new 6-decimal mint is created with the authority as mint authority (devnet/localnet).
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -20,10 +20,15 @@ export interface DeployOptions {
   modelId?: number;
   modelName?: string;
   pricePerToken?: number;
+  /** The model's parameter count (receipts' ≈FLOPs); default: SmolLM2-135M's for the default model, else 0 (unknown). */
+  paramCount?: number;
   params?: Record<string, number>;
   programId?: string;
   log?: (s: string) => void;
 }
+
+/** Parameter count of SmolLM2-135M-Instruct, the default model (as `verity localnet` registers it). */
+export const SMOLLM2_135M_PARAMS = 134_515_008;
 
 /** Protocol parameters for a fresh deployment (override with --params). Slots are ~400 ms. */
 export const DEFAULT_PARAMS = {
@@ -78,6 +83,7 @@ export default async function deploy(provider: AnchorProvider, o: DeployOptions)
         maxInputBytes: 512,
         maxOutputTokens: 128,
         royaltyBps: 1000,
+        paramCount: new BN(o.paramCount ?? (o.modelName ? 0 : SMOLLM2_135M_PARAMS)),
       })
       .accountsPartial({ owner: me, authority: me, config, model })
       .rpc();
@@ -118,6 +124,7 @@ async function main() {
     modelId: arg("model-id") ? Number(arg("model-id")) : undefined,
     modelName: arg("model-name"),
     pricePerToken: arg("price") ? Number(arg("price")) : undefined,
+    paramCount: arg("param-count") ? Number(arg("param-count")) : undefined,
     params: arg("params") ? JSON.parse(readFileSync(arg("params")!, "utf8")) : undefined,
     programId: arg("program"),
   });

@@ -59,11 +59,13 @@ export function claimReward(program: Program<Verity>, request: PublicKey, member
   return program.methods.claimReward().accountsPartial({ operator: member, request });
 }
 
-export function closeRequest(program: Program<Verity>, request: PublicKey, requester: PublicKey) {
+/** `close_request`; `prompt` = the request's `prompt_account` (its Prompt is closed with it), null when none. */
+export function closeRequest(program: Program<Verity>, request: PublicKey, requester: PublicKey, prompt: PublicKey | null = null) {
   return program.methods.closeRequest().accountsPartial({
     requester,
     config: configPda(program.programId),
     request,
     output: outputPda(request, program.programId),
+    prompt,
   });
 }

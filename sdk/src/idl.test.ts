@@ -11,7 +11,7 @@ describe("IDL seed constants", () => {
   it("every seed is a bytes constant of the committed IDL with the documented value", () => {
     expect(Object.fromEntries(SEED_NAMES.map((n) => [n, text(SEEDS[n])]))).toEqual({
       CONFIG_SEED: "config", REGISTRY_SEED: "registry", STAKE_VAULT_SEED: "stake_vault", MODEL_SEED: "model", OPERATOR_SEED: "operator",
-      REQUEST_SEED: "request", OUTPUT_SEED: "output", DISPUTE_SEED: "dispute", CALLBACK_SEED: "callback",
+      REQUEST_SEED: "request", OUTPUT_SEED: "output", DISPUTE_SEED: "dispute", CALLBACK_SEED: "callback", PROMPT_SEED: "prompt",
     });
     const names = (IDL_JSON as { constants?: { name: string }[] }).constants?.map((c) => c.name) ?? [];
     for (const n of SEED_NAMES) expect(names).toContain(n);

@@ -46,6 +46,7 @@ export const SEED_NAMES = [
   "OUTPUT_SEED",
   "DISPUTE_SEED",
   "CALLBACK_SEED",
+  "PROMPT_SEED",
 ] as const;
 export type SeedName = (typeof SEED_NAMES)[number];
 

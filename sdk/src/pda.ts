@@ -30,5 +30,8 @@ export const outputPda = (request: PublicKey, p = PROGRAM_ID) => pda([SEEDS.OUTP
 export const disputePda = (request: PublicKey, p = PROGRAM_ID) => pda([SEEDS.DISPUTE_SEED, request.toBytes()], p);
 /** The signer `deliver_callback` signs a request's callback CPI with (callback programs check it). */
 export const callbackPda = (request: PublicKey, p = PROGRAM_ID) => pda([SEEDS.CALLBACK_SEED, request.toBytes()], p);
+/** A long prompt written in chunks before submit (`create_prompt`, `write_prompt`). */
+export const promptPda = (owner: PublicKey, nonce: number | bigint | BN, p = PROGRAM_ID) =>
+  pda([SEEDS.PROMPT_SEED, owner.toBytes(), u64le(nonce)], p);
 export const associatedTokenAddress = (owner: PublicKey, mint: PublicKey) =>
   pda([owner.toBytes(), TOKEN_PROGRAM_ID.toBytes(), mint.toBytes()], ASSOCIATED_TOKEN_PROGRAM_ID);

@@ -19,10 +19,10 @@ describe("protocol helpers", () => {
     const names = program.idl.instructions.map((i) => i.name);
     expect(names).toContain("submitRequest");
     expect(names).toContain("revealAndFinalize");
-    expect(names).toHaveLength(31);
+    expect(names).toHaveLength(34);
     for (const n of names) expect(typeof (program.methods as any)[n]).toBe("function");
-    expect(Object.keys(program.account).sort()).toEqual(["config", "dispute", "model", "operator", "operatorRegistry", "output", "request"]);
-    expect(program.idl.events).toHaveLength(32);
+    expect(Object.keys(program.account).sort()).toEqual(["config", "dispute", "model", "operator", "operatorRegistry", "output", "prompt", "request"]);
+    expect(program.idl.events).toHaveLength(35);
     expect(program.programId.toBase58()).toBe("3xSXJgkiyCPtC9bg2dz1Mn8ZtZuVi5e8mKt6eSfhELKx");
     // verity.ts (the `Verity` type) must be exactly the camelCased IDL Anchor builds at runtime.
     const ts = readFileSync(join(__dirname, "idl/verity.ts"), "utf8");

@@ -30,6 +30,59 @@ export function minimumFee(pricePerToken: BN | bigint | number, maxTokens: numbe
   return BigInt(pricePerToken.toString()) * BigInt(maxTokens);
 }
 
+/** Largest inline prompt (Rust `MAX_PROMPT_BYTES`): longer ones (up to the model's max_input_bytes) travel in a
+ * `Prompt` account. */
+export const MAX_INLINE_PROMPT_BYTES = 640;
+
+/** Tokens in the unit prices are quoted per in the app (`price_per_token × 1000`). */
+export const PRICE_UNIT_TOKENS = 1000;
+
+/** Price of 1000 output tokens in lamports, from a model's `price_per_token` (lamports). */
+export function pricePer1k(pricePerToken: BN | bigint | number): bigint {
+  return BigInt(pricePerToken.toString()) * BigInt(PRICE_UNIT_TOKENS);
+}
+
+/** Lamports as SOL with at most `digits` decimals, trailing zeros dropped (1_500_000 → "0.0015 SOL"). */
+export function formatSol(lamports: BN | bigint | number, digits = 9): string {
+  const v = BigInt(lamports.toString());
+  const sign = v < 0n ? "-" : "";
+  const a = v < 0n ? -v : v;
+  const frac = (a % 1_000_000_000n).toString().padStart(9, "0").slice(0, digits).replace(/0+$/, "");
+  return `${sign}${a / 1_000_000_000n}${frac ? "." + frac : ""} SOL`;
+}
+
+/** A model's price as "0.001 SOL / 1k tokens" (exact: 9 decimals = 1 lamport). */
+export function formatPricePer1k(pricePerToken: BN | bigint | number): string {
+  return `${formatSol(pricePer1k(pricePerToken))} / 1k tokens`;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * The receipt's compute estimate (Rust `ComputeReceipt::set_counts`): ≈ 2 × param_count × (tokens_in + tokens_out)
+ * FLOPs — one forward pass per token — saturating at u64::MAX like the program; 0 when the parameter count is unknown.
+ */
+export function approxFlops(paramCount: BN | bigint | number, tokensIn: number, tokensOut: number): bigint {
+  const f = 2n * BigInt(paramCount.toString()) * (BigInt(tokensIn) + BigInt(tokensOut));
+  return f > U64_MAX ? U64_MAX : f;
+}
+
+const SI = ["", "k", "M", "G", "T", "P", "E", "Z"];
+/** A count with an SI prefix and 3 significant digits: 134_515_008 → "135M", 10_761_200_640 → "10.8G". */
+export function formatSi(n: BN | bigint | number): string {
+  let v = Number(BigInt(n.toString()));
+  let i = 0;
+  while (Math.abs(v) >= 999.5 && i < SI.length - 1) (v /= 1000), i++;
+  return `${i === 0 ? String(v) : v.toPrecision(3).replace(/\.0+$|(\.\d*?)0+$/, "$1")}${SI[i]}`;
+}
+
+/** FLOPs for display: "≈10.8 GFLOP", or "unknown" for 0 (the model registered no parameter count). */
+export function formatFlops(flops: BN | bigint | number): string {
+  if (BigInt(flops.toString()) === 0n) return "unknown";
+  const [, num, prefix] = /^(.*?)([kMGTPEZ]?)$/.exec(formatSi(flops))!;
+  return `≈${num} ${prefix}FLOP`;
+}
+
 /** Fee split at finalize for a majority of `agreeCount` (PROTOCOL.md "finalize_request"). */
 export function feeSplit(fee: bigint, royaltyBps: number, protocolFeeBps: number, agreeCount: number) {
   const royalty = (fee * BigInt(royaltyBps)) / 10_000n;

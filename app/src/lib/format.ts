@@ -1,16 +1,14 @@
 //! Display helpers: lamports as SOL, token base units with decimals, short addresses, slots as seconds.
 import type BN from "bn.js";
 import type { PublicKey } from "@solana/web3.js";
-import { SLOT_SECONDS } from "@verity/sdk";
+import { SLOT_SECONDS, formatSol } from "@verity/sdk";
 
 type Num = BN | bigint | number;
 const big = (n: Num) => BigInt(n.toString());
 
+/** Lamports as SOL with at most `digits` decimals (the SDK's `formatSol`). */
 export function sol(lamports: Num, digits = 6): string {
-  const v = big(lamports);
-  const whole = v / 1_000_000_000n;
-  const frac = (v % 1_000_000_000n).toString().padStart(9, "0").slice(0, digits).replace(/0+$/, "");
-  return `${whole}${frac ? "." + frac : ""} SOL`;
+  return formatSol(lamports, digits);
 }
 
 export function tokens(amount: Num, decimals: number, symbol = "VRT"): string {

@@ -1,7 +1,8 @@
-//! Models registry: every Model account with its price, limits, royalty, reproducibility profile hash and usage.
+//! Models registry: every Model account with its price (per 1k tokens and per token), limits, parameter count, royalty,
+//! reproducibility profile hash and usage.
 import { useAll } from "../hooks";
 import { short, sol } from "../lib/format";
-import { toHex } from "@verity/sdk";
+import { formatSi, pricePer1k, toHex } from "@verity/sdk";
 
 export function ModelsPage() {
   const { items, error } = useAll("model");
@@ -13,7 +14,7 @@ export function ModelsPage() {
       {items === null ? <p>Loading…</p> : rows.length === 0 ? <p className="muted">No models registered.</p> : (
         <table data-testid="models">
           <thead>
-            <tr><th>index</th><th>id</th><th>name</th><th>price / token</th><th>max input</th><th>max output</th><th>royalty</th><th>requests</th><th>profile hash</th><th>owner</th><th>active</th></tr>
+            <tr><th>index</th><th>id</th><th>name</th><th>price / 1k tokens</th><th>price / token</th><th>max input</th><th>max output</th><th>params</th><th>royalty</th><th>requests</th><th>profile hash</th><th>owner</th><th>active</th></tr>
           </thead>
           <tbody>
             {rows.map(({ publicKey, account: m }) => (
@@ -21,9 +22,11 @@ export function ModelsPage() {
                 <td>{m.index}</td>
                 <td>{m.modelId.toString()}</td>
                 <td>{m.name}</td>
+                <td data-testid="model-price-1k">{sol(pricePer1k(m.pricePerToken), 9)}</td>
                 <td>{sol(m.pricePerToken, 9)}</td>
                 <td>{m.maxInputBytes} B</td>
                 <td>{m.maxOutputTokens} tokens</td>
+                <td title={m.paramCount.toString()}>{m.paramCount.isZero() ? "—" : formatSi(m.paramCount)}</td>
                 <td>{(m.royaltyBps / 100).toFixed(2)}%</td>
                 <td>{m.requestCount.toString()}</td>
                 <td><code title={toHex(m.profileHash)}>{toHex(m.profileHash).slice(0, 16)}…</code></td>

@@ -1,12 +1,13 @@
-//! One request, live: status timeline (accountSubscribe), members, event feed (logsSubscribe), the output with
-//! a client-side check against the winning hash, the compute receipt, and the crank / claim / close buttons.
+//! One request, live: its sampling (temperature, top-p, seed), status timeline (accountSubscribe), members, event
+//! feed (logsSubscribe), the output with a client-side check against the winning hash, the compute receipt
+//! (tokens, price per 1k tokens, fee, ≈FLOPs), and the crank / claim / close buttons.
 import { useMemo } from "react";
 import { PublicKey } from "@solana/web3.js";
 import { useVerity } from "../context";
 import { useLiveAccount, type DisputeAccount, type RequestAccount } from "../hooks";
 import { Timeline, MembersTable } from "../components/Timeline";
 import { EventFeed } from "../components/EventFeed";
-import { disputePda, outputHash, outputPda, toHex, variant, assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "@verity/sdk";
+import { disputePda, formatFlops, formatPricePer1k, formatSampling, formatSi, outputHash, outputPda, toHex, variant, assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "@verity/sdk";
 import { short, sol, slotsToSeconds } from "../lib/format";
 
 function Receipt({ r }: { r: RequestAccount }) {
@@ -15,9 +16,12 @@ function Receipt({ r }: { r: RequestAccount }) {
     <table className="receipt" data-testid="receipt">
       <tbody>
         <tr><td>model</td><td title={c.model.toBase58()}>{short(c.model)}</td></tr>
+        <tr><td>sampling</td><td>{formatSampling(r.sampling)}</td></tr>
         <tr><td>tokens in / out (median of majority)</td><td data-testid="receipt-tokens">{c.tokensIn} / {c.tokensOut}</td></tr>
+        <tr><td>compute (2 × params × tokens)</td><td data-testid="receipt-flops">{c.paramCount.isZero() ? "unknown: the model registered no parameter count" : `${formatFlops(c.approxFlops)} (2 × ${formatSi(c.paramCount)} params × ${c.tokensIn + c.tokensOut} tokens)`}</td></tr>
         <tr><td>latency</td><td>{c.latencySlots.toString()} slots ≈ {slotsToSeconds(c.latencySlots)}</td></tr>
-        <tr><td>fee paid</td><td>{sol(c.feePaid, 9)} ({sol(c.pricePerToken, 9)}/token)</td></tr>
+        <tr><td>price</td><td data-testid="receipt-price">{formatPricePer1k(c.pricePerToken)} ({sol(c.pricePerToken, 9)}/token)</td></tr>
+        <tr><td>fee paid</td><td data-testid="receipt-fee">{sol(c.feePaid, 9)}</td></tr>
         <tr><td>agreement</td><td data-testid="receipt-agreement">{c.agreementCount}/{c.committeeSize}</td></tr>
         <tr><td>royalty / protocol fee / rewards</td><td>{sol(r.royaltyPaid, 9)} / {sol(r.protocolFeePaid, 9)} / {sol(r.rewardsTotal, 9)}</td></tr>
       </tbody>
@@ -70,7 +74,7 @@ export function RequestPage({ address }: { address: string }) {
     <section>
       <h1>Request <code title={address}>{short(address, 6)}</code> <span className={`status ${status}`} data-testid="status">{status}</span></h1>
       <p className="prompt"><strong>Prompt:</strong> {prompt}</p>
-      <p className="muted">fee {sol(request.fee, 9)} · max tokens {request.maxTokens} · k = {request.committeeSize} · current slot {slot}
+      <p className="muted">sampling <span data-testid="sampling">{formatSampling(request.sampling)}</span> · fee {sol(request.fee, 9)} · max tokens {request.maxTokens} · k = {request.committeeSize} · current slot {slot}
         {request.callbackProgram && <> · callback {short(request.callbackProgram)}: <span data-testid="callback-status">{variant(request.callbackStatus)}</span></>}</p>
       <Timeline request={request} slot={slot} />
       <div className="cranks">
@@ -78,7 +82,7 @@ export function RequestPage({ address }: { address: string }) {
         {status === "pending" && <button onClick={() => run("Expire", async () => (await expireRequest(program, key)).rpc())}>Expire</button>}
         {(status === "committing" || status === "revealing") && <button onClick={() => run("Finalize", async () => (await finalizeRequest(program, key)).rpc())}>Finalize (crank)</button>}
         {status === "finalized" && member && member.reward.gtn(0) && !member.claimed && <button onClick={() => run("Claim reward", () => claimReward(program, key, member.operator).rpc())}>Claim my reward</button>}
-        {wallet && request.requester.equals(wallet) && ["finalized", "noConsensus", "expired"].includes(status) && <button onClick={() => run("Close request", () => closeRequest(program, key, wallet).rpc())}>Close (reclaim rent)</button>}
+        {wallet && request.requester.equals(wallet) && ["finalized", "noConsensus", "expired"].includes(status) && <button onClick={() => run("Close request", () => closeRequest(program, key, wallet, request.promptAccount).rpc())}>Close (reclaim rent)</button>}
       </div>
       {request.committee.members.length > 0 && <MembersTable request={request} />}
       {dispute && <DisputePanel d={dispute} />}

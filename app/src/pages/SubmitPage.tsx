@@ -1,17 +1,18 @@
-//! Submit a prompt: model picker (price per token), max tokens, output capacity, a fee estimate (minimum fee,
-//! rent of the Request + Output accounts, transaction fee) checked against the wallet's balance, then
-//! `submit_request` and a jump to the live timeline.
+//! Submit a prompt: model picker (price per 1k tokens and per token), max tokens, output capacity, sampling
+//! (temperature, top-p, seed; temperature 0 = greedy), a fee estimate (minimum fee, rent of the Request + Output
+//! accounts, transaction fee) checked against the wallet's balance, then `submit_request` and a jump to the live
+//! timeline (the notice names the sampling, with the seed drawn when none was given, so it can be reproduced).
 import { useEffect, useMemo, useState } from "react";
 import BN from "bn.js";
 import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
 import { useAll } from "../hooks";
-import { eligibleAt, configPda, registryPda, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace } from "@verity/sdk";
+import { eligibleAt, configPda, registryPda, formatPricePer1k, formatSampling, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace, samplingFromUser, samplingProblems, toMilli, MAX_INLINE_PROMPT_BYTES, MAX_TEMPERATURE, type Sampling } from "@verity/sdk";
 import { sol } from "../lib/format";
 import { navigate } from "../router";
 
 export function SubmitPage() {
-  const { program, wallet, run, cluster, health, slot } = useVerity();
+  const { program, wallet, run, setNotice, cluster, health, slot } = useVerity();
   const { connection } = useConnection();
   const { items: models, error } = useAll("model");
   const active = useMemo(() => (models ?? []).filter((m) => m.account.active), [models]);
@@ -19,6 +20,9 @@ export function SubmitPage() {
   const [prompt, setPrompt] = useState("");
   const [maxTokens, setMaxTokens] = useState(32);
   const [capacity, setCapacity] = useState(512);
+  const [temperature, setTemperature] = useState("0");
+  const [topP, setTopP] = useState("1");
+  const [seed, setSeed] = useState("");
   const [k, setK] = useState(3);
   const [minStake, setMinStake] = useState(0n);
   const [entries, setEntries] = useState<Parameters<typeof eligibleAt>[0] | null>(null);
@@ -45,6 +49,8 @@ export function SubmitPage() {
   }, [connection, wallet, modelKey, prompt]);
 
   const fee = model ? minimumFee(model.account.pricePerToken, maxTokens) : 0n;
+  const greedy = toMilli(temperature) === 0;
+  const sampling = { temperature, topP, seed: greedy ? "" : seed }; // greedy: top-p and seed unused (GREEDY)
   const total = fee + rent + 10_000n;
   const problems: string[] = [];
   const eligible = entries && model && slot ? eligibleAt(entries, slot, model.account.index, minStake).length : null;
@@ -52,19 +58,28 @@ export function SubmitPage() {
   if (!model) problems.push("no active model on this cluster");
   if (!wallet) problems.push("connect a wallet");
   if (promptBytes.length === 0) problems.push("write a prompt");
-  if (model && promptBytes.length > model.account.maxInputBytes) problems.push(`prompt is ${promptBytes.length} B, the model takes ≤ ${model.account.maxInputBytes} B`);
+  const maxPrompt = model ? Math.min(model.account.maxInputBytes, MAX_INLINE_PROMPT_BYTES) : 0; // inline prompts only
+  if (model && promptBytes.length > maxPrompt) problems.push(`prompt is ${promptBytes.length} B, this page sends ≤ ${maxPrompt} B inline (the model takes ≤ ${model.account.maxInputBytes} B)`);
   if (model && (maxTokens < 1 || maxTokens > model.account.maxOutputTokens)) problems.push(`max tokens must be 1..${model.account.maxOutputTokens}`);
   if (capacity < 1 || capacity > 4096) problems.push("output capacity must be 1..4096 bytes");
+  problems.push(...samplingProblems(sampling));
   if (wallet && balance !== null && balance < total) problems.push(`insufficient balance: ${sol(balance)} < ${sol(total)} needed`);
 
   const submit = async () => {
     if (!model || !wallet) return;
+    let s: Sampling;
+    try {
+      s = samplingFromUser(sampling); // draws the seed now when none was given
+    } catch (e) {
+      return setNotice({ ok: false, text: (e as Error).message });
+    }
     const nonce = freshNonce();
     const request = requestPda(wallet, nonce, cluster.programId);
-    const sig = await run("Submit request", () =>
+    const label = `Submit request (${formatSampling(s)}${greedy ? "" : "; keep the seed to reproduce"})`;
+    const sig = await run(label, () =>
       program.methods
-        .submitRequest({ nonce, prompt: Buffer.from(promptBytes), promptHash: null, promptUri: "", maxTokens, fee: new BN(fee.toString()), outputCapacity: capacity, callbackProgram: null })
-        .accountsPartial({ requester: wallet, model: modelPda(model.account.modelId, cluster.programId), request })
+        .submitRequest({ nonce, prompt: Buffer.from(promptBytes), promptHash: null, promptUri: "", maxTokens, fee: new BN(fee.toString()), outputCapacity: capacity, callbackProgram: null, sampling: s })
+        .accountsPartial({ requester: wallet, model: modelPda(model.account.modelId, cluster.programId), request, prompt: null })
         .rpc(),
     );
     if (sig) navigate(`/request/${request.toBase58()}`);
@@ -79,12 +94,12 @@ export function SubmitPage() {
           <select data-testid="model-select" value={model?.publicKey.toBase58() ?? ""} onChange={(e) => setModelKey(e.target.value)}>
             {active.map((m) => (
               <option key={m.publicKey.toBase58()} value={m.publicKey.toBase58()}>
-                {m.account.name} — {sol(m.account.pricePerToken, 9)}/token
+                {m.account.name} — {formatPricePer1k(m.account.pricePerToken)} ({m.account.pricePerToken.toString()} lamports/token)
               </option>
             ))}
           </select>
         </label>
-        <label>Prompt <small>{promptBytes.length}/{model?.account.maxInputBytes ?? "?"} bytes</small>
+        <label>Prompt <small>{promptBytes.length}/{model ? maxPrompt : "?"} bytes</small>
           <textarea data-testid="prompt" rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder="Ask the model…" />
         </label>
         <div className="row">
@@ -95,8 +110,21 @@ export function SubmitPage() {
             <input type="number" min={1} max={4096} value={capacity} onChange={(e) => setCapacity(Number(e.target.value))} />
           </label>
         </div>
+        <div className="row">
+          <label>Temperature <small>0–{MAX_TEMPERATURE}, 0 = greedy</small>
+            <input data-testid="temperature" type="number" min={0} max={MAX_TEMPERATURE} step={0.01} value={temperature} onChange={(e) => setTemperature(e.target.value)} />
+          </label>
+          <label className={greedy ? "disabled" : undefined}>Top-p <small>0.001–1{greedy ? ", unused when greedy" : ""}</small>
+            <input data-testid="top-p" type="number" min={0.001} max={1} step={0.001} value={topP} disabled={greedy} onChange={(e) => setTopP(e.target.value)} />
+          </label>
+          <label className={greedy ? "disabled" : undefined}>Seed <small>optional, u64</small>
+            <input data-testid="seed" inputMode="numeric" placeholder="random" value={seed} disabled={greedy} onChange={(e) => setSeed(e.target.value)} />
+          </label>
+        </div>
+        <p className="muted" data-testid="sampling-preview">Decoding: {greedy ? "greedy (the most likely token each step)" : `T ${temperature} · top-p ${topP} · seed ${seed.trim() || "random (drawn at submit, shown afterwards)"}`}</p>
         <table className="estimate" data-testid="fee-estimate">
           <tbody>
+            <tr><td>Price</td><td data-testid="price-1k">{model ? `${formatPricePer1k(model.account.pricePerToken)} (${sol(model.account.pricePerToken, 9)}/token)` : "—"}</td></tr>
             <tr><td>Fee (escrowed: price × max tokens)</td><td data-testid="fee">{sol(fee, 9)}</td></tr>
             <tr><td>Rent of Request + Output ({space} B, back on close)</td><td>{sol(rent, 9)}</td></tr>
             <tr><td>Transaction fee (approx.)</td><td>{sol(10_000n, 9)}</td></tr>

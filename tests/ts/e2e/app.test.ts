@@ -1,8 +1,9 @@
 //! Browser end-to-end: headless Debian chromium (playwright-core) opens the built app against the running
-//! `verity localnet`, connects the burner wallet, airdrops, submits a prompt, watches the live timeline while the
-//! real oracle nodes answer, and checks the finalized output (equal to the Output account, hash check ✓), the
-//! timeline and the receipt on screen; also a rejected transaction (program error name shown), a fresh operator's
-//! empty earnings and the wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the
+//! `verity localnet`, connects the burner wallet, airdrops, checks the model picker's prices and the sampling
+//! fields (ranges refused on the page), submits a prompt, watches the live timeline while the real oracle nodes
+//! answer, and checks the finalized output (equal to the Output account, hash check ✓), the timeline and the
+//! receipt on screen (tokens, price per 1k, fee, ≈FLOPs); also a rejected transaction (program error name shown),
+//! a fresh operator's empty earnings and the wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the
 //! finalized output).
 //! The app is served by vite's preview server in this process (no child process to leave behind); `after` closes
 //! it and the browser, pass or fail.
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { preview, type PreviewServer } from "vite";
 import { PublicKey } from "@solana/web3.js";
-import { IDL_JSON, minimumFee, modelPda, outputPda, programErrorName, variant } from "@verity/sdk";
+import { IDL_JSON, approxFlops, formatFlops, formatSampling, minimumFee, modelPda, outputPda, pricePer1k, programErrorName, variant } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, REPO, sleep, waitForOperatorsEffective } from "../lib/localnet";
 
 const info = loadInfo();
@@ -28,6 +29,7 @@ function sol(lamports: bigint, digits: number): string {
   const frac = (lamports % 1_000_000_000n).toString().padStart(9, "0").slice(0, digits).replace(/0+$/, "");
   return `${lamports / 1_000_000_000n}${frac ? "." + frac : ""} SOL`;
 }
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 let server: PreviewServer | undefined;
@@ -85,6 +87,41 @@ test("burner wallet submits a prompt and sees the real nodes' finalized output l
 
   const model = await program.account.model.fetch(modelPda(info.model.id));
   await page.getByTestId("model-select").selectOption(info.model.address);
+  // The picker lists every active model with its price per 1k tokens and per token.
+  const per1k = `${sol(pricePer1k(model.pricePerToken), 9)} / 1k tokens`;
+  const option = await page.locator(`[data-testid=model-select] option[value="${info.model.address}"]`).innerText();
+  assert.ok(option.includes(per1k) && option.includes(`${model.pricePerToken.toString()} lamports/token`), `model option "${option}" shows ${per1k}`);
+  assert.match(await page.getByTestId("price-1k").innerText(), new RegExp(`^${escapeRe(per1k)}`));
+  // Sampling: temperature 0 (greedy) by default, top-p greyed out then, seed optional ("random"); out-of-range
+  // values are refused on the page with the program's ranges.
+  const [temperature, topP, seed] = ["temperature", "top-p", "seed"].map((id) => page.getByTestId(id));
+  assert.equal(await temperature.inputValue(), "0");
+  assert.equal(await topP.inputValue(), "1");
+  assert.ok(await topP.isDisabled(), "top-p is greyed out when greedy");
+  assert.equal(await seed.getAttribute("placeholder"), "random");
+  const problems = async () => ((await page.getByTestId("problems").count()) ? await page.getByTestId("problems").innerText() : "");
+  /** Polls until the form's problem list matches (or no longer matches) `re`: React re-renders after the input event. */
+  const problemsSay = async (re: RegExp, present = true) => {
+    for (let i = 0; re.test(await problems()) !== present; i++) {
+      assert.ok(i < 50, `problems ${present ? "lack" : "still show"} ${re}: ${JSON.stringify(await problems())}`);
+      await sleep(100);
+    }
+  };
+  await temperature.fill("2.5");
+  await problemsSay(/temperature must be 0\.\.2/);
+  assert.ok(await page.getByTestId("submit").isDisabled());
+  await temperature.fill("0.7");
+  await page.locator("[data-testid=top-p]:enabled").waitFor({ timeout: 5_000 }); // enabled when sampling
+  await topP.fill("0");
+  await problemsSay(/top-p must be 0\.001\.\.1/);
+  await topP.fill("0.9");
+  await seed.fill("12a");
+  await problemsSay(/seed must be a whole number/);
+  await seed.fill("");
+  await problemsSay(/temperature|top-p|seed/, false);
+  assert.match(await page.getByTestId("sampling-preview").innerText(), /T 0\.7 · top-p 0\.9 · seed random/);
+  await temperature.fill("0"); // this round decodes greedily
+  await page.locator("[data-testid=top-p]:disabled").waitFor({ timeout: 5_000 });
   const prompt = "In one sentence: what is Solana?";
   await page.getByTestId("prompt").fill(prompt);
   await page.getByTestId("max-tokens").fill("24");
@@ -96,6 +133,8 @@ test("burner wallet submits a prompt and sees the real nodes' finalized output l
   const request = new PublicKey(address);
   const onChain = await program.account.request.fetch(request);
   assert.equal(new TextDecoder().decode(Uint8Array.from(onChain.prompt)), prompt);
+  assert.deepEqual([onChain.sampling.temperatureMilli, onChain.sampling.topPMilli, onChain.sampling.seed.toString()], [0, 1000, "0"], "greedy");
+  assert.equal(await page.getByTestId("sampling").innerText(), formatSampling(onChain.sampling));
 
   // The oracle nodes take it from here: the timeline moves (websocket) to assigned, then to the output.
   await page.getByTestId("step-assigned").and(page.locator('[data-done="true"]')).waitFor({ timeout: 120_000 });
@@ -117,6 +156,10 @@ test("burner wallet submits a prompt and sees the real nodes' finalized output l
   const req = await program.account.request.fetch(request);
   assert.equal(variant(req.status), "finalized");
   assert.equal(await page.getByTestId("receipt-tokens").innerText(), `${req.receipt.tokensIn} / ${req.receipt.tokensOut}`);
+  assert.match(await page.getByTestId("receipt-price").innerText(), new RegExp(`^${escapeRe(sol(pricePer1k(req.receipt.pricePerToken), 9))} / 1k tokens`));
+  assert.equal(await page.getByTestId("receipt-fee").innerText(), sol(BigInt(req.receipt.feePaid.toString()), 9));
+  assert.equal(req.receipt.approxFlops.toString(), approxFlops(model.paramCount, req.receipt.tokensIn, req.receipt.tokensOut).toString());
+  assert.match(await page.getByTestId("receipt-flops").innerText(), new RegExp(`^${escapeRe(formatFlops(req.receipt.approxFlops))} \\(2 × \\S+ params × ${req.receipt.tokensIn + req.receipt.tokensOut} tokens\\)$`));
   // The live event feed (logsSubscribe) saw the round as it happened.
   const names = await page.getByTestId("event").evaluateAll((els) => els.map((e) => e.getAttribute("data-name")));
   for (const n of ["committeeAssigned", "resultCommitted", "resultRevealed", "requestFinalized", "outputWritten"]) assert.ok(names.includes(n), `${n} in ${names}`);
@@ -156,6 +199,9 @@ test("leaderboard, models and operator pages render the chain's accounts", async
   await page.screenshot({ path: join(SHOTS, "5-leaderboard.png"), fullPage: true });
   await page.goto(appUrl("/models"));
   await page.getByTestId("model-row").first().waitFor({ timeout: 20_000 });
-  assert.match(await page.getByTestId("models").innerText(), new RegExp(info.model.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  assert.match(await page.getByTestId("models").innerText(), new RegExp(escapeRe(info.model.name)));
+  const model = await program.account.model.fetch(modelPda(info.model.id));
+  const prices = await page.getByTestId("model-price-1k").allInnerTexts();
+  assert.ok(prices.includes(sol(pricePer1k(model.pricePerToken), 9)), `price per 1k column ${JSON.stringify(prices)}`);
   assert.deepEqual(logs.filter((l) => l.startsWith("pageerror")), []);
 });

@@ -2,13 +2,14 @@
 //! (accountSubscribe + logsSubscribe) while `verity localnet`'s three oracle nodes assign it, run SmolLM2, commit,
 //! reveal, finalize and write the output; read the output back and check it against the winning hash, the
 //! receipt and the fee split; close refused during the dispute window; rewards claimed (by the nodes or by this
-//! test); request closed. Then a round with a liar, played by scripted operators on their own model (the real
+//! test); request closed. A sampled request (temperature, top-p, seed) stored and announced as sent, answered by
+//! the nodes in agreement. Then a round with a liar, played by scripted operators on their own model (the real
 //! nodes are honest): the liar is in the minority and slashed.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import BN from "bn.js";
 import { PublicKey } from "@solana/web3.js";
-import { configPda, feeSplit, freshNonce, modelPda, outputHash, outputPda, operatorPda, requestPda, requestSpace, outputSpace, toHex, variant, claimReward, closeRequest, explainError, earningsOf, claimableAt, claimEarnings, unlockSlot } from "@verity/sdk";
+import { GREEDY, type Sampling, approxFlops, formatSampling, samplingFromUser, configPda, feeSplit, freshNonce, modelPda, outputHash, outputPda, operatorPda, requestPda, requestSpace, outputSpace, toHex, variant, claimReward, closeRequest, explainError, earningsOf, claimableAt, claimEarnings, unlockSlot } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, waitForOperatorsEffective, waitForSlot, waitUntil } from "../lib/localnet";
 import { driveRound, scriptedOperators } from "../lib/scripted";
 import { subscribeEvents } from "../lib/events";
@@ -30,14 +31,14 @@ scripted.catch(() => {}); // awaited (and reported) by the test that needs it
 // A fresh localnet's bootstrapped operators are drawable only after the same delay.
 await waitForOperatorsEffective(program);
 
-async function submit(prompt: string, maxTokens: number, capacity: number, model = modelPda(info.model.id)) {
+async function submit(prompt: string, maxTokens: number, capacity: number, model = modelPda(info.model.id), sampling: Sampling = GREEDY) {
   const m = await program.account.model.fetch(model);
   const nonce = freshNonce();
   const fee = m.pricePerToken.muln(maxTokens);
   const request = requestPda(wallet.publicKey, nonce);
   await program.methods
-    .submitRequest({ nonce, prompt: Buffer.from(prompt), promptHash: null, promptUri: "", maxTokens, fee, outputCapacity: capacity, callbackProgram: null })
-    .accountsPartial({ requester: wallet.publicKey, model, request })
+    .submitRequest({ nonce, prompt: Buffer.from(prompt), promptHash: null, promptUri: "", maxTokens, fee, outputCapacity: capacity, callbackProgram: null, sampling })
+    .accountsPartial({ requester: wallet.publicKey, model, request, prompt: null })
     .rpc();
   return { request, fee, model: m, nonce };
 }
@@ -95,6 +96,10 @@ test("submit → the oracle nodes answer → follow to finalized, output, receip
   assert.equal(req.receipt.committeeSize, cfg.params.committeeSize);
   assert.ok(req.receipt.model.equals(modelPda(info.model.id)));
   assert.equal(req.receipt.feePaid.toString(), fee.toString());
+  assert.equal(req.receipt.pricePerToken.toString(), model.pricePerToken.toString());
+  assert.equal(req.receipt.paramCount.toString(), model.paramCount.toString(), "the receipt snapshots the model's parameter count");
+  assert.ok(model.paramCount.gtn(0), "the bootstrapped model registers its parameter count");
+  assert.equal(req.receipt.approxFlops.toString(), approxFlops(model.paramCount, req.receipt.tokensIn, req.receipt.tokensOut).toString(), "≈FLOPs = 2 × params × tokens");
   assert.ok(req.finalizedSlot.toNumber() > submitSlot);
   const split = feeSplit(BigInt(fee.toString()), model.royaltyBps, cfg.params.protocolFeeBps, req.receipt.agreementCount);
   assert.equal(req.royaltyPaid.toString(), split.royalty.toString());
@@ -132,6 +137,35 @@ test("submit → the oracle nodes answer → follow to finalized, output, receip
   assert.equal(await program.account.request.fetchNullable(request), null);
   assert.equal(await connection.getAccountInfo(outputPda(request)), null);
   await feed.waitFor((e) => e.name === "requestClosed" && e.data.request.equals(request));
+});
+
+test("a sampled request: the program keeps the sampling as sent, the event carries it, the nodes agree on the output", { timeout: 600_000 }, async () => {
+  const sampling = samplingFromUser({ temperature: 0.7, topP: 0.95 }); // a random u64 seed, drawn by the SDK
+  assert.deepEqual([sampling.temperatureMilli, sampling.topPMilli], [700, 950]);
+  const { request, fee } = await submit("Write a short line about the sea.", 8, 128, modelPda(info.model.id), sampling);
+  const plain = (s: Sampling) => ({ temperatureMilli: s.temperatureMilli, topPMilli: s.topPMilli, seed: s.seed.toString() });
+  let req = await program.account.request.fetch(request);
+  assert.deepEqual(plain(req.sampling), plain(sampling), "Request.sampling = what was sent");
+  assert.equal(formatSampling(req.sampling), `T 0.700 · top-p 0.950 · seed ${sampling.seed.toString()}`);
+  const submitted = await feed.waitFor((e) => e.name === "requestSubmitted" && e.data.request.equals(request));
+  assert.deepEqual(plain(submitted.data.sampling as Sampling), plain(sampling), "RequestSubmitted.sampling = what was sent");
+
+  // The nodes decode with it (NUMERICS.md §7) and, being deterministic given the seed, agree bit for bit.
+  req = await waitUntil("the nodes to finalize the sampled request", async () => {
+    const r = await program.account.request.fetch(request);
+    if (variant(r.status) === "expired") throw new Error("the sampled request expired unassigned");
+    return ["finalized", "noConsensus"].includes(variant(r.status)) && r;
+  }, 300_000, 300);
+  assert.equal(variant(req.status), "finalized", `members: ${JSON.stringify(req.committee.members.map((m) => [variant(m.state), variant(m.outcome)]))}`);
+  assert.equal(req.receipt.agreementCount, req.committeeSize, "every member produced the same sampled output");
+  assert.equal(req.receipt.feePaid.toString(), fee.toString());
+  assert.deepEqual(plain(req.sampling), plain(sampling));
+  const out = await waitUntil("a node to write the sampled output", async () => {
+    const o = await program.account.output.fetch(outputPda(request));
+    return o.complete && o;
+  }, 120_000);
+  assert.equal(toHex(req.winningHash), toHex(outputHash(req.profileHash, Uint8Array.from(out.data))));
+  console.log(`# sampled (${formatSampling(req.sampling)}): ${JSON.stringify(new TextDecoder().decode(Uint8Array.from(out.data)))} (${req.receipt.tokensOut} tokens)`);
 });
 
 test("a member revealing a different output is in the minority and slashed (scripted operators)", { timeout: 600_000 }, async () => {

@@ -1,12 +1,13 @@
-//! Rejections, each with the program's own error name as the app explains it: bad submissions, wrong PDA,
-//! an unfunded payer, commit/reveal/finalize out of turn, a forged reveal, a wrong output, pause and authority.
+//! Rejections, each with the program's own error name as the app explains it: bad submissions (sampling out of
+//! range too), wrong PDA, an unfunded payer, commit/reveal/finalize out of turn, a forged reveal, a wrong output,
+//! pause and authority.
 //! Out-of-turn actions are played by the scripted operators on their own model (lib/scripted.ts), which the real
 //! oracle nodes never touch.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import BN from "bn.js";
 import { Keypair } from "@solana/web3.js";
-import { commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant, assignCommittee, expireRequest, finalizeRequest, explainError } from "@verity/sdk";
+import { GREEDY, MAX_INLINE_PROMPT_BYTES, type Sampling, samplingFromUser, commitmentHash, configPda, freshNonce, modelPda, outputHash, outputPda, randomSalt, requestPda, variant, assignCommittee, expireRequest, finalizeRequest, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair } from "../lib/localnet";
 import { assignWithRetry, scriptedOperators } from "../lib/scripted";
 import { rejectsWith } from "../lib/expect";
@@ -23,13 +24,13 @@ const ops = await scriptedOperators(connection, info);
 const feed = subscribeEvents(program);
 after(() => feed.stop());
 
-type Args = { prompt: Buffer; promptHash: number[] | null; promptUri: string; maxTokens: number; fee: BN; outputCapacity: number };
+type Args = { prompt: Buffer; promptHash: number[] | null; promptUri: string; maxTokens: number; fee: BN; outputCapacity: number; sampling: Sampling };
 function submit(over: Partial<Args> = {}, p = program, nonce = freshNonce(), requestNonce = nonce, modelAddr = modelPda(info.model.id)) {
-  const a: Args = { prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4), outputCapacity: 64, ...over };
+  const a: Args = { prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4), outputCapacity: 64, sampling: GREEDY, ...over };
   const requester = p.provider.publicKey!;
   return p.methods
     .submitRequest({ nonce, ...a, callbackProgram: null })
-    .accountsPartial({ requester, model: modelAddr, request: requestPda(requester, requestNonce) })
+    .accountsPartial({ requester, model: modelAddr, request: requestPda(requester, requestNonce), prompt: null })
     .rpc();
 }
 
@@ -37,19 +38,43 @@ test("submit_request rejects bad arguments with the program's error names", asyn
   await rejectsWith(submit({ fee: model.pricePerToken.muln(4).subn(1) }), "FeeTooLow");
   await rejectsWith(submit({ maxTokens: 0, fee: new BN(0) }), "MaxTokensZero");
   await rejectsWith(submit({ maxTokens: model.maxOutputTokens + 1, fee: model.pricePerToken.muln(model.maxOutputTokens + 1) }), "MaxTokensAboveModelLimit");
-  await rejectsWith(submit({ prompt: Buffer.alloc(model.maxInputBytes + 1, 97) }), "PromptTooLarge");
+  // Inline prompts are capped at min(model.max_input_bytes, 640) bytes (longer ones go in a Prompt account).
+  await rejectsWith(submit({ prompt: Buffer.alloc(Math.min(model.maxInputBytes, MAX_INLINE_PROMPT_BYTES) + 1, 97) }), "PromptTooLarge");
   await rejectsWith(submit({ prompt: Buffer.alloc(0) }), "PromptMissing");
   await rejectsWith(submit({ promptHash: Array(32).fill(1) }), "PromptAmbiguous");
   await rejectsWith(submit({ outputCapacity: 0 }), "InvalidOutputCapacity");
   await rejectsWith(submit({ outputCapacity: 4097 }), "InvalidOutputCapacity");
 });
 
+test("submit_request refuses sampling out of the program's ranges with InvalidSampling; the bounds themselves pass", async () => {
+  const seed = new BN(42);
+  for (const [temperatureMilli, topPMilli] of [[2001, 0], [2001, 1000], [700, 0], [700, 1001], [0, 0], [65535, 500]]) {
+    const nonce = freshNonce();
+    await rejectsWith(submit({ sampling: { temperatureMilli, topPMilli, seed } }, program, nonce), "InvalidSampling");
+    assert.equal(await program.account.request.fetchNullable(requestPda(wallet.publicKey, nonce)), null, "nothing created");
+  }
+  // What the SDK's explainError tells the user, with the program's own message.
+  const err = await submit({ sampling: { temperatureMilli: 2001, topPMilli: 0, seed } }).then(() => undefined, (e: unknown) => e);
+  const x = explainError(err);
+  assert.equal(x.kind, "program");
+  assert.match(x.message, /InvalidSampling \(\d+\) — Sampling out of range: temperature_milli ≤ 2000, top_p_milli 1\.\.=1000/);
+  assert.throws(() => samplingFromUser({ temperature: 2.001, topP: 0 }), /temperature must be 0\.\.2/, "the SDK refuses it before sending");
+  // The inclusive bounds are accepted and stored as sent (on the scripted model, which no oracle node serves).
+  const sm = await program.account.model.fetch(ops.model);
+  for (const sampling of [{ temperatureMilli: 2000, topPMilli: 1, seed: new BN("18446744073709551615") }, { temperatureMilli: 1, topPMilli: 1000, seed: new BN(0) }]) {
+    const nonce = freshNonce();
+    await submit({ fee: sm.pricePerToken.muln(4), sampling }, program, nonce, nonce, ops.model);
+    const r = await program.account.request.fetch(requestPda(wallet.publicKey, nonce));
+    assert.deepEqual([r.sampling.temperatureMilli, r.sampling.topPMilli, r.sampling.seed.toString()], [sampling.temperatureMilli, sampling.topPMilli, sampling.seed.toString()]);
+  }
+});
+
 test("a transaction that fails on chain (preflight skipped) still names the program's error and keeps its logs", async () => {
   const nonce = freshNonce();
   const requester = wallet.publicKey;
   const err = await program.methods
-    .submitRequest({ nonce, prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4).subn(1), outputCapacity: 64, callbackProgram: null })
-    .accountsPartial({ requester, model: modelPda(info.model.id), request: requestPda(requester, nonce) })
+    .submitRequest({ nonce, prompt: Buffer.from("hello"), promptHash: null, promptUri: "", maxTokens: 4, fee: model.pricePerToken.muln(4).subn(1), outputCapacity: 64, callbackProgram: null, sampling: GREEDY })
+    .accountsPartial({ requester, model: modelPda(info.model.id), request: requestPda(requester, nonce), prompt: null })
     .rpc({ skipPreflight: true, commitment: "confirmed" })
     .then(() => undefined, (e: unknown) => e);
   assert.ok(err, "an underpaid request was accepted");

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import BN from "bn.js";
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import { createAssociatedTokenAccount, getAccount, mintTo } from "@solana/spl-token";
-import { configPda, freshNonce, modelPda, operatorPda, registryPda, requestPda, variant, assignCommittee, closeRequest, expireRequest, explainError } from "@verity/sdk";
+import { GREEDY, configPda, freshNonce, modelPda, operatorPda, registryPda, requestPda, variant, assignCommittee, closeRequest, expireRequest, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, waitForSlot } from "../lib/localnet";
 import { scriptedOperators } from "../lib/scripted";
 import { subscribeEvents } from "../lib/events";
@@ -38,8 +38,8 @@ const expRequest = requestPda(expRequester.publicKey, expNonce);
 const model = await program.account.model.fetch(scripted.model);
 await programFor(connection, expRequester)
   // With a callback program named: a request that ends without a result can no longer deliver it.
-  .methods.submitRequest({ nonce: expNonce, prompt: Buffer.from("left alone"), promptHash: null, promptUri: "", maxTokens: 2, fee: model.pricePerToken.muln(2), outputCapacity: 8, callbackProgram: Keypair.generate().publicKey })
-  .accountsPartial({ requester: expRequester.publicKey, model: scripted.model, request: expRequest })
+  .methods.submitRequest({ nonce: expNonce, prompt: Buffer.from("left alone"), promptHash: null, promptUri: "", maxTokens: 2, fee: model.pricePerToken.muln(2), outputCapacity: 8, callbackProgram: Keypair.generate().publicKey, sampling: GREEDY })
+  .accountsPartial({ requester: expRequester.publicKey, model: scripted.model, request: expRequest, prompt: null })
   .rpc();
 const expSubmitSlot = (await program.account.request.fetch(expRequest)).submitSlot.toNumber();
 const expBalance = await connection.getBalance(expRequester.publicKey, "confirmed");
@@ -56,22 +56,24 @@ test("update_config by the authority only", async () => {
 test("register, update and deactivate a model", async () => {
   const id = new BN(Date.now());
   const m = modelPda(id);
-  const params = { name: "ts-test-model", profileHash: Array(32).fill(3), pricePerToken: new BN(7), maxInputBytes: 64, maxOutputTokens: 16, royaltyBps: 100 };
+  const params = { name: "ts-test-model", profileHash: Array(32).fill(3), pricePerToken: new BN(7), maxInputBytes: 64, maxOutputTokens: 16, royaltyBps: 100, paramCount: new BN(1_000_000) };
   await rejectsWith(program.methods.registerModel(id, { ...params, name: "" }).accountsPartial({ owner: wallet.publicKey, authority: adminKey.publicKey, config, model: m }).signers([adminKey]).rpc(), "InvalidModelName");
   await rejectsWith(program.methods.registerModel(id, { ...params, royaltyBps: 5001 }).accountsPartial({ owner: wallet.publicKey, authority: adminKey.publicKey, config, model: m }).signers([adminKey]).rpc(), "InvalidBps");
   await program.methods.registerModel(id, params).accountsPartial({ owner: wallet.publicKey, authority: adminKey.publicKey, config, model: m }).signers([adminKey]).rpc();
   let acct = await program.account.model.fetch(m);
   assert.equal(acct.name, "ts-test-model");
+  assert.equal(acct.paramCount.toString(), "1000000");
   assert.equal(acct.index, (await program.account.config.fetch(config)).modelCount - 1);
   await rejectsWith(admin.methods.updateModel({ ...params, pricePerToken: new BN(9) }).accountsPartial({ owner: admin.provider.publicKey!, model: m }).rpc(), "Unauthorized");
-  await program.methods.updateModel({ ...params, pricePerToken: new BN(9) }).accountsPartial({ owner: wallet.publicKey, model: m }).rpc();
+  await program.methods.updateModel({ ...params, pricePerToken: new BN(9), paramCount: new BN(2_000_000) }).accountsPartial({ owner: wallet.publicKey, model: m }).rpc();
   assert.equal((await program.account.model.fetch(m)).pricePerToken.toNumber(), 9);
+  assert.equal((await program.account.model.fetch(m)).paramCount.toString(), "2000000");
   await program.methods.deactivateModel().accountsPartial({ owner: wallet.publicKey, model: m }).rpc();
   acct = await program.account.model.fetch(m);
   assert.equal(acct.active, false);
   const nonce = freshNonce();
   await rejectsWith(
-    program.methods.submitRequest({ nonce, prompt: Buffer.from("x"), promptHash: null, promptUri: "", maxTokens: 1, fee: new BN(9), outputCapacity: 8, callbackProgram: null }).accountsPartial({ requester: wallet.publicKey, model: m, request: requestPda(wallet.publicKey, nonce) }).rpc(),
+    program.methods.submitRequest({ nonce, prompt: Buffer.from("x"), promptHash: null, promptUri: "", maxTokens: 1, fee: new BN(9), outputCapacity: 8, callbackProgram: null, sampling: GREEDY }).accountsPartial({ requester: wallet.publicKey, model: m, request: requestPda(wallet.publicKey, nonce), prompt: null }).rpc(),
     "ModelInactive",
   );
   for (const n of ["modelRegistered", "modelUpdated", "modelDeactivated"]) await feed.waitFor((e) => e.name === n && e.data.model.equals(m));

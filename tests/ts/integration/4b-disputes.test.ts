@@ -5,7 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { PublicKey } from "@solana/web3.js";
-import { commitmentHash, configPda, disputePda, drawAccounts, freshNonce, operatorPda, outputHash, outputPda, payoutAccounts, randomSalt, registryPda, requestPda, toHex, variant, explainError } from "@verity/sdk";
+import { GREEDY, commitmentHash, configPda, disputePda, drawAccounts, freshNonce, operatorPda, outputHash, outputPda, payoutAccounts, randomSalt, registryPda, requestPda, toHex, variant, explainError } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, sleep } from "../lib/localnet";
 import { driveRound, scriptedOperators } from "../lib/scripted";
 import { subscribeEvents } from "../lib/events";
@@ -27,8 +27,8 @@ async function submit(prompt: string, maxTokens = 8) {
   const nonce = freshNonce();
   const request = requestPda(wallet.publicKey, nonce);
   await program.methods
-    .submitRequest({ nonce, prompt: Buffer.from(prompt), promptHash: null, promptUri: "", maxTokens, fee: m.pricePerToken.muln(maxTokens), outputCapacity: 128, callbackProgram: null })
-    .accountsPartial({ requester: wallet.publicKey, model: s.model, request })
+    .submitRequest({ nonce, prompt: Buffer.from(prompt), promptHash: null, promptUri: "", maxTokens, fee: m.pricePerToken.muln(maxTokens), outputCapacity: 128, callbackProgram: null, sampling: GREEDY })
+    .accountsPartial({ requester: wallet.publicKey, model: s.model, request, prompt: null })
     .rpc();
   return request;
 }

@@ -22,6 +22,7 @@ test("deploy is idempotent: keeps the config, registers a missing model once", a
   const m = await program.account.model.fetch(out.model);
   assert.equal(m.name, "deploy-test");
   assert.equal(toHex(m.profileHash), profileHash);
+  assert.equal(m.paramCount.toNumber(), 0, "a named model without --param-count: unknown");
   assert.equal(out.stakeMint.toBase58(), info.stake_mint);
   const again: string[] = [];
   await deploy(provider, { profileHash, modelId, log: (s) => again.push(s) });

@@ -51,7 +51,7 @@ async function create(connection: Connection, info: LocalnetInfo): Promise<State
   const cfg = await program.account.config.fetch(configPda());
   const modelId = new BN(7_000_000 + Math.floor(Math.random() * 1_000_000));
   await program.methods
-    .registerModel(modelId, { name: "ts-scripted", profileHash: SCRIPTED_PROFILE, pricePerToken: new BN(100), maxInputBytes: 512, maxOutputTokens: 64, royaltyBps: 100 })
+    .registerModel(modelId, { name: "ts-scripted", profileHash: SCRIPTED_PROFILE, pricePerToken: new BN(100), maxInputBytes: 512, maxOutputTokens: 64, royaltyBps: 100, paramCount: new BN(0) })
     .accountsPartial({ owner: wallet.publicKey, authority: authority.publicKey, config: configPda(), model: modelPda(modelId) })
     .signers([authority])
     .rpc();
