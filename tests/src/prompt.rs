@@ -1,12 +1,12 @@
 //! Long prompts on a [`Protocol`]: `create_prompt` / `write_prompt` / `close_prompt` instructions (the client
 //! crate's), a helper that writes a whole prompt in chunks, and submit / close with a `Prompt` account.
 use {
-    crate::{fixture::Protocol, flow::OUTPUT_CAPACITY, pda},
+    crate::{fixture::Protocol, pda},
     anchor_lang::prelude::Pubkey,
     solana_instruction::Instruction,
     solana_keypair::Keypair,
     solana_signer::Signer,
-    verity::{Sampling, SubmitRequestArgs},
+    verity::SubmitRequestArgs,
     verity_client::{ix as vix, prompt as vp},
 };
 
@@ -14,17 +14,7 @@ pub use verity_client::prompt::PROMPT_CHUNK;
 
 /// Submit arguments for a prompt held in a `Prompt` account hashing to `hash` (inline prompt and URI empty).
 pub fn prompt_account_args(nonce: u64, hash: [u8; 32], max_tokens: u32, fee: u64) -> SubmitRequestArgs {
-    SubmitRequestArgs {
-        nonce,
-        prompt: Vec::new(),
-        prompt_hash: Some(hash),
-        prompt_uri: String::new(),
-        max_tokens,
-        fee,
-        output_capacity: OUTPUT_CAPACITY,
-        callback_program: None,
-        sampling: Sampling::GREEDY,
-    }
+    SubmitRequestArgs { prompt: Vec::new(), prompt_hash: Some(hash), ..crate::submit_args(nonce, "", max_tokens, fee) }
 }
 
 /// `n` bytes of varied English-looking text (deterministic).

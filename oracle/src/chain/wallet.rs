@@ -52,9 +52,9 @@ pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow:
         model.name
     );
     anyhow::ensure!((1..=4096).contains(&ask.output_capacity), "output capacity must be 1..=4096 bytes");
+    // The program's own rule (`Sampling::check`): the wallet refuses exactly what the program would.
     anyhow::ensure!(
-        ask.sampling.temperature_milli <= verity::MAX_TEMPERATURE_MILLI
-            && (1..=1000).contains(&ask.sampling.top_p_milli),
+        ask.sampling.check().is_ok(),
         "sampling out of range: temperature 0..=2 (0 = greedy), top-p in (0, 1]"
     );
     let min_fee = model.price_per_token.saturating_mul(u64::from(ask.max_tokens));

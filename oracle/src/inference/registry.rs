@@ -123,12 +123,8 @@ pub const QWEN25_CODER_15B: ModelSpec = ModelSpec {
         "12" "12", "13" "13", "14" "14", "15" "15", "16" "16", "17" "17", "18" "18", "19" "19", "20" "20", "21" "21",
         "22" "22",
     ),
-    license: Some(QWEN25_CODER_LICENSE),
-    chat_template: QWEN_TEMPLATE,
-    stop_tokens: &["<|im_end|>", "<|endoftext|>"],
-    max_prompt_bytes: 16384,
-    max_prompt_tokens: 3072,
-    max_output_tokens: 1024,
+    // License, template, stop tokens and limits: the 0.5B's (same family and tokenizer).
+    ..QWEN25_CODER_05B
 };
 
 /// All models this build knows.
