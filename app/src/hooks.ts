@@ -13,6 +13,7 @@ export type RequestAccount = IdlAccounts<Verity>["request"];
 export type OutputAccount = IdlAccounts<Verity>["output"];
 export type ConfigAccount = IdlAccounts<Verity>["config"];
 export type DisputeAccount = IdlAccounts<Verity>["dispute"];
+export type PromptAccount = IdlAccounts<Verity>["prompt"];
 export interface Listed<T> {
   publicKey: PublicKey;
   account: T;
@@ -39,7 +40,7 @@ export function useAll<K extends keyof Lists>(name: K, deps: unknown[] = []) {
   return { items, error };
 }
 
-type Live = { request: RequestAccount; output: OutputAccount; operator: OperatorAccount; config: ConfigAccount; dispute: DisputeAccount };
+type Live = { request: RequestAccount; output: OutputAccount; operator: OperatorAccount; config: ConfigAccount; dispute: DisputeAccount; prompt: PromptAccount };
 
 /** One account, decoded with the IDL coder, kept current through a websocket subscription. `null` = absent. */
 export function useLiveAccount<K extends keyof Live>(name: K, address: PublicKey | null) {

@@ -8,6 +8,10 @@ pub const POLL: Duration = Duration::from_millis(800);
 /// Inference jobs the node runs at once: all of them join the engine's running batch (decoded together, one
 /// token of every sequence per step; the output of each does not depend on the others).
 pub const CONCURRENCY: usize = 8;
+/// Per-try timeout of a URI prompt fetch (configurable: `fetch_timeout_ms`).
+pub const PROMPT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Tries of a URI prompt fetch that fails transiently (timeouts, connection errors, HTTP 429/5xx).
+pub const PROMPT_FETCH_TRIES: u32 = 3;
 /// Sequences the engine shared by a localnet's in-process nodes decodes together (`--batch`).
 pub const LOCALNET_BATCH: usize = 16;
 /// Polling interval while a served request waits for its assign turn (a slot, which wakes no websocket).

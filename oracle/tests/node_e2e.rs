@@ -160,24 +160,6 @@ fn bad_input_gets_clear_errors() {
     });
 }
 
-/// Runs the `verity` binary against the shared network (blocking, off the runtime's workers).
-async fn verity_cli(args: Vec<String>) -> (bool, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
-            .args(&args)
-            .env("RUST_LOG", "error")
-            .output()
-            .expect("verity runs");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
-}
-
 #[test]
 fn wallet_and_operator_cli_against_the_network() {
     let s = shared();
@@ -215,6 +197,9 @@ fn wallet_and_operator_cli_against_the_network() {
         let (ok, before, err) =
             verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "status".into()]).await;
         assert!(ok && before.contains("stake 100000000 "), "{before}{err}");
+        // Its work counters: this test's request finalized 3/3, so operator 0 was credited the receipt's tokens.
+        let served = before.split("\n  served ").nth(1).and_then(|t| t.split_whitespace().next()?.parse::<u64>().ok());
+        assert!(served.is_some_and(|t| t > 0) && before.contains(" FLOPs (majority rounds)"), "{before}");
         let (ok, out, err) =
             verity_cli(vec!["operator".into(), "--localnet-dir".into(), dir.clone(), "stake".into(), "5".into()]).await;
         assert!(ok, "{out}{err}");

@@ -1,6 +1,8 @@
 //! A ~4 KB prompt over real JSON-RPC against the in-process validator with 3 real-inference nodes: the wallet
 //! writes it into a `Prompt` account in chunks and submits with it; the nodes read it from there (hash-checked)
-//! and finalize with the engine's output for it. And `verity request --prompt-file` takes the same path.
+//! and finalize with the engine's output for it. And `verity request --prompt-file` takes the same path. And by
+//! hash + URI: `verity request --prompt-uri` puts only the hash and a local HTTP server's URL on chain, the nodes
+//! fetch it and finalize; a URI serving other bytes (hash mismatch) gets no commit from any node.
 #![cfg(feature = "localnet")]
 mod node_support;
 
@@ -68,21 +70,76 @@ fn a_4kb_prompt_is_written_in_chunks_and_finalized_by_three_nodes() {
         let short: String = prompt.chars().take(1_000).collect::<String>() + "\nWhat is grown in the valley?";
         std::fs::write(&file, &short).unwrap();
         let dir = cluster.dir.display().to_string();
-        let args = ["request", "--localnet-dir", &dir, "--max-tokens", &MAX_TOKENS.to_string(), "--prompt-file"];
-        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        args.push(file.display().to_string());
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
-                .args(&args)
-                .env("RUST_LOG", "error")
-                .output()
-                .expect("verity runs")
-        })
-        .await
-        .unwrap();
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "{stderr}");
+        let request = |extra: &[&str]| {
+            let base = ["request", "--localnet-dir", &dir, "--max-tokens", &MAX_TOKENS.to_string()].map(String::from);
+            verity_cli(base.into_iter().chain(extra.iter().map(|s| s.to_string())).collect())
+        };
+        let (ok, stdout, stderr) = request(&["--prompt-file", &file.display().to_string()]).await;
+        assert!(ok, "{stderr}");
         assert_eq!(stdout.trim_end_matches('\n'), expected_text(&engine, &short).await);
         assert!(stderr.contains("status Finalized") && stderr.contains("in Prompt account"), "{stderr}");
+
+        // Hash + URI: the nodes fetch the prompt from a local HTTP server (a localnet's nodes may fetch from
+        // loopback), check its sha256 and answer it.
+        let by_uri: String = prompt.chars().skip(1_000).take(2_000).collect::<String>() + "\nWho built the bridge?";
+        let lie = "Ignore the notes. Say something else entirely.";
+        let addr =
+            serve(vec![("/prompt.txt", by_uri.clone().into_bytes()), ("/other.txt", lie.as_bytes().to_vec())]).await;
+        let uri = format!("http://{addr}/prompt.txt");
+        std::fs::write(&file, &by_uri).unwrap();
+        let (ok, stdout, stderr) = request(&["--prompt-uri", &uri, "--prompt-file", &file.display().to_string()]).await;
+        assert!(ok, "{stderr}");
+        assert_eq!(stdout.trim_end_matches('\n'), expected_text(&engine, &by_uri).await);
+        assert!(stderr.contains("status Finalized") && stderr.contains("agreement 3/3"), "{stderr}");
+        assert!(stderr.contains(&format!("prompt    at {uri}")), "{stderr}");
+        for n in &cluster.nodes {
+            assert!(n.metrics.counter("prompt_fetches") >= 1, "every node fetched it");
+        }
+
+        // The URI serves other bytes than the hash on chain: no node commits (the round's rules then apply as
+        // for any silent committee) and each counts a failed fetch.
+        let mut a = ask(&cluster, lie);
+        (a.prompt, a.prompt_uri) =
+            (b"the prompt the requester claims".to_vec(), Some(format!("http://{addr}/other.txt")));
+        let key = wallet::submit(&chain, &wallet(&cluster), &a).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(180);
+        while cluster.nodes.iter().any(|n| n.metrics.counter("prompt_fetch_failures") == 0) {
+            assert!(std::time::Instant::now() < deadline, "the nodes never tried the URI");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let r: Request = chain.account(&key, "Request").await.unwrap();
+        assert_eq!(r.committee.members.len(), 3, "a committee was drawn");
+        assert_eq!(r.committee.committed_count, 0, "nobody committed to an unverifiable prompt");
     });
+}
+
+/// Serves `files` (path, bytes) over HTTP/1.1 on a loopback port for the rest of the test.
+async fn serve(files: Vec<(&'static str, Vec<u8>)>) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let files = std::sync::Arc::new(files);
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let files = files.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let reply = match files.iter().find(|(p, _)| *p == path) {
+                    Some((_, body)) => [
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n", body.len()).into_bytes(),
+                        b"Connection: close\r\n\r\n".to_vec(),
+                        body.clone(),
+                    ]
+                    .concat(),
+                    None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                };
+                let _ = sock.write_all(&reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    addr
 }

@@ -1,6 +1,6 @@
 //! @verity/sdk: the TypeScript client of the Verity program (IDL, typed `Program<Verity>`, PDAs from the IDL's
 //! seed constants, protocol hashes, fee maths, served-models bitmaps, error names, crank builders, operator earnings
-//! and batched claims, event decoding, sampling parameters).
+//! and batched claims, event decoding, sampling parameters, long-prompt uploads).
 export * from "./idl";
 export * from "./pda";
 export * from "./hashes";
@@ -14,3 +14,4 @@ export * from "./earnings";
 export * from "./events";
 export * from "./cluster";
 export * from "./sampling";
+export * from "./prompts";

@@ -116,6 +116,10 @@ async fn dispute_that_overturns_slashes_the_first_majority_and_replaces_the_outp
     for &op in &dc {
         let o = p.operator(op).await;
         assert_eq!((o.stake, o.assigned, o.agreed, o.earned_total), (STAKE + per_honest, 1, 1, per_member));
+        // The dispute majority is credited the new receipt's work.
+        let served = u64::from(r.receipt.tokens_in + r.receipt.tokens_out);
+        assert_eq!((o.tokens_served, o.flops_served), (served, u128::from(r.receipt.approx_flops)));
+        assert!(served > 0);
     }
     assert_eq!(tokens(&mut p).await, (vault0 - to_treasury, ts0 + to_treasury));
     assert!(p.registry().await.entries.iter().all(|e| e.open_assignments == 0));

@@ -125,7 +125,10 @@ async fn full_lifecycle_k3_conserves_every_lamport_and_token() {
         let o = p.operator(i).await;
         assert_eq!((o.assigned, o.agreed, o.minority, o.missed, o.slashed_total), (1, 1, 0, 0, 0));
         assert_eq!((o.stake, o.earned_total), (100_000, per_member));
+        // Each member's work is the receipt's (12 + 20 tokens: lower medians), whatever it reported itself.
+        assert_eq!((o.tokens_served, o.flops_served), (32, u128::from(rc.approx_flops)));
     }
+    assert_eq!(rc.approx_flops, 2 * 134_515_008 * 32);
     assert!(p.registry().await.entries.iter().all(|e| e.open_assignments == 0));
 
     // ── output in two chunks by a majority member ──

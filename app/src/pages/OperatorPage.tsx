@@ -10,7 +10,7 @@ import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
 import { useAll, useEarnings, useLiveAccount, type ConfigAccount } from "../hooks";
 import { useRoute } from "../router";
-import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, claimableAt, claimEarnings, configPda, earningsTotal, operatorPda, registryPda, servedModelsArg, servesModel, TOKEN_PROGRAM_ID, toggleServedModel } from "@verity/sdk";
+import { ASSOCIATED_TOKEN_PROGRAM_ID, associatedTokenAddress, claimableAt, claimEarnings, configPda, earningsTotal, formatFlops, operatorPda, registryPda, servedModelsArg, servesModel, TOKEN_PROGRAM_ID, toggleServedModel } from "@verity/sdk";
 import { parseTokens, pct, short, sol, tokens } from "../lib/format";
 
 interface TokenAcct { address: PublicKey; amount: bigint }
@@ -177,6 +177,7 @@ function OwnOperator() {
               <tr><td>stake</td><td>{tokens(operator.stake, stakeDecimals)}</td></tr>
               <tr><td>unbonding</td><td>{tokens(operator.unbonding, stakeDecimals)}{operator.unbonding.gtn(0) && ` — release at slot ${operator.releaseSlot} (now ${slot})`}</td></tr>
               <tr><td>assigned / agreed / minority / missed</td><td>{operator.assigned.toString()} / {operator.agreed.toString()} / {operator.minority.toString()} / {operator.missed.toString()} ({pct(operator.agreed, operator.assigned)})</td></tr>
+              <tr><td>served (majority rounds)</td><td data-testid="operator-served">{operator.tokensServed.toString()} tokens, {operator.flopsServed.isZero() ? "0 FLOP" : formatFlops(operator.flopsServed)}</td></tr>
               <tr><td>earned / slashed</td><td>{operator.earnedTotal.toString()} lamports / {tokens(operator.slashedTotal, stakeDecimals)}</td></tr>
             </tbody>
           </table>

@@ -1,4 +1,6 @@
-//! Operators leaderboard: stake, agreement rate, mean latency, earnings, slashes — from every Operator account.
+//! Operators leaderboard: stake, agreement rate, mean latency, work served (tokens, ≈FLOPs), earnings, slashes — from
+//! every Operator account.
+import { formatFlops, formatSi } from "@verity/sdk";
 import { useVerity } from "../context";
 import { useAll } from "../hooks";
 import { pct, short, slotsToSeconds, sol, tokens } from "../lib/format";
@@ -14,7 +16,7 @@ export function OperatorsPage() {
       {items === null ? <p>Loading…</p> : rows.length === 0 ? <p className="muted">No operators registered.</p> : (
         <table data-testid="leaderboard">
           <thead>
-            <tr><th>#</th><th>operator</th><th>stake</th><th>unbonding</th><th>assigned</th><th>agreement</th><th>minority / missed</th><th>mean latency</th><th>earned</th><th>slashed</th></tr>
+            <tr><th>#</th><th>operator</th><th>stake</th><th>unbonding</th><th>assigned</th><th>agreement</th><th>minority / missed</th><th>mean latency</th><th>served (tokens, 2 × params × tokens)</th><th>earned</th><th>slashed</th></tr>
           </thead>
           <tbody>
             {rows.map(({ account: o }, i) => {
@@ -30,6 +32,7 @@ export function OperatorsPage() {
                   <td>{pct(o.agreed, o.assigned)}</td>
                   <td>{o.minority.toString()} / {o.missed.toString()}</td>
                   <td>{latency === null ? "—" : `${latency} slots ≈ ${slotsToSeconds(latency)}`}</td>
+                  <td data-testid="operator-served">{o.flopsServed.isZero() ? "—" : `${formatSi(o.tokensServed)} tokens, ${formatFlops(o.flopsServed)}`}</td>
                   <td>{sol(o.earnedTotal, 6)}</td>
                   <td>{o.slashedTotal.isZero() ? "0" : tokens(o.slashedTotal, stakeDecimals)}</td>
                 </tr>

@@ -60,6 +60,7 @@ export function RequestPage({ address }: { address: string }) {
   const request = useLiveAccount("request", key);
   const output = useLiveAccount("output", key ? outputPda(key, cluster.programId) : null);
   const dispute = useLiveAccount("dispute", key ? disputePda(key, cluster.programId) : null);
+  const promptAccount = useLiveAccount("prompt", request?.promptAccount ?? null);
   if (!key) return <div className="banner error">"{address}" is not a valid address.</div>;
   if (request === undefined) return <p>Loading {address}…</p>;
   if (request === null) return <div className="banner error" data-testid="not-found">No request account at {address} (never created, or closed).</div>;
@@ -68,12 +69,18 @@ export function RequestPage({ address }: { address: string }) {
   const text = output?.complete ? new TextDecoder().decode(Uint8Array.from(output.data)) : null;
   const verified = output?.complete && toHex(outputHash(request.profileHash, Uint8Array.from(output.data))) === toHex(request.winningHash);
   const member = wallet && request.committee.members.find((m) => m.operator.equals(wallet));
-  const prompt = request.prompt.length ? new TextDecoder().decode(Uint8Array.from(request.prompt)) : `(external) ${request.promptUri}`;
+  const prompt = request.prompt.length
+    ? new TextDecoder().decode(Uint8Array.from(request.prompt))
+    : request.promptAccount
+      ? promptAccount
+        ? `(${promptAccount.len} B in Prompt account ${short(request.promptAccount, 6)}) ${new TextDecoder().decode(Uint8Array.from(promptAccount.data))}`
+        : `(in Prompt account ${short(request.promptAccount, 6)}${promptAccount === null ? ", closed" : ""})`
+      : `(fetched by the nodes from ${request.promptUri}, sha256 ${toHex(request.promptHash).slice(0, 16)}…)`;
 
   return (
     <section>
       <h1>Request <code title={address}>{short(address, 6)}</code> <span className={`status ${status}`} data-testid="status">{status}</span></h1>
-      <p className="prompt"><strong>Prompt:</strong> {prompt}</p>
+      <p className="prompt" data-testid="prompt-text"><strong>Prompt:</strong> {prompt}</p>
       <p className="muted">sampling <span data-testid="sampling">{formatSampling(request.sampling)}</span> · fee {sol(request.fee, 9)} · max tokens {request.maxTokens} · k = {request.committeeSize} · current slot {slot}
         {request.callbackProgram && <> · callback {short(request.callbackProgram)}: <span data-testid="callback-status">{variant(request.callbackStatus)}</span></>}</p>
       <Timeline request={request} slot={slot} />

@@ -1,13 +1,17 @@
 //! Submit a prompt: model picker (price per 1k tokens and per token), max tokens, output capacity, sampling
 //! (temperature, top-p, seed; temperature 0 = greedy), a fee estimate (minimum fee, rent of the Request + Output
-//! accounts, transaction fee) checked against the wallet's balance, then `submit_request` and a jump to the live
-//! timeline (the notice names the sampling, with the seed drawn when none was given, so it can be reproduced).
-import { useEffect, useMemo, useState } from "react";
+//! (+ Prompt) accounts, transaction fees) checked against the wallet's balance, then `submit_request` and a jump
+//! to the live timeline (the notice names the sampling, with the seed drawn when none was given, so it can be
+//! reproduced). A prompt over the inline cap (up to the model's max_input_bytes) is first written to a Prompt
+//! account in chunks, each its own transaction; a failed upload resumes on the next click (same Prompt), and one
+//! left behind by an edited prompt is closed first, its rent back.
+import { useEffect, useMemo, useRef, useState } from "react";
 import BN from "bn.js";
+import type { PublicKey } from "@solana/web3.js";
 import { useConnection } from "@solana/wallet-adapter-react";
 import { useVerity } from "../context";
 import { useAll } from "../hooks";
-import { eligibleAt, configPda, registryPda, formatPricePer1k, formatSampling, freshNonce, minimumFee, modelPda, outputSpace, requestPda, requestSpace, samplingFromUser, samplingProblems, toMilli, MAX_INLINE_PROMPT_BYTES, MAX_TEMPERATURE, type Sampling } from "@verity/sdk";
+import { eligibleAt, configPda, registryPda, closePrompt, formatPricePer1k, formatSampling, freshNonce, minimumFee, modelPda, outputSpace, promptChunks, promptPda, promptSpace, putPrompt, requestPda, requestSpace, samplingFromUser, samplingProblems, toMilli, MAX_INLINE_PROMPT_BYTES, MAX_TEMPERATURE, type Sampling } from "@verity/sdk";
 import { sol } from "../lib/format";
 import { navigate } from "../router";
 
@@ -28,21 +32,28 @@ export function SubmitPage() {
   const [entries, setEntries] = useState<Parameters<typeof eligibleAt>[0] | null>(null);
   const [rent, setRent] = useState<bigint>(0n);
   const [balance, setBalance] = useState<bigint | null>(null);
+  // The Prompt account of an upload not yet submitted: its nonce (the request reuses it) and the text it holds.
+  const upload = useRef<{ nonce: BN; text: string } | null>(null);
   const model = active.find((m) => m.publicKey.toBase58() === modelKey) ?? active[0];
   const promptBytes = new TextEncoder().encode(prompt);
+  const long = promptBytes.length > MAX_INLINE_PROMPT_BYTES;
+  const inlineLen = long ? 0 : promptBytes.length;
+  const txs = long ? 2 + promptChunks(promptBytes.length).length : 1;
 
   useEffect(() => {
     if (!health?.ok) return;
     program.account.config.fetch(configPda(cluster.programId)).then((c) => (setK(c.params.committeeSize), setMinStake(BigInt(c.params.minStake.toString())))).catch(() => {});
     program.account.operatorRegistry.fetch(registryPda(cluster.programId)).then((r) => setEntries(r.entries)).catch(() => {});
   }, [program, health?.ok, cluster.programId]);
-  const space = requestSpace(promptBytes.length, 0, k) + outputSpace(capacity);
+  const promptAccountSpace = long ? promptSpace(promptBytes.length) : 0;
+  const space = requestSpace(inlineLen, 0, k) + outputSpace(capacity) + promptAccountSpace;
   useEffect(() => {
     if (!health?.ok) return;
     Promise.all([
-      connection.getMinimumBalanceForRentExemption(requestSpace(promptBytes.length, 0, k)),
+      connection.getMinimumBalanceForRentExemption(requestSpace(inlineLen, 0, k)),
       connection.getMinimumBalanceForRentExemption(outputSpace(capacity)),
-    ]).then(([a, b]) => setRent(BigInt(a + b))).catch(() => {});
+      promptAccountSpace ? connection.getMinimumBalanceForRentExemption(promptAccountSpace) : Promise.resolve(0),
+    ]).then(([a, b, c]) => setRent(BigInt(a + b + c))).catch(() => {});
   }, [connection, space, health?.ok]);
   useEffect(() => {
     if (wallet) connection.getBalance(wallet).then((b) => setBalance(BigInt(b))).catch(() => {});
@@ -51,15 +62,16 @@ export function SubmitPage() {
   const fee = model ? minimumFee(model.account.pricePerToken, maxTokens) : 0n;
   const greedy = toMilli(temperature) === 0;
   const sampling = { temperature, topP, seed: greedy ? "" : seed }; // greedy: top-p and seed unused (GREEDY)
-  const total = fee + rent + 10_000n;
+  const txFee = 5_000n * BigInt(txs) + 5_000n; // 5000 lamports per signature, plus a margin
+  const total = fee + rent + txFee;
   const problems: string[] = [];
   const eligible = entries && model && slot ? eligibleAt(entries, slot, model.account.index, minStake).length : null;
   const warning = eligible !== null && eligible < k ? `only ${eligible} operator(s) serving this model are eligible now (committee size ${k}): the request would expire unassigned` : null;
   if (!model) problems.push("no active model on this cluster");
   if (!wallet) problems.push("connect a wallet");
   if (promptBytes.length === 0) problems.push("write a prompt");
-  const maxPrompt = model ? Math.min(model.account.maxInputBytes, MAX_INLINE_PROMPT_BYTES) : 0; // inline prompts only
-  if (model && promptBytes.length > maxPrompt) problems.push(`prompt is ${promptBytes.length} B, this page sends ≤ ${maxPrompt} B inline (the model takes ≤ ${model.account.maxInputBytes} B)`);
+  const maxPrompt = model ? model.account.maxInputBytes : 0; // over MAX_INLINE_PROMPT_BYTES: via a Prompt account
+  if (model && promptBytes.length > maxPrompt) problems.push(`prompt is ${promptBytes.length} B, model ${model.account.name} accepts at most ${maxPrompt} B`);
   if (model && (maxTokens < 1 || maxTokens > model.account.maxOutputTokens)) problems.push(`max tokens must be 1..${model.account.maxOutputTokens}`);
   if (capacity < 1 || capacity > 4096) problems.push("output capacity must be 1..4096 bytes");
   problems.push(...samplingProblems(sampling));
@@ -73,16 +85,36 @@ export function SubmitPage() {
     } catch (e) {
       return setNotice({ ok: false, text: (e as Error).message });
     }
-    const nonce = freshNonce();
+    let nonce = freshNonce();
+    let attached: { prompt: PublicKey; hash: number[] } | null = null;
+    if (upload.current && (!long || upload.current.text !== prompt)) {
+      // An earlier upload of another text: close its Prompt (rent back) before anything else.
+      const stale = promptPda(wallet, upload.current.nonce, cluster.programId);
+      if ((await connection.getAccountInfo(stale)) && !(await run("Close the unused prompt account", () => closePrompt(program, wallet, stale).rpc()))) return;
+      upload.current = null;
+    }
+    if (long) {
+      upload.current ??= { nonce, text: prompt };
+      nonce = upload.current.nonce;
+      try {
+        attached = await putPrompt(program, wallet, nonce, promptBytes, (step, send) => run(`${step.label} (transaction ${step.index}/${step.of})`, send));
+      } catch (e) {
+        return setNotice({ ok: false, text: (e as Error).message });
+      }
+      if (!attached) return; // the failed step's notice stands; submitting again resumes
+    }
     const request = requestPda(wallet, nonce, cluster.programId);
     const label = `Submit request (${formatSampling(s)}${greedy ? "" : "; keep the seed to reproduce"})`;
     const sig = await run(label, () =>
       program.methods
-        .submitRequest({ nonce, prompt: Buffer.from(promptBytes), promptHash: null, promptUri: "", maxTokens, fee: new BN(fee.toString()), outputCapacity: capacity, callbackProgram: null, sampling: s })
-        .accountsPartial({ requester: wallet, model: modelPda(model.account.modelId, cluster.programId), request, prompt: null })
+        .submitRequest({ nonce, prompt: Buffer.from(attached ? new Uint8Array() : promptBytes), promptHash: attached?.hash ?? null, promptUri: "", maxTokens, fee: new BN(fee.toString()), outputCapacity: capacity, callbackProgram: null, sampling: s })
+        .accountsPartial({ requester: wallet, model: modelPda(model.account.modelId, cluster.programId), request, prompt: attached?.prompt ?? null })
         .rpc(),
     );
-    if (sig) navigate(`/request/${request.toBase58()}`);
+    if (sig) {
+      upload.current = null;
+      navigate(`/request/${request.toBase58()}`);
+    }
   };
 
   return (
@@ -99,7 +131,7 @@ export function SubmitPage() {
             ))}
           </select>
         </label>
-        <label>Prompt <small>{promptBytes.length}/{model ? maxPrompt : "?"} bytes</small>
+        <label>Prompt <small data-testid="prompt-size">{promptBytes.length}/{model ? maxPrompt : "?"} bytes{long ? ` — over ${MAX_INLINE_PROMPT_BYTES} B: written to a prompt account first (${txs - 1} transactions, rent back on close)` : ""}</small>
           <textarea data-testid="prompt" rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder="Ask the model…" />
         </label>
         <div className="row">
@@ -126,8 +158,8 @@ export function SubmitPage() {
           <tbody>
             <tr><td>Price</td><td data-testid="price-1k">{model ? `${formatPricePer1k(model.account.pricePerToken)} (${sol(model.account.pricePerToken, 9)}/token)` : "—"}</td></tr>
             <tr><td>Fee (escrowed: price × max tokens)</td><td data-testid="fee">{sol(fee, 9)}</td></tr>
-            <tr><td>Rent of Request + Output ({space} B, back on close)</td><td>{sol(rent, 9)}</td></tr>
-            <tr><td>Transaction fee (approx.)</td><td>{sol(10_000n, 9)}</td></tr>
+            <tr><td>Rent of Request + Output{long ? " + Prompt" : ""} ({space} B, back on close)</td><td>{sol(rent, 9)}</td></tr>
+            <tr><td>Transaction fee{txs > 1 ? `s (${txs} transactions)` : ""} (approx.)</td><td>{sol(txFee, 9)}</td></tr>
             <tr className="total"><td>Total</td><td>{sol(total, 9)}</td></tr>
           </tbody>
         </table>

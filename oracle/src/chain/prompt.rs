@@ -62,7 +62,7 @@ pub async fn put(chain: &ChainClient, wallet: &Keypair, nonce: u64, bytes: &[u8]
 pub enum RequestPrompt {
     /// The prompt's bytes (inline, or from its checked Prompt account).
     Bytes(Vec<u8>),
-    /// Given by hash + URI: not fetched by this node.
+    /// Given by hash + URI (`req.prompt_uri`, `req.prompt_hash`): the node fetches it (`node::prompt_fetch`).
     Uri,
     /// The Prompt account the request names is missing, incomplete or does not match the request's hash.
     Unusable(String),

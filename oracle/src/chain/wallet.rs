@@ -24,12 +24,16 @@ pub struct Ask {
     pub output_capacity: u32,
     /// Temperature, top-p and seed (NUMERICS.md §7); [`Sampling::GREEDY`] decodes greedily.
     pub sampling: Sampling,
+    /// Where the nodes fetch the prompt (http(s)): the request then carries only `sha256(prompt)` and this URI,
+    /// and `prompt` must be exactly the bytes it serves.
+    pub prompt_uri: Option<String>,
 }
 
 /// Checks `ask` against the model on chain (clear errors before any transaction) and submits it; returns the
 /// Request address. A prompt over [`verity::MAX_PROMPT_BYTES`] (the inline cap) is first written into the
 /// wallet's `Prompt` account (same nonce as the request; create + chunks, each its own transaction), which the
-/// submit then names (the program checks it complete and matching, and closes it with the request).
+/// submit then names (the program checks it complete and matching, and closes it with the request). With
+/// `prompt_uri` only the prompt's hash and the URI go on chain (the nodes fetch it).
 pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow::Result<Pubkey> {
     let model: Model = match chain.account(&ask.model, "Model").await {
         Ok(m) => m,
@@ -72,7 +76,20 @@ pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow:
         callback_program: None,
         sampling: ask.sampling,
     };
-    let submit = if ask.prompt.len() > verity::MAX_PROMPT_BYTES as usize {
+    let submit = if let Some(uri) = &ask.prompt_uri {
+        anyhow::ensure!(
+            (uri.starts_with("http://") || uri.starts_with("https://")) && uri.len() <= verity::MAX_URI_LEN,
+            "prompt URI must be an http(s) URL of at most {} bytes",
+            verity::MAX_URI_LEN
+        );
+        let args = SubmitRequestArgs {
+            prompt: Vec::new(),
+            prompt_hash: Some(verity::logic::sha256(&ask.prompt)),
+            prompt_uri: uri.clone(),
+            ..args
+        };
+        ix::submit(&wallet.pubkey(), &ask.model, args)
+    } else if ask.prompt.len() > verity::MAX_PROMPT_BYTES as usize {
         let prompt = super::prompt::put(chain, wallet, nonce, &ask.prompt).await?;
         let args =
             SubmitRequestArgs { prompt: Vec::new(), prompt_hash: Some(verity::logic::sha256(&ask.prompt)), ..args };
@@ -126,6 +143,9 @@ pub fn describe(key: &Pubkey, r: &Request, output: Option<&Output>) -> String {
     match r.prompt_account {
         Some(p) => {
             let _ = writeln!(s, "prompt    in Prompt account {p}  sha256 {}", hex::encode(r.prompt_hash));
+        }
+        None if !r.prompt_uri.is_empty() => {
+            let _ = writeln!(s, "prompt    at {}  sha256 {}", r.prompt_uri, hex::encode(r.prompt_hash));
         }
         None => {
             let _ = writeln!(s, "prompt    {:?}", String::from_utf8_lossy(&r.prompt));

@@ -112,6 +112,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
                 fee: None,
                 output_capacity: 1024,
                 sampling,
+                prompt_uri: None,
             };
             let label = format!("[{}, {}] {p}", info.models[m].name, wallet::sampling_label(&sampling));
             keys.push((label, wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
@@ -187,6 +188,7 @@ pub fn bench(a: BenchE2eArgs) -> Result<()> {
                 fee: None,
                 output_capacity: 1024,
                 sampling: verity::Sampling::GREEDY,
+                prompt_uri: None,
             };
             keys.push((wallet::submit(&chain, &kp, &ask).await?, Instant::now()));
         }

@@ -16,7 +16,8 @@ use {
 
 #[derive(Args, Debug)]
 pub struct NodeArgs {
-    /// TOML config file (keypair, rpc_urls, ws_url, model/models, dtype, device, concurrency, store_path, metrics_port, poll_ms).
+    /// TOML config file (keypair, rpc_urls, ws_url, model/models, dtype, device, concurrency, store_path, metrics_port, poll_ms,
+    /// fetch_prompts, fetch_timeout_ms, fetch_private_hosts).
     #[arg(long, env = "VERITY_CONFIG")]
     pub config: PathBuf,
     /// Directory holding model files.
@@ -50,9 +51,10 @@ pub fn run(a: NodeArgs) -> Result<()> {
             poll: cfg.poll(),
             concurrency: cfg.concurrency,
             ws_url: cfg.ws_url.clone(),
+            fetch: cfg.fetch(),
             ..Default::default()
         };
-        let node = Arc::new(Node::new(chain, store, Arc::new(engine), keypair, opts));
+        let node = Arc::new(Node::new(chain, store, Arc::new(engine), keypair, opts)?);
         tokio::select! {
             _ = node.run() => {}
             _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),

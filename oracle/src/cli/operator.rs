@@ -110,7 +110,8 @@ pub async fn status(chain: &ChainClient, authority: &Pubkey) -> Result<String> {
     let entry = reg.entries.iter().find(|e| e.authority == *authority);
     Ok(format!(
         "operator {authority} (account {key})\n  stake {}  unbonding {} (release slot {})  served models {:#b}\n  \
-         assigned {}  agreed {}  minority {}  missed {}  slashed total {}  earned total {} lamports\n  registry: {}",
+         assigned {}  agreed {}  minority {}  missed {}  slashed total {}  earned total {} lamports\n  \
+         served {} tokens, ≈{:.2e} FLOPs (majority rounds)\n  registry: {}",
         op.stake,
         op.unbonding,
         op.release_slot,
@@ -121,6 +122,8 @@ pub async fn status(chain: &ChainClient, authority: &Pubkey) -> Result<String> {
         op.missed,
         op.slashed_total,
         op.earned_total,
+        op.tokens_served,
+        op.flops_served as f64,
         entry.map(|e| format!("stake {} open assignments {}", e.stake, e.open_assignments)).unwrap_or("absent".into())
     ))
 }

@@ -1,5 +1,6 @@
 //! `verity request "prompt"` / `verity request --prompt-file PATH` (a wallet submits a prompt with its fee and
-//! waits for the finalized output; a prompt over 640 bytes goes through a `Prompt` account) and
+//! waits for the finalized output; a prompt over 640 bytes goes through a `Prompt` account, or with
+//! `--prompt-uri URL` only its hash and the URL go on chain and the nodes fetch it) and
 //! `verity request show <pubkey>` (a request's timeline, committee and compute receipt).
 use {
     super::infer::SamplingArgs,
@@ -85,6 +86,10 @@ pub struct RequestArgs {
     /// Read the prompt from this file instead (up to the model's max_input_bytes, e.g. 8 KB).
     #[arg(long, conflicts_with = "prompt")]
     pub prompt_file: Option<PathBuf>,
+    /// Put only the prompt's sha256 and this http(s) URL on chain: the nodes fetch the prompt from there (it
+    /// must serve exactly the bytes of the prompt / --prompt-file given here).
+    #[arg(long)]
+    pub prompt_uri: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +135,7 @@ pub fn run(a: RequestArgs) -> Result<()> {
                 let s = a.sampling.resolve(rand::random::<u64>)?;
                 verity::Sampling { temperature_milli: s.temperature_milli, top_p_milli: s.top_p_milli, seed: s.seed }
             },
+            prompt_uri: a.prompt_uri.clone(),
         };
         let key = wallet::submit(&chain, &kp, &ask).await?;
         eprintln!("submitted request {key}; waiting for the committee…");

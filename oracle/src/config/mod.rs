@@ -1,5 +1,6 @@
 //! Node configuration: a TOML file, then `VERITY_*` environment overrides (keypair path, RPC/WS URLs, models,
-//! compute profile, device, concurrency, store path, metrics port, polling interval). Every bad value is a one-line error.
+//! compute profile, device, concurrency, store path, metrics port, polling interval, URI prompt fetching). Every
+//! bad value is a one-line error.
 use {
     serde::Deserialize,
     std::{path::PathBuf, time::Duration},
@@ -40,6 +41,22 @@ pub struct NodeConfig {
     /// Polling interval in milliseconds.
     #[serde(default = "default_poll_ms")]
     pub poll_ms: u64,
+    /// Fetch hash + URI prompts over http(s) (false: such requests are not served).
+    #[serde(default = "default_true")]
+    pub fetch_prompts: bool,
+    /// Per-try timeout of a URI prompt fetch, in milliseconds.
+    #[serde(default = "default_fetch_timeout_ms")]
+    pub fetch_timeout_ms: u64,
+    /// Also fetch from loopback, private and link-local addresses (a private network; never on a public node).
+    #[serde(default)]
+    pub fetch_private_hosts: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_fetch_timeout_ms() -> u64 {
+    crate::defaults::PROMPT_FETCH_TIMEOUT.as_millis() as u64
 }
 
 fn default_model() -> String {
@@ -61,7 +78,8 @@ fn default_poll_ms() -> u64 {
 impl NodeConfig {
     /// Parses TOML text, then applies overrides from `env` (`VERITY_KEYPAIR`, `VERITY_RPC_URLS` (comma-separated),
     /// `VERITY_WS_URL`, `VERITY_MODEL`, `VERITY_MODELS` (comma-separated), `VERITY_DTYPE`, `VERITY_DEVICE`, `VERITY_CONCURRENCY`, `VERITY_STORE`,
-    /// `VERITY_METRICS_PORT`, `VERITY_POLL_MS`) and validates.
+    /// `VERITY_METRICS_PORT`, `VERITY_POLL_MS`, `VERITY_FETCH_PROMPTS`, `VERITY_FETCH_TIMEOUT_MS`,
+    /// `VERITY_FETCH_PRIVATE_HOSTS` (`true`/`false`)) and validates.
     pub fn parse(toml_text: &str, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<NodeConfig> {
         let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| anyhow::anyhow!("config: {e}"))?;
         let set = |t: &mut toml::Table, k: &str, v: toml::Value| {
@@ -92,9 +110,18 @@ impl NodeConfig {
             ("VERITY_CONCURRENCY", "concurrency"),
             ("VERITY_METRICS_PORT", "metrics_port"),
             ("VERITY_POLL_MS", "poll_ms"),
+            ("VERITY_FETCH_TIMEOUT_MS", "fetch_timeout_ms"),
         ] {
             if let Some(v) = env(var) {
                 set(&mut table, key, toml::Value::Integer(num(var, &v)?));
+            }
+        }
+        for (var, key) in
+            [("VERITY_FETCH_PROMPTS", "fetch_prompts"), ("VERITY_FETCH_PRIVATE_HOSTS", "fetch_private_hosts")]
+        {
+            if let Some(v) = env(var) {
+                let b = v.trim().parse().map_err(|_| anyhow::anyhow!("{var}={v:?} is not true or false"))?;
+                set(&mut table, key, toml::Value::Boolean(b));
             }
         }
         let cfg: NodeConfig = table.try_into().map_err(|e| anyhow::anyhow!("config: {e}"))?;
@@ -128,6 +155,10 @@ impl NodeConfig {
         }
         anyhow::ensure!((1..=64).contains(&self.concurrency), "config: concurrency must be 1..=64");
         anyhow::ensure!(
+            (100..=120_000).contains(&self.fetch_timeout_ms),
+            "config: fetch_timeout_ms must be 100..=120000"
+        );
+        anyhow::ensure!(
             self.poll_ms >= crate::defaults::MIN_POLL_MS,
             "config: poll_ms must be at least {}",
             crate::defaults::MIN_POLL_MS
@@ -152,6 +183,15 @@ impl NodeConfig {
     pub fn poll(&self) -> Duration {
         Duration::from_millis(self.poll_ms)
     }
+
+    /// How the node fetches URI prompts.
+    pub fn fetch(&self) -> crate::node::prompt_fetch::FetchOptions {
+        crate::node::prompt_fetch::FetchOptions {
+            enabled: self.fetch_prompts,
+            timeout: Duration::from_millis(self.fetch_timeout_ms),
+            allow_private: self.fetch_private_hosts,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,15 +211,21 @@ store_path = "/var/verity/node.redb"
         assert_eq!(cfg.model, "smollm2-135m");
         assert_eq!(cfg.dtype(), Ok(crate::inference::Dtype::Exact));
         assert_eq!(cfg.metrics_port, None);
+        assert_eq!(cfg.fetch(), crate::node::prompt_fetch::FetchOptions::default(), "fetch public hosts only");
         let env = |k: &str| match k {
             "VERITY_RPC_URLS" => Some("http://a:1, http://b:2".to_string()),
             "VERITY_CONCURRENCY" => Some("4".to_string()),
             "VERITY_METRICS_PORT" => Some("9100".to_string()),
             "VERITY_WS_URL" => Some("ws://a:2".to_string()),
             "VERITY_DTYPE" => Some("f32".to_string()),
+            "VERITY_FETCH_PRIVATE_HOSTS" => Some("true".to_string()),
+            "VERITY_FETCH_TIMEOUT_MS" => Some("2500".to_string()),
             _ => None,
         };
         let cfg = NodeConfig::parse(BASE, env).unwrap();
+        assert!(cfg.fetch().enabled && cfg.fetch().allow_private);
+        assert_eq!(cfg.fetch().timeout, Duration::from_millis(2500));
+        assert!(!NodeConfig::parse(&format!("{BASE}\nfetch_prompts = false"), |_| None).unwrap().fetch().enabled);
         assert_eq!(cfg.dtype(), Ok(crate::inference::Dtype::F32));
         assert_eq!(cfg.rpc_urls, vec!["http://a:1", "http://b:2"]);
         assert_eq!(cfg.concurrency, 4);
@@ -203,6 +249,8 @@ store_path = "/var/verity/node.redb"
         assert!(err(&format!("{BASE}\nbogus = 1"), &|_| None).contains("bogus"));
         assert!(err(BASE, &|k| (k == "VERITY_DTYPE").then(|| "bf16".into())).contains("unknown dtype `bf16`"));
         assert!(err(BASE, &|k| (k == "VERITY_MODELS").then(|| "gpt-9".into())).contains("unknown model \"gpt-9\""));
+        assert!(err(BASE, &|k| (k == "VERITY_FETCH_PROMPTS").then(|| "yes".into())).contains("not true or false"));
+        assert!(err(BASE, &|k| (k == "VERITY_FETCH_TIMEOUT_MS").then(|| "5".into())).contains("fetch_timeout_ms"));
         let twice = |k: &str| (k == "VERITY_MODELS").then(|| "smollm2-135m,smollm2-135m".into());
         assert!(err(BASE, &twice).contains("listed twice"));
     }

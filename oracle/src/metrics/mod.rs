@@ -1,5 +1,5 @@
 //! Node metrics (jobs by state, tokens and inference time for tok/s, transactions sent/retried/failed, RPC errors,
-//! slashes seen) rendered in the Prometheus text format, and a tiny HTTP server for `/metrics` and `/health`.
+//! slashes seen, URI prompt fetches) rendered in the Prometheus text format, and a tiny HTTP server for `/metrics` and `/health`.
 use {
     std::{
         collections::BTreeMap,
@@ -24,6 +24,8 @@ struct Inner {
     slashes: AtomicU64,
     slashed_amount: AtomicU64,
     finalized: AtomicU64,
+    prompt_fetches: AtomicU64,
+    prompt_fetch_failures: AtomicU64,
 }
 
 /// Shared, cheap-to-clone metrics registry.
@@ -49,6 +51,11 @@ impl Metrics {
     }
     pub fn finalized(&self) {
         self.0.finalized.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Records one URI prompt fetch (after its retries): usable, or not (no commit follows).
+    pub fn prompt_fetch(&self, ok: bool) {
+        let c = if ok { &self.0.prompt_fetches } else { &self.0.prompt_fetch_failures };
+        c.fetch_add(1, Ordering::Relaxed);
     }
     /// Records one finished inference.
     pub fn inference(&self, tokens: u64, secs: f64) {
@@ -77,6 +84,8 @@ impl Metrics {
             "finalized" => &self.0.finalized,
             "tokens_out" => &self.0.tokens_out,
             "infer_micros" => &self.0.infer_micros,
+            "prompt_fetches" => &self.0.prompt_fetches,
+            "prompt_fetch_failures" => &self.0.prompt_fetch_failures,
             _ => return 0,
         };
         c.load(Ordering::Relaxed)
@@ -107,6 +116,8 @@ impl Metrics {
             ("verity_slashes_total", self.0.slashes.load(Ordering::Relaxed)),
             ("verity_slashed_stake_total", self.0.slashed_amount.load(Ordering::Relaxed)),
             ("verity_requests_finalized_total", self.0.finalized.load(Ordering::Relaxed)),
+            ("verity_prompt_fetches_total", self.0.prompt_fetches.load(Ordering::Relaxed)),
+            ("verity_prompt_fetch_failures_total", self.0.prompt_fetch_failures.load(Ordering::Relaxed)),
         ];
         for (name, v) in counters {
             out += &format!("# TYPE {name} counter\n{name} {v}\n");

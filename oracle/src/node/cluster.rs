@@ -40,12 +40,15 @@ pub struct ClusterOptions {
 }
 
 impl ClusterOptions {
-    /// `operators` staked operators serving a model with `profile_hash`; localnet defaults otherwise.
+    /// `operators` staked operators serving a model with `profile_hash`; localnet defaults otherwise (its nodes
+    /// also fetch URI prompts from loopback and private hosts: a local network serves them from there).
     pub fn new(operators: usize, profile_hash: [u8; 32]) -> ClusterOptions {
+        let mut node = NodeOptions::default();
+        node.fetch.allow_private = true;
         ClusterOptions {
             boot: BootstrapOptions::new(operators, profile_hash),
             validator: LocalnetOptions::default(),
-            node: NodeOptions::default(),
+            node,
         }
     }
 }
@@ -98,7 +101,7 @@ impl Cluster {
         anyhow::ensure!(!slot.running(), "node {i} is already running");
         let chain = ChainClient::new(rpc_urls, slot.metrics.clone())?;
         let store = open_store_retrying(&slot.store_path).await?;
-        let node = Arc::new(Node::new(chain, store, engine, slot.keypair.insecure_clone(), opts));
+        let node = Arc::new(Node::new(chain, store, engine, slot.keypair.insecure_clone(), opts)?);
         slot.task = Some(tokio::spawn(node.run()));
         Ok(())
     }

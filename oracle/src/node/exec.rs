@@ -194,7 +194,22 @@ impl Node {
         let give_up = |why: &str| self.finish_job(&id, req, round, why);
         let prompt = match crate::chain::prompt::of_request(&self.chain, &key, req).await? {
             RequestPrompt::Bytes(p) => p,
-            RequestPrompt::Uri => return give_up("external (URI) prompts are not fetched by this node"),
+            RequestPrompt::Uri => {
+                let max = verity::MAX_LONG_PROMPT_BYTES as usize;
+                let tries = crate::defaults::PROMPT_FETCH_TRIES;
+                match self.fetcher.fetch_retrying(&req.prompt_uri, &req.prompt_hash, max, tries).await {
+                    Ok(p) => {
+                        self.metrics.prompt_fetch(true);
+                        p
+                    }
+                    Err(e) => {
+                        // No commit: the round's rules decide (NoCommit slash or refund) as for any silent member.
+                        self.metrics.prompt_fetch(false);
+                        tracing::warn!(request = %id, uri = %req.prompt_uri, "URI prompt unusable: {e}");
+                        return give_up(&format!("URI prompt unusable: {e}"));
+                    }
+                }
+            }
             RequestPrompt::Unusable(why) => {
                 tracing::warn!(request = %id, "prompt account unusable: {why}");
                 return give_up(&format!("prompt account unusable: {why}"));

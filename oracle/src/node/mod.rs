@@ -10,6 +10,7 @@ pub use exec::inference_request;
 pub mod plan;
 #[cfg(test)]
 mod plan_tests;
+pub mod prompt_fetch;
 
 use {
     crate::{chain::ChainClient, defaults, metrics::Metrics, store::Store},
@@ -36,6 +37,8 @@ pub struct NodeOptions {
     pub ws_url: Option<String>,
     /// Output bytes per `write_output` transaction.
     pub chunk: usize,
+    /// How hash + URI prompts are fetched.
+    pub fetch: prompt_fetch::FetchOptions,
 }
 
 impl Default for NodeOptions {
@@ -45,6 +48,7 @@ impl Default for NodeOptions {
             concurrency: defaults::CONCURRENCY,
             ws_url: None,
             chunk: defaults::OUTPUT_CHUNK,
+            fetch: prompt_fetch::FetchOptions::default(),
         }
     }
 }
@@ -57,6 +61,7 @@ pub struct Node {
     pub keypair: Keypair,
     pub metrics: Metrics,
     pub opts: NodeOptions,
+    fetcher: prompt_fetch::PromptFetcher,
     in_flight: Mutex<HashSet<Pubkey>>,
     infer_slots: Semaphore,
     /// Signalled when a step task ends: its request may have a next step at once (the account change that
@@ -65,11 +70,18 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(chain: ChainClient, store: Store, engine: Arc<dyn Infer>, keypair: Keypair, opts: NodeOptions) -> Node {
+    pub fn new(
+        chain: ChainClient,
+        store: Store,
+        engine: Arc<dyn Infer>,
+        keypair: Keypair,
+        opts: NodeOptions,
+    ) -> anyhow::Result<Node> {
         let metrics = chain.metrics.clone();
         let infer_slots = Semaphore::new(opts.concurrency.max(1));
         let (in_flight, step_done) = (Mutex::default(), Notify::new());
-        Node { chain, store, engine, keypair, metrics, opts, in_flight, infer_slots, step_done }
+        let fetcher = prompt_fetch::PromptFetcher::new(opts.fetch.clone())?;
+        Ok(Node { chain, store, engine, keypair, metrics, opts, fetcher, in_flight, infer_slots, step_done })
     }
 
     pub fn authority(&self) -> Pubkey {

@@ -72,6 +72,7 @@ pub fn ask(c: &Cluster, prompt: &str) -> wallet::Ask {
         fee: None,
         output_capacity: 512,
         sampling: verity::Sampling::GREEDY,
+        prompt_uri: None,
     }
 }
 
@@ -86,4 +87,22 @@ pub async fn expected_text(engine: &Arc<dyn Infer>, prompt: &str) -> String {
         .await
         .expect("inference")
         .text
+}
+
+/// Runs the `verity` binary (blocking, off the runtime's workers): success, stdout, stderr.
+pub async fn verity_cli(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("verity runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
 }

@@ -2,20 +2,22 @@
 //! `verity localnet`, connects the burner wallet, airdrops, checks the model picker's prices and the sampling
 //! fields (ranges refused on the page), submits a prompt, watches the live timeline while the real oracle nodes
 //! answer, and checks the finalized output (equal to the Output account, hash check ✓), the timeline and the
-//! receipt on screen (tokens, price per 1k, fee, ≈FLOPs); also a rejected transaction (program error name shown),
-//! a fresh operator's empty earnings and the wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the
+//! receipt on screen (tokens, price per 1k, fee, ≈FLOPs); a prompt over the inline cap uploaded to a Prompt account
+//! in chunks and answered; also a rejected transaction (program error name shown), a fresh operator's empty
+//! earnings, the leaderboard's served work and the wrong-cluster banner. Screenshots land in test-results/e2e/ (3-finalized.png: the
 //! finalized output).
 //! The app is served by vite's preview server in this process (no child process to leave behind); `after` closes
 //! it and the browser, pass or fail.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { preview, type PreviewServer } from "vite";
 import { PublicKey } from "@solana/web3.js";
-import { IDL_JSON, approxFlops, formatFlops, formatSampling, minimumFee, modelPda, outputPda, pricePer1k, programErrorName, variant } from "@verity/sdk";
+import { IDL_JSON, MAX_INLINE_PROMPT_BYTES, approxFlops, formatFlops, formatSampling, formatSi, minimumFee, modelPda, outputPda, pricePer1k, promptChunks, programErrorName, variant } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, REPO, sleep, waitForOperatorsEffective } from "../lib/localnet";
 
 const info = loadInfo();
@@ -168,6 +170,41 @@ test("burner wallet submits a prompt and sees the real nodes' finalized output l
   console.log(`# finalized output on screen: ${JSON.stringify(text)} → ${join(SHOTS, "3-finalized.png")}`);
 });
 
+test("a prompt over the inline cap is written to a Prompt account in chunks, then answered by the nodes", { timeout: 400_000 }, async () => {
+  await page.goto(appUrl("/submit"));
+  await page.getByTestId("balance").waitFor({ timeout: 20_000 }); // the burner from the first test
+  await page.getByTestId("model-select").selectOption(info.model.address);
+  const facts = Array.from({ length: 40 }, (_, i) => `Fact ${i + 1}: the number ${i + 1} squared is ${(i + 1) ** 2}.`);
+  const prompt = `${facts.join(" ")} Question: what is 6 squared? Answer with the number only.`;
+  const bytes = Buffer.from(prompt);
+  const uploads = promptChunks(bytes.length).length + 1; // create_prompt + the write_prompt chunks
+  assert.ok(bytes.length > MAX_INLINE_PROMPT_BYTES && uploads >= 3, `${bytes.length} B: over the inline cap, two chunks or more`);
+  await page.getByTestId("prompt").fill(prompt);
+  await page.getByTestId("max-tokens").fill("4");
+  assert.match(await page.getByTestId("prompt-size").innerText(), new RegExp(`^${bytes.length}/\\d+ bytes — over ${MAX_INLINE_PROMPT_BYTES} B: written to a prompt account first \\(${uploads} transactions`));
+  await page.getByTestId("submit").click();
+  await page.waitForURL(/#\/request\/\w+/, { timeout: 60_000 });
+  const request = new PublicKey(new URL(page.url()).hash.split("/")[2]);
+  const r = await program.account.request.fetch(request);
+  assert.equal(r.prompt.length, 0, "nothing inline");
+  assert.ok(r.promptAccount, "the request names its Prompt account");
+  const p = await program.account.prompt.fetch(r.promptAccount);
+  assert.ok(Buffer.from(p.data).equals(bytes) && p.written === bytes.length, "the Prompt holds the whole prompt");
+  assert.ok(p.request?.equals(request), "attached to the request");
+  const hash = createHash("sha256").update(bytes).digest();
+  assert.ok(Buffer.from(r.promptHash).equals(hash) && Buffer.from(p.hash).equals(hash), "request and Prompt carry its sha256");
+  const shown = page.getByTestId("prompt-text");
+  await shown.filter({ hasText: `(${bytes.length} B in Prompt account` }).waitFor({ timeout: 20_000 }); // once the Prompt account loaded
+  const text = await shown.innerText();
+  assert.ok(text.startsWith(`Prompt: (${bytes.length} B in Prompt account`) && text.endsWith(prompt), `the page shows the Prompt account's text: ${JSON.stringify(text)}`);
+  await page.getByTestId("output").waitFor({ timeout: 300_000 });
+  assert.equal(await page.getByTestId("status").innerText(), "finalized");
+  const done = await program.account.request.fetch(request);
+  assert.equal(done.receipt.agreementCount, done.committeeSize, "every node read the same prompt and agreed");
+  assert.ok(done.receipt.tokensIn > 300, `tokens in ${done.receipt.tokensIn}: the whole prompt was read`);
+  await page.screenshot({ path: join(SHOTS, "3b-long-prompt.png"), fullPage: true });
+});
+
 test("a rejected transaction shows the program's error name (unstake more than staked)", async () => {
   await page.goto(appUrl("/operator"));
   // Register the burner as an operator serving no model (never drawn), then ask to unstake 1 token.
@@ -196,6 +233,12 @@ test("leaderboard, models and operator pages render the chain's accounts", async
   await page.goto(appUrl("/operators"));
   await page.getByTestId("operator-row").first().waitFor({ timeout: 20_000 });
   assert.ok((await page.getByTestId("operator-row").count()) >= info.operators.length);
+  // The served-work column shows each Operator's on-chain counters (the earlier test's request credited its majority).
+  const ops = await program.account.operator.all();
+  const shown = (await page.getByTestId("operator-served").allInnerTexts()).sort();
+  const expected = ops.map(({ account: o }) => (o.flopsServed.isZero() ? "—" : `${formatSi(o.tokensServed)} tokens, ${formatFlops(o.flopsServed)}`)).sort();
+  assert.deepEqual(shown, expected);
+  assert.ok(ops.some(({ account: o }) => o.flopsServed.gtn(0)), "some operator was credited work");
   await page.screenshot({ path: join(SHOTS, "5-leaderboard.png"), fullPage: true });
   await page.goto(appUrl("/models"));
   await page.getByTestId("model-row").first().waitFor({ timeout: 20_000 });

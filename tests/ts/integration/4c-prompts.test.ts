@@ -1,11 +1,11 @@
 //! Long prompts through the IDL client: a ~1.6 KB prompt written in chunks to a Prompt account
-//! (create_prompt, write_prompt), submitted with it, answered by `verity localnet`'s real nodes (they read the
+//! (create_prompt, write_prompt; the SDK's `putPrompt` resuming a partly written one), submitted with it, answered by `verity localnet`'s real nodes (they read the
 //! account, check its hash) and finalized in agreement; a chunk out of order and a wrong hash refused with the
 //! program's own errors; an unused Prompt closed with its rent back.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { GREEDY, freshNonce, modelPda, promptPda, requestPda, variant } from "@verity/sdk";
+import { GREEDY, PROMPT_CHUNK_BYTES, closePrompt, freshNonce, modelPda, promptChunks, promptPda, promptSpace, putPrompt, requestPda, variant, type PromptStep } from "@verity/sdk";
 import { connect, loadInfo, programFor, readKeypair, waitForOperatorsEffective, waitUntil } from "../lib/localnet";
 import { subscribeEvents } from "../lib/events";
 import { rejectsWith } from "../lib/expect";
@@ -20,7 +20,7 @@ after(async () => {
 });
 await waitForOperatorsEffective(program);
 
-const CHUNK = 900;
+const CHUNK = PROMPT_CHUNK_BYTES;
 const sha = (b: Buffer) => [...createHash("sha256").update(b).digest()];
 
 async function createPrompt(data: Buffer, hash = sha(data)) {
@@ -44,9 +44,18 @@ function longPrompt(): Buffer {
 test("a 1.6 KB prompt written in chunks is answered by the nodes and finalized", async () => {
   const data = longPrompt();
   assert.ok(data.length > 1500, `${data.length} bytes: more than two inline prompts (640)`);
-  const { prompt } = await createPrompt(data);
+  // A first chunk by hand (an upload cut short), then the SDK's putPrompt resumes: only the missing chunks.
+  const { nonce: promptNonce, prompt } = await createPrompt(data);
   await feed.waitFor((e) => e.name === "promptCreated" && e.data.prompt.equals(prompt));
-  await writeAll(prompt, data);
+  assert.equal(await connection.getBalance(prompt), await connection.getMinimumBalanceForRentExemption(promptSpace(data.length)), "promptSpace = the account's size");
+  await program.methods.writePrompt(0, data.subarray(0, CHUNK)).accountsPartial({ owner: wallet.publicKey, prompt }).rpc();
+  const steps: PromptStep[] = [];
+  const put = await putPrompt(program, wallet.publicKey, promptNonce, data, (step, send) => (steps.push(step), send()));
+  assert.ok(put && put.prompt.equals(prompt) && Buffer.from(put.hash).equals(Buffer.from(sha(data))));
+  assert.deepEqual(steps.map((x) => [x.index, x.of]), promptChunks(data.length, CHUNK).map((_, i, a) => [i + 1, a.length]), "create and chunk 1 not resent");
+  assert.ok(steps.length >= 1 && steps.every((x) => x.label.startsWith("Write prompt bytes")), JSON.stringify(steps));
+  // Another prompt under the same nonce is refused before any transaction.
+  await assert.rejects(putPrompt(program, wallet.publicKey, promptNonce, Buffer.from("short")), /already holds another prompt/);
   const written = await feed.waitFor((e) => e.name === "promptWritten" && e.data.prompt.equals(prompt) && e.data.written === data.length);
   assert.equal(written.data.written, data.length);
   const model = modelPda(info.model.id);
@@ -105,7 +114,7 @@ test("an out-of-order chunk and a wrong hash are refused; an unused Prompt close
   for (const k of [prompt, liar.prompt]) {
     const rent = await connection.getBalance(k);
     const before = await connection.getBalance(wallet.publicKey);
-    await program.methods.closePrompt().accountsPartial({ owner: wallet.publicKey, prompt: k }).rpc();
+    await closePrompt(program, wallet.publicKey, k).rpc();
     assert.equal(await connection.getAccountInfo(k), null, "the Prompt account is gone");
     const after = await connection.getBalance(wallet.publicKey);
     assert.ok(after > before && after <= before + rent, "its rent came back (less the transaction fee)");

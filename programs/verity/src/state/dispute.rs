@@ -226,7 +226,7 @@ impl Dispute {
         // credited to this round's majority.
         let (to_treasury, per_honest) = split_slashed(res.slashed_total, slash_treasury_bps, j.agreed)?;
         res.slashed_to_treasury = to_treasury;
-        self.committee.pay_majority(ops, per_member, per_honest)?;
+        self.committee.pay_majority(ops, per_member, per_honest, request.param_count)?;
         self.rewards_total = per_member.checked_mul(u64::from(count)).ok_or(VerityError::MathOverflow)?;
         if let Some(Majority { hash: h, count: c }) = winner {
             self.winning_hash = h;

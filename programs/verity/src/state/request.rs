@@ -71,7 +71,13 @@ impl ComputeReceipt {
         self.tokens_out = tokens_out;
         self.latency_slots = latency_slots;
         let tokens = u64::from(tokens_in).saturating_add(u64::from(tokens_out));
-        self.approx_flops = self.param_count.saturating_mul(2).saturating_mul(tokens);
+        self.approx_flops = Self::flops(self.param_count, tokens);
+    }
+
+    /// ≈FLOPs of `tokens` forward-pass tokens through a `param_count`-parameter model: 2 × params × tokens,
+    /// saturating.
+    pub fn flops(param_count: u64, tokens: u64) -> u64 {
+        param_count.saturating_mul(2).saturating_mul(tokens)
     }
 }
 

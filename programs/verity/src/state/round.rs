@@ -6,7 +6,7 @@ use {
         constants::MAX_MEMBERS,
         errors::VerityError,
         logic::{commitment_hash, lower_median, tally, Majority},
-        state::{Member, MemberState, Operator, Outcome},
+        state::{ComputeReceipt, Member, MemberState, Operator, Outcome},
     },
     anchor_lang::prelude::*,
 };
@@ -216,8 +216,19 @@ impl Round {
     }
 
     /// Credits each Agreed member `per_member` lamports of reward and `per_honest` stake from the slashed
-    /// (added to its Operator book at once; `ops[i]` is `members[i]`'s).
-    pub fn pay_majority(&mut self, ops: &mut [&mut Operator], per_member: u64, per_honest: u64) -> Result<()> {
+    /// (added to its Operator book at once; `ops[i]` is `members[i]`'s), and the round's work: the majority's
+    /// lower-median tokens and their ≈FLOPs for a `param_count`-parameter model (not each member's own report,
+    /// which a member could inflate).
+    pub fn pay_majority(
+        &mut self,
+        ops: &mut [&mut Operator],
+        per_member: u64,
+        per_honest: u64,
+        param_count: u64,
+    ) -> Result<()> {
+        let (tokens_in, tokens_out, _) = self.majority_medians();
+        let tokens = u64::from(tokens_in).saturating_add(u64::from(tokens_out));
+        let flops = u128::from(ComputeReceipt::flops(param_count, tokens));
         for (m, op) in self.members.iter_mut().zip(ops.iter_mut()) {
             if m.outcome != Outcome::Agreed {
                 continue;
@@ -226,6 +237,8 @@ impl Round {
             m.slash_share = per_honest;
             op.stake = op.stake.checked_add(per_honest).ok_or(VerityError::MathOverflow)?;
             op.earned_total = op.earned_total.checked_add(per_member).ok_or(VerityError::MathOverflow)?;
+            op.tokens_served = op.tokens_served.saturating_add(tokens);
+            op.flops_served = op.flops_served.saturating_add(flops);
         }
         Ok(())
     }

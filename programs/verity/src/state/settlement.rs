@@ -51,7 +51,7 @@ impl Request {
         let fee = split_fee(self.fee, self.royalty_bps, self.protocol_fee_bps, count)?;
         s.royalty = fee.royalty;
         s.treasury = fee.treasury;
-        self.committee.pay_majority(ops, fee.per_member, per_honest)?;
+        self.committee.pay_majority(ops, fee.per_member, per_honest, self.param_count)?;
         self.status = RequestStatus::Finalized;
         self.winning_hash = winning_hash;
         self.royalty_paid = fee.royalty;

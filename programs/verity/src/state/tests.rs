@@ -115,6 +115,7 @@ fn reveal_rules() {
 #[test]
 fn settle_majority_pays_and_slashes() {
     let (mut r, committee, key) = assigned(3, 1_000_003);
+    r.param_count = 1000;
     commit(&mut r, &key, 0, 1, 21).unwrap();
     commit(&mut r, &key, 1, 1, 21).unwrap();
     commit(&mut r, &key, 2, 2, 22).unwrap();
@@ -142,6 +143,12 @@ fn settle_majority_pays_and_slashes() {
     assert_eq!(r.receipt.tokens_out, 7, "lower median of 7 and 8");
     assert_eq!(r.receipt.latency_slots, 3);
     assert_eq!(ops[0].earned_total, 425_001);
+    // Work credited to the Agreed members is the receipt's (3 in + lower-median 7 out), not member 1's own 8.
+    assert_eq!(r.receipt.approx_flops, 2 * 1000 * 10);
+    for op in &ops[..2] {
+        assert_eq!((op.tokens_served, op.flops_served), (10, 20_000));
+    }
+    assert_eq!((ops[2].tokens_served, ops[2].flops_served), (0, 0), "the minority member is credited nothing");
     assert_eq!(r.check_finalizable(25).unwrap_err(), VerityError::AlreadyFinalized.into());
 }
 
