@@ -10,6 +10,9 @@ import type { Verity } from "./idl";
 import { promptPda } from "./pda";
 import { idlSize } from "./protocol";
 
+/** The output a committee agrees on for a hash + URI prompt it cannot verify (Rust `PROMPT_UNAVAILABLE`). */
+export const PROMPT_UNAVAILABLE = "[verity: prompt unavailable]";
+
 /** Bytes per `write_prompt` transaction: fits one 1232-byte packet signed by the owner alone (~1010 would). */
 export const PROMPT_CHUNK_BYTES = 900;
 
@@ -49,8 +52,9 @@ export async function putPrompt(
   const hash = [...sha256(data)];
   const existing = await program.account.prompt.fetchNullable(prompt);
   let written = 0;
+  if (existing?.request) throw new Error(`Prompt account ${prompt.toBase58()} is already attached to request ${existing.request.toBase58()}`);
   if (existing) {
-    const same = existing.len === data.length && Buffer.from(existing.hash).equals(Buffer.from(hash)) && !existing.request;
+    const same = existing.len === data.length && Buffer.from(existing.hash).equals(Buffer.from(hash));
     if (!same || !Buffer.from(data.subarray(0, existing.written)).equals(Buffer.from(existing.data))) {
       throw new Error(`Prompt account ${prompt.toBase58()} already holds another prompt`);
     }

@@ -32,7 +32,7 @@ export function OperatorsPage() {
                   <td>{pct(o.agreed, o.assigned)}</td>
                   <td>{o.minority.toString()} / {o.missed.toString()}</td>
                   <td>{latency === null ? "—" : `${latency} slots ≈ ${slotsToSeconds(latency)}`}</td>
-                  <td data-testid="operator-served">{o.flopsServed.isZero() ? "—" : `${formatSi(o.tokensServed)} tokens, ${formatFlops(o.flopsServed)}`}</td>
+                  <td data-testid="operator-served">{o.tokensServed.isZero() ? "—" : `${formatSi(o.tokensServed)} tokens, ${o.flopsServed.isZero() ? "FLOPs unknown" : formatFlops(o.flopsServed)}`}</td>
                   <td>{sol(o.earnedTotal, 6)}</td>
                   <td>{o.slashedTotal.isZero() ? "0" : tokens(o.slashedTotal, stakeDecimals)}</td>
                 </tr>

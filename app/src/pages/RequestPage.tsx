@@ -7,7 +7,7 @@ import { useVerity } from "../context";
 import { useLiveAccount, type DisputeAccount, type RequestAccount } from "../hooks";
 import { Timeline, MembersTable } from "../components/Timeline";
 import { EventFeed } from "../components/EventFeed";
-import { disputePda, formatFlops, formatPricePer1k, formatSampling, formatSi, outputHash, outputPda, toHex, variant, assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "@verity/sdk";
+import { PROMPT_UNAVAILABLE, disputePda, formatFlops, formatPricePer1k, formatSampling, formatSi, outputHash, outputPda, toHex, variant, assignCommittee, claimReward, closeRequest, expireRequest, finalizeRequest } from "@verity/sdk";
 import { short, sol, slotsToSeconds } from "../lib/format";
 
 function Receipt({ r }: { r: RequestAccount }) {
@@ -99,6 +99,7 @@ export function RequestPage({ address }: { address: string }) {
           {text !== null ? (
             <div className="output">
               <pre data-testid="output">{text}</pre>
+              {text === PROMPT_UNAVAILABLE && <p className="banner error" data-testid="prompt-unavailable">The committee could not verify this request's prompt at {request.promptUri} (unreachable, or other bytes than its hash): it answered the protocol's "prompt unavailable" output.</p>}
               <p data-testid="output-verified" className={verified ? "ok" : "bad"}>
                 {verified ? "✓ sha256(profile hash ‖ output) equals the winning hash" : "✗ output does not match the winning hash"}
               </p>

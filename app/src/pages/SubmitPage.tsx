@@ -34,6 +34,7 @@ export function SubmitPage() {
   const [balance, setBalance] = useState<bigint | null>(null);
   // The Prompt account of an upload not yet submitted: its nonce (the request reuses it) and the text it holds.
   const upload = useRef<{ nonce: BN; text: string } | null>(null);
+  const [busy, setBusy] = useState(false); // one submit (upload + submit_request) at a time
   const model = active.find((m) => m.publicKey.toBase58() === modelKey) ?? active[0];
   const promptBytes = new TextEncoder().encode(prompt);
   const long = promptBytes.length > MAX_INLINE_PROMPT_BYTES;
@@ -78,6 +79,16 @@ export function SubmitPage() {
   if (wallet && balance !== null && balance < total) problems.push(`insufficient balance: ${sol(balance)} < ${sol(total)} needed`);
 
   const submit = async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await submitOnce();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submitOnce = async () => {
     if (!model || !wallet) return;
     let s: Sampling;
     try {
@@ -90,12 +101,19 @@ export function SubmitPage() {
     if (upload.current && (!long || upload.current.text !== prompt)) {
       // An earlier upload of another text: close its Prompt (rent back) before anything else.
       const stale = promptPda(wallet, upload.current.nonce, cluster.programId);
-      if ((await connection.getAccountInfo(stale)) && !(await run("Close the unused prompt account", () => closePrompt(program, wallet, stale).rpc()))) return;
+      const left = await program.account.prompt.fetchNullable(stale);
+      if (left && !left.request && !(await run("Close the unused prompt account", () => closePrompt(program, wallet, stale).rpc()))) return;
       upload.current = null;
     }
     if (long) {
       upload.current ??= { nonce, text: prompt };
       nonce = upload.current.nonce;
+      const earlier = await program.account.prompt.fetchNullable(promptPda(wallet, nonce, cluster.programId));
+      if (earlier?.request) {
+        // The earlier submit landed after all (its confirmation was lost): show that request.
+        upload.current = null;
+        return navigate(`/request/${earlier.request.toBase58()}`);
+      }
       try {
         attached = await putPrompt(program, wallet, nonce, promptBytes, (step, send) => run(`${step.label} (transaction ${step.index}/${step.of})`, send));
       } catch (e) {
@@ -165,7 +183,7 @@ export function SubmitPage() {
         </table>
         {warning && <div className="banner error" data-testid="eligibility">{warning}</div>}
         {problems.length > 0 && <ul className="problems" data-testid="problems">{problems.map((p) => <li key={p}>{p}</li>)}</ul>}
-        <button data-testid="submit" className="primary" disabled={problems.length > 0} onClick={submit}>Submit request</button>
+        <button data-testid="submit" className="primary" disabled={problems.length > 0 || busy} onClick={submit}>{busy ? "Submitting…" : "Submit request"}</button>
       </div>
     </section>
   );

@@ -77,8 +77,9 @@ pub async fn submit(chain: &ChainClient, wallet: &Keypair, ask: &Ask) -> anyhow:
         sampling: ask.sampling,
     };
     let submit = if let Some(uri) = &ask.prompt_uri {
+        let scheme = uri.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         anyhow::ensure!(
-            (uri.starts_with("http://") || uri.starts_with("https://")) && uri.len() <= verity::MAX_URI_LEN,
+            matches!(scheme.as_deref(), Some("http" | "https")) && uri.len() <= verity::MAX_URI_LEN,
             "prompt URI must be an http(s) URL of at most {} bytes",
             verity::MAX_URI_LEN
         );

@@ -111,7 +111,7 @@ pub async fn status(chain: &ChainClient, authority: &Pubkey) -> Result<String> {
     Ok(format!(
         "operator {authority} (account {key})\n  stake {}  unbonding {} (release slot {})  served models {:#b}\n  \
          assigned {}  agreed {}  minority {}  missed {}  slashed total {}  earned total {} lamports\n  \
-         served {} tokens, ≈{:.2e} FLOPs (majority rounds)\n  registry: {}",
+         served {} tokens, {} FLOPs (majority rounds)\n  registry: {}",
         op.stake,
         op.unbonding,
         op.release_slot,
@@ -123,7 +123,7 @@ pub async fn status(chain: &ChainClient, authority: &Pubkey) -> Result<String> {
         op.slashed_total,
         op.earned_total,
         op.tokens_served,
-        op.flops_served as f64,
+        if op.flops_served == 0 { "0".to_string() } else { format!("≈{:.2e}", op.flops_served as f64) },
         entry.map(|e| format!("stake {} open assignments {}", e.stake, e.open_assignments)).unwrap_or("absent".into())
     ))
 }

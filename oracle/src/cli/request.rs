@@ -144,6 +144,11 @@ pub fn run(a: RequestArgs) -> Result<()> {
         if r.status == verity::state::RequestStatus::Finalized {
             let text = wallet::wait_output(&chain, &key, timeout).await?;
             println!("{text}");
+            if text == verity::PROMPT_UNAVAILABLE {
+                eprintln!(
+                    "the committee could not verify the prompt at its URI (unreachable, or other bytes than its hash)"
+                );
+            }
         }
         eprintln!("{}", show(&chain, &key).await?);
         Ok(())

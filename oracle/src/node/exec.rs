@@ -188,61 +188,66 @@ impl Node {
         self.finish_round(id, note)
     }
 
-    /// Runs the model, stores output + hash + salt durably, then commits.
+    /// Runs the model, stores output + hash + salt durably, then commits. A hash + URI prompt this node cannot
+    /// verify gets the protocol's [`verity::PROMPT_UNAVAILABLE`] output instead (no inference).
     async fn infer_and_commit(self: Arc<Self>, key: Pubkey, req: &Request, round: Round) -> anyhow::Result<()> {
         let id = round.key(&key).to_string();
         let give_up = |why: &str| self.finish_job(&id, req, round, why);
         let prompt = match crate::chain::prompt::of_request(&self.chain, &key, req).await? {
-            RequestPrompt::Bytes(p) => p,
-            RequestPrompt::Uri => {
-                let max = verity::MAX_LONG_PROMPT_BYTES as usize;
-                let tries = crate::defaults::PROMPT_FETCH_TRIES;
-                match self.fetcher.fetch_retrying(&req.prompt_uri, &req.prompt_hash, max, tries).await {
-                    Ok(p) => {
-                        self.metrics.prompt_fetch(true);
-                        p
-                    }
-                    Err(e) => {
-                        // No commit: the round's rules decide (NoCommit slash or refund) as for any silent member.
-                        self.metrics.prompt_fetch(false);
-                        tracing::warn!(request = %id, uri = %req.prompt_uri, "URI prompt unusable: {e}");
-                        return give_up(&format!("URI prompt unusable: {e}"));
-                    }
-                }
-            }
+            RequestPrompt::Bytes(p) => Ok(p),
+            RequestPrompt::Uri => self.fetch_uri_prompt(&id, req).await?,
             RequestPrompt::Unusable(why) => {
                 tracing::warn!(request = %id, "prompt account unusable: {why}");
                 return give_up(&format!("prompt account unusable: {why}"));
             }
         };
-        let out = {
-            let _slot = self.infer_slots.acquire().await?;
-            self.metrics.job_state(&id, "inferring");
-            match self.engine.infer(req.profile_hash, inference_request(&key, req, prompt)).await {
-                Ok(o) => o,
-                Err(e) => {
-                    tracing::warn!(request = %id, "inference failed: {e:#}");
-                    return give_up(&format!("inference failed: {e:#}"));
+        let (text, tokens_in, tokens_out, note) = match prompt {
+            Ok(prompt) => {
+                let _slot = self.infer_slots.acquire().await?;
+                self.metrics.job_state(&id, "inferring");
+                match self.engine.infer(req.profile_hash, inference_request(&key, req, prompt)).await {
+                    Ok(o) => {
+                        self.metrics.inference(u64::from(o.tokens_out), o.secs);
+                        (o.text, o.tokens_in, o.tokens_out.min(req.max_tokens), String::new())
+                    }
+                    Err(e) => {
+                        tracing::warn!(request = %id, "inference failed: {e:#}");
+                        return give_up(&format!("inference failed: {e:#}"));
+                    }
                 }
             }
+            Err(why) => (verity::PROMPT_UNAVAILABLE.to_string(), 0, 0, why),
         };
-        self.metrics.inference(u64::from(out.tokens_out), out.secs);
-        let hash = verity_client::hash::output_hash(&req.profile_hash, &out.text);
+        let hash = verity_client::hash::output_hash(&req.profile_hash, &text);
         let mut salt = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut salt);
         let job = Job {
             request: id.clone(),
             phase: Phase::Inferred,
-            output: out.text,
+            output: text,
             output_hash: hex::encode(hash),
             salt: hex::encode(salt),
-            tokens_in: out.tokens_in,
-            tokens_out: out.tokens_out.min(req.max_tokens),
-            note: String::new(),
+            tokens_in,
+            tokens_out,
+            note,
         };
         self.store.put(&job)?; // durable BEFORE the commit is sent
         tracing::info!(request = %key, ?round, tokens = job.tokens_out, "inferred; output stored");
         self.commit(key, round).await
+    }
+
+    /// The request's hash + URI prompt (`Ok(Ok(bytes))`), or why it is unusable (`Ok(Err(why))`: the URI fails
+    /// after its retries, serves other bytes, or more than the model's `max_input_bytes`). RPC errors: `Err`.
+    async fn fetch_uri_prompt(&self, id: &str, req: &Request) -> anyhow::Result<Result<Vec<u8>, String>> {
+        let model: verity::state::Model = self.chain.account(&req.model, "Model").await?;
+        let max = model.max_input_bytes.min(verity::MAX_LONG_PROMPT_BYTES) as usize;
+        let tries = crate::defaults::PROMPT_FETCH_TRIES;
+        let fetched = self.fetcher.fetch_retrying(&req.prompt_uri, &req.prompt_hash, max, tries).await;
+        self.metrics.prompt_fetch(fetched.is_ok());
+        Ok(fetched.map_err(|e| {
+            tracing::warn!(request = %id, uri = %req.prompt_uri, "URI prompt unusable, committing PROMPT_UNAVAILABLE: {e}");
+            format!("URI prompt unusable: {e}")
+        }))
     }
 
     async fn commit(&self, key: Pubkey, round: Round) -> anyhow::Result<()> {

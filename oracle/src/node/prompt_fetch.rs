@@ -1,7 +1,8 @@
 //! Hash + URI prompts: a node fetches a request's prompt over http(s) and uses it only when its sha256 is the
-//! request's `prompt_hash`. Bounded (at most [`verity::MAX_LONG_PROMPT_BYTES`], a timeout per try), no redirects,
-//! and by default only public addresses: a requester must not make operators' nodes probe their own networks
-//! (names resolve through a filter, so a name cannot rebind to a private address; literal IPs are checked too).
+//! request's `prompt_hash`. Bounded (the model's `max_input_bytes`, a timeout per try), no redirects, no proxy
+//! from the environment, no content decoding (the bytes hashed are the bytes served), and by default only public
+//! addresses: a requester must not make operators' nodes probe their own networks (names resolve through a
+//! filter, so a name cannot rebind to a private address; literal IPs are checked too).
 use {
     reqwest::dns::{Addrs, Name, Resolve, Resolving},
     sha2::{Digest, Sha256},
@@ -57,8 +58,10 @@ impl FetchError {
     }
 }
 
-/// Whether `ip` is a public unicast address (not loopback, private, link-local, CGNAT, documentation, multicast,
-/// unspecified or broadcast; IPv4-mapped IPv6 judged as its IPv4).
+/// Whether `ip` is a public unicast address: not loopback, private, link-local, CGNAT, benchmarking,
+/// documentation, IETF-protocol, 6to4-relay, reserved, multicast, unspecified or broadcast; in IPv6 also not
+/// unique-local, site-local, IPv4-compatible, NAT64 (64:ff9b::/96, 64:ff9b:1::/48: it may reach a private IPv4)
+/// or 6to4 (2002::/16: it embeds an IPv4); IPv4-mapped judged as its IPv4.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -73,19 +76,25 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
                 || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || (a == 192 && b == 88 && v4.octets()[2] == 99)
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || s[0] == 0x2002
+                || (s[0] == 0x0064 && s[1] == 0xff9b && (s[2] == 0 || s[2] == 1))
+                || s[..6].iter().all(|&x| x == 0))
         }
     }
 }
@@ -120,6 +129,10 @@ impl PromptFetcher {
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
             .user_agent(concat!("verity-oracle/", env!("CARGO_PKG_VERSION")));
         if !opts.allow_private {
             b = b.dns_resolver(Arc::new(PublicOnly));

@@ -117,7 +117,7 @@ async fn private_addresses_are_refused_by_default() {
 
 #[test]
 fn public_addresses() {
-    let public = ["1.1.1.1", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1"];
+    let public = ["1.1.1.1", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1", "2a00:1450::1"];
     let private = [
         "127.0.0.1",
         "10.1.2.3",
@@ -138,6 +138,13 @@ fn public_addresses() {
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "2001:db8::1",
+        "64:ff9b::a00:5",
+        "64:ff9b:1::1",
+        "::10.0.0.1",
+        "2002:a00:1::1",
+        "fec0::1",
+        "192.0.0.8",
+        "192.88.99.1",
     ];
     for ip in public {
         assert!(is_public(ip.parse().unwrap()), "{ip}");

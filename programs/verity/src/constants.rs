@@ -61,6 +61,11 @@ pub const MAX_LONG_PROMPT_BYTES: u32 = 9_216;
 pub const MAX_TEMPERATURE_MILLI: u16 = 2_000;
 /// Longest prompt URI.
 pub const MAX_URI_LEN: usize = 200;
+/// The output a committee member commits for a hash + URI prompt it cannot verify (the URI fails, serves bytes
+/// that do not hash to `prompt_hash`, or more than the model's `max_input_bytes`): honest members agree on it,
+/// so a requester's bad URI finalizes (fee paid, nobody slashed) instead of silencing the committee. The program
+/// treats it as any output (docs/PROTOCOL.md "Hash + URI prompts").
+pub const PROMPT_UNAVAILABLE: &str = "[verity: prompt unavailable]";
 /// Longest model name.
 pub const MAX_NAME_LEN: usize = 32;
 /// Largest `max_output_tokens` of a model.

@@ -5506,24 +5506,24 @@ export type Verity = {
             "type": "u64"
           },
           {
-            "name": "tokensServed",
-            "docs": [
-              "Work credited for each round the operator's answer was in the majority of: Σ the round's lower-median",
-              "tokens (in + out), and Σ ≈FLOPs (2 × the model's param_count × those tokens). Saturating."
-            ],
-            "type": "u64"
-          },
-          {
-            "name": "flopsServed",
-            "type": "u128"
-          },
-          {
             "name": "registeredSlot",
             "type": "u64"
           },
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "tokensServed",
+            "docs": [
+              "Work credited for each round the operator's answer was in the majority of: Σ the round's lower-median",
+              "tokens (in + out), and Σ ≈FLOPs (2 × the model's param_count × those tokens). Saturating. (Appended.)"
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "flopsServed",
+            "type": "u128"
           }
         ]
       }

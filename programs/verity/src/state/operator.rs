@@ -24,12 +24,12 @@ pub struct Operator {
     pub earned_total: u64,
     /// Σ (reveal slot − assign slot) over revealed assignments.
     pub latency_slots_sum: u64,
-    /// Work credited for each round the operator's answer was in the majority of: Σ the round's lower-median
-    /// tokens (in + out), and Σ ≈FLOPs (2 × the model's param_count × those tokens). Saturating.
-    pub tokens_served: u64,
-    pub flops_served: u128,
     pub registered_slot: u64,
     pub bump: u8,
+    /// Work credited for each round the operator's answer was in the majority of: Σ the round's lower-median
+    /// tokens (in + out), and Σ ≈FLOPs (2 × the model's param_count × those tokens). Saturating. (Appended.)
+    pub tokens_served: u64,
+    pub flops_served: u128,
 }
 
 impl Operator {

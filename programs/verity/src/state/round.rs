@@ -6,7 +6,7 @@ use {
         constants::MAX_MEMBERS,
         errors::VerityError,
         logic::{commitment_hash, lower_median, tally, Majority},
-        state::{ComputeReceipt, Member, MemberState, Operator, Outcome},
+        state::{Member, MemberState, Operator, Outcome},
     },
     anchor_lang::prelude::*,
 };
@@ -228,7 +228,7 @@ impl Round {
     ) -> Result<()> {
         let (tokens_in, tokens_out, _) = self.majority_medians();
         let tokens = u64::from(tokens_in).saturating_add(u64::from(tokens_out));
-        let flops = u128::from(ComputeReceipt::flops(param_count, tokens));
+        let flops = u128::from(param_count).saturating_mul(2).saturating_mul(u128::from(tokens));
         for (m, op) in self.members.iter_mut().zip(ops.iter_mut()) {
             if m.outcome != Outcome::Agreed {
                 continue;
