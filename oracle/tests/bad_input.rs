@@ -5,7 +5,7 @@ mod common;
 use std::sync::OnceLock;
 use verity_oracle::inference::loader::{load_unchecked, LoadError};
 use verity_oracle::inference::registry::SMOLLM2_135M;
-use verity_oracle::inference::{load, Dtype, Engine, EngineError, Request};
+use verity_oracle::inference::{load, DeviceSpec, Dtype, Engine, EngineError, Request};
 
 fn engine() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
@@ -68,10 +68,23 @@ fn control_tokens_typed_by_the_user_are_plain_text() {
 #[test]
 fn missing_model_file_says_how_to_fetch() {
     let tmp = tempfile::tempdir().unwrap();
-    let err =
-        load(&SMOLLM2_135M, &tmp.path().join("absent.gguf"), Dtype::Exact, &candle_core::Device::Cpu).err().unwrap();
+    let err = load(&SMOLLM2_135M, &tmp.path().join("absent.gguf"), Dtype::Exact, DeviceSpec::Cpu).err().unwrap();
     assert!(matches!(err, LoadError::Missing { .. }));
     assert!(err.to_string().contains("verity models fetch"), "{err}");
+}
+
+/// A device that cannot serve the profile is a load error that says what to do, never a panic.
+#[test]
+fn a_device_that_cannot_serve_the_profile_is_a_clear_load_error() {
+    let p = common::model_path();
+    let err = load(&SMOLLM2_135M, &p, Dtype::F32, DeviceSpec::Emulator).err().unwrap();
+    assert!(err.to_string().contains("--dtype exact"), "{err}");
+    // This build has no CUDA at all: the exact profile on CUDA needs a build with its kernels (or, with them, the
+    // driver library, which this machine lacks).
+    let err = load(&SMOLLM2_135M, &p, Dtype::Exact, DeviceSpec::Cuda(0)).err().unwrap();
+    assert!(matches!(err, LoadError::Gpu { device: DeviceSpec::Cuda(0), .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("exact-cuda") || msg.contains("libcuda"), "{msg}");
 }
 
 #[test]
@@ -81,7 +94,7 @@ fn corrupted_gguf_fails_the_hash_check() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("corrupt.gguf");
     std::fs::write(&p, &bytes).unwrap();
-    let err = load(&SMOLLM2_135M, &p, Dtype::Exact, &candle_core::Device::Cpu).err().unwrap();
+    let err = load(&SMOLLM2_135M, &p, Dtype::Exact, DeviceSpec::Cpu).err().unwrap();
     match &err {
         LoadError::HashMismatch { expected, got, .. } => {
             assert_eq!(expected, SMOLLM2_135M.sha256);
@@ -97,12 +110,10 @@ fn garbage_and_truncated_gguf_are_parse_errors() {
     let full = std::fs::read(common::model_path()).unwrap();
     for dtype in [Dtype::Exact, Dtype::F32] {
         let garbage = b"definitely not a gguf file".to_vec();
-        let err = load_unchecked(&SMOLLM2_135M, p, &garbage, [0; 32], dtype, &candle_core::Device::Cpu).err().unwrap();
+        let err = load_unchecked(&SMOLLM2_135M, p, &garbage, [0; 32], dtype, DeviceSpec::Cpu).err().unwrap();
         assert!(matches!(err, LoadError::Gguf { .. }), "{dtype}: {err:?}");
         for cut in [3usize, 64, 4_000_000, full.len() - 1000] {
-            let err = load_unchecked(&SMOLLM2_135M, p, &full[..cut], [0; 32], dtype, &candle_core::Device::Cpu)
-                .err()
-                .unwrap();
+            let err = load_unchecked(&SMOLLM2_135M, p, &full[..cut], [0; 32], dtype, DeviceSpec::Cpu).err().unwrap();
             assert!(matches!(err, LoadError::Gguf { .. }), "{dtype}: cut at {cut}: {err:?}");
         }
     }

@@ -4,7 +4,8 @@
 mod common;
 
 use std::sync::OnceLock;
-use verity_oracle::inference::{output_hash, Dtype, Engine, Finish, Request};
+use verity_exact::sample::Sampling;
+use verity_oracle::inference::{output_hash, DeviceSpec, Dtype, Engine, Finish, Request};
 
 /// First 32 greedy tokens of `GOLDEN_PROMPT` under the f32 profile, computed once by this engine
 /// and checked to decode to sane text (see `golden_f32_first_32_tokens`).
@@ -117,6 +118,28 @@ fn exact_request_joining_a_running_one_gets_its_alone_tokens() {
     assert_eq!(a.token_ids, alone_long.token_ids);
     assert_eq!(b.token_ids, alone_short.token_ids);
     assert_eq!((a.output_hash, b.output_hash), (alone_long.output_hash, alone_short.output_hash));
+}
+
+/// The exact profile on the emulated GPU (the CUDA kernels' source run on the CPU, src/gpu of verity-exact): the
+/// CPU engine's profile hash, and for a greedy and a sampled request served together, the CPU engine's tokens and
+/// output hashes.
+#[test]
+fn exact_on_the_emulated_gpu_serves_the_cpu_engines_answers() {
+    let gpu = Engine::start(common::load_model_on(Dtype::Exact, DeviceSpec::Emulator), 4);
+    let cpu = shared_exact();
+    assert_eq!(gpu.profile_hash(), cpu.profile_hash());
+    let sampled = Request {
+        sampling: Sampling { temperature_milli: 900, top_p_milli: 950, seed: 7 },
+        stream: 42,
+        ..req(PROMPTS[2], 6)
+    };
+    let reqs = [req(PROMPTS[0], 6), sampled];
+    let pending: Vec<_> = reqs.iter().map(|r| gpu.submit(r.clone())).collect();
+    for (r, rx) in reqs.iter().zip(pending) {
+        let got = rx.blocking_recv().expect("engine alive").expect("generation");
+        let want = cpu.generate_blocking(r.clone()).unwrap();
+        assert_eq!((got.token_ids, got.output_hash), (want.token_ids, want.output_hash), "{:?}", r.prompt);
+    }
 }
 
 /// Each prompt alone on a one-sequence engine vs all prompts submitted concurrently (async API) to a

@@ -57,7 +57,8 @@ fn qwen2_tokenizer_and_template_match_llama_cpp() {
 fn qwen2_under_candle_dtypes_is_a_clear_error() {
     let Some(path) = common::qwen05_path() else { return };
     for dtype in [Dtype::F32, Dtype::Q4_1] {
-        let err = load(&QWEN25_CODER_05B, &path, dtype, &candle_core::Device::Cpu).err().expect("refused");
+        let err =
+            load(&QWEN25_CODER_05B, &path, dtype, verity_oracle::inference::DeviceSpec::Cpu).err().expect("refused");
         assert!(matches!(&err, LoadError::NeedsExact { arch } if arch == "qwen2"), "{err:?}");
         assert!(err.to_string().contains("qwen2 is served by the exact profile only; use --dtype exact"), "{err}");
     }

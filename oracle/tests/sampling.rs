@@ -87,7 +87,9 @@ fn invalid_sampling_is_refused_before_any_work() {
 fn qwen_sampled_output_is_reproducible_across_batching() {
     let Some(path) = common::qwen05_path() else { return };
     let spec = &verity_oracle::inference::registry::QWEN25_CODER_05B;
-    let load = || verity_oracle::inference::load(spec, &path, Dtype::Exact, &candle_core::Device::Cpu).unwrap();
+    let load = || {
+        verity_oracle::inference::load(spec, &path, Dtype::Exact, verity_oracle::inference::DeviceSpec::Cpu).unwrap()
+    };
     let reqs: Vec<Request> = (0..3).map(|i| sampled("Write a haiku about Rust.", 40 + i, 9)).collect();
     let batched = all(&Engine::start_with_threads(load(), 4, 2), &reqs);
     let alone = Engine::start_with_threads(load(), 1, 1);

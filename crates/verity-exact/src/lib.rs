@@ -4,6 +4,7 @@
 //! bit-equal SIMD kernels.
 pub mod ggml;
 pub mod gguf;
+pub mod gpu;
 pub mod llama;
 pub mod load;
 pub mod math;

@@ -81,29 +81,29 @@ pub struct RawTensor {
     pub data: Vec<u8>,
 }
 
-struct Layer {
-    attn_norm: Vec<f32>,
+pub(crate) struct Layer {
+    pub(crate) attn_norm: Vec<f32>,
     /// q, k, v biases (qwen2; empty otherwise).
-    bias: [Vec<f32>; 3],
-    wq: QMatrix,
-    wk: QMatrix,
-    wv: QMatrix,
-    wo: QMatrix,
-    ffn_norm: Vec<f32>,
-    gate: QMatrix,
-    up: QMatrix,
-    down: QMatrix,
+    pub(crate) bias: [Vec<f32>; 3],
+    pub(crate) wq: QMatrix,
+    pub(crate) wk: QMatrix,
+    pub(crate) wv: QMatrix,
+    pub(crate) wo: QMatrix,
+    pub(crate) ffn_norm: Vec<f32>,
+    pub(crate) gate: QMatrix,
+    pub(crate) up: QMatrix,
+    pub(crate) down: QMatrix,
 }
 
 /// The model: immutable, shared by every sequence.
 pub struct Llama {
     pub cfg: Config,
-    embd: QMatrix,
-    output: Option<QMatrix>,
-    out_norm: Vec<f32>,
-    layers: Vec<Layer>,
-    cos: Vec<f32>,
-    sin: Vec<f32>,
+    pub(crate) embd: QMatrix,
+    pub(crate) output: Option<QMatrix>,
+    pub(crate) out_norm: Vec<f32>,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) cos: Vec<f32>,
+    pub(crate) sin: Vec<f32>,
     path: Path,
 }
 

@@ -61,7 +61,7 @@ fn cycled(prompts: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
 
 /// The engine at `threads` threads: one run per batch width, and the greedy texts of the width-1 run.
 fn engine_runs(a: &BenchArgs, threads: usize, prompts: &[Vec<u8>]) -> Result<(Vec<Run>, Vec<String>)> {
-    let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, &a.m.device.open()?)?;
+    let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, a.m.device)?;
     let widest = a.batches.iter().copied().max().unwrap_or(1);
     let engine = Engine::start_with_threads(loaded, widest, threads);
     engine.generate_blocking(Request::greedy(b"warm up".to_vec(), 2)).context("warm-up generation")?;
@@ -125,7 +125,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
     let prompts = super::infer::read_prompts(None, Some(&a.prompts_file))?;
     let widest = a.batches.iter().copied().max().unwrap_or(1);
     let prompts = cycled(&prompts, widest);
-    let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, &a.m.device.open()?)?;
+    let loaded = crate::inference::load(a.m.spec()?, &a.m.model_path()?, a.m.dtype, a.m.device)?;
     let ids = prompts
         .iter()
         .map(|p| loaded.template.encode(&loaded.tokenizer, std::str::from_utf8(p)?).map_err(Into::into))

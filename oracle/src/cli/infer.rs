@@ -111,9 +111,8 @@ fn os_bytes(s: &OsString) -> Vec<u8> {
 
 /// Load the model named by `m` and start an engine (checking `expect_profile` first).
 pub fn start_engine(m: &ModelArgs, batch: usize, expect_profile: Option<&str>) -> Result<Engine> {
-    let device = m.device.open()?;
     let t = Instant::now();
-    let loaded = crate::inference::load(m.spec()?, &m.model_path()?, m.dtype, &device)?;
+    let loaded = crate::inference::load(m.spec()?, &m.model_path()?, m.dtype, m.device)?;
     if let Some(want) = expect_profile {
         loaded.check_profile(want)?;
     }

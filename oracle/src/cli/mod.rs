@@ -78,12 +78,14 @@ pub struct ModelArgs {
     /// Directory holding model files.
     #[arg(long, env = "VERITY_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
-    /// Compute profile: `exact` (default; oracle/NUMERICS.md: the same bits on every conforming CPU, batch and
-    /// thread count, by construction; CPU only so far), `f32` (candle, CPU/GPU-agreeing by measurement; CUDA) or
-    /// `q4_1` (candle's quantized kernels; CPU and CUDA disagree).
+    /// Compute profile: `exact` (default; oracle/NUMERICS.md: the same bits on every conforming CPU and GPU, batch
+    /// and thread count, by construction), `f32` (candle, CPU/GPU-agreeing by measurement; CUDA) or `q4_1`
+    /// (candle's quantized kernels; CPU and CUDA disagree).
     #[arg(long, default_value = "exact", env = "VERITY_DTYPE")]
     pub dtype: Dtype,
-    /// Device: `cpu`, `cuda` or `cuda:N`.
+    /// Device: `cpu`, `cuda` or `cuda:N` (the exact profile's CUDA kernels need a build with `--features
+    /// exact-cuda`; candle's f32/q4_1 `--features cuda`), or `emu` (the exact profile's GPU kernels emulated on the
+    /// CPU: slow, for tests).
     #[arg(long, default_value = "cpu", env = "VERITY_DEVICE")]
     pub device: DeviceSpec,
 }

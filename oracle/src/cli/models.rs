@@ -89,7 +89,7 @@ pub fn run(cmd: ModelsCmd) -> Result<()> {
             Ok(())
         }
         ModelsCmd::Profile { m } => {
-            let loaded = crate::inference::load(m.spec()?, &m.model_path()?, m.dtype, &m.device.open()?)?;
+            let loaded = crate::inference::load(m.spec()?, &m.model_path()?, m.dtype, m.device)?;
             let p = &loaded.profile;
             let out = serde_json::json!({
                 "model": m.model,

@@ -136,8 +136,10 @@ impl Engine {
         // until the loop is done (a cross-thread round trip per weight product: ~7% of `verity infer`'s perf
         // samples were such wake-ups and waits).
         let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+        // A GPU holds a fixed number of sequences (its preallocated KV slots): never admit more at once.
+        let max_batch = max_batch.clamp(1, loaded.model.max_sequences());
         let body = move || match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| run(loaded, rx, max_batch.max(1))),
+            Ok(pool) => pool.install(|| run(loaded, rx, max_batch)),
             Err(e) => tracing::error!("cannot build the engine's thread pool: {e}"),
         };
         std::thread::Builder::new()

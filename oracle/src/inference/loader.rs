@@ -1,12 +1,13 @@
 //! Load a GGUF file into a servable bundle: weights-hash check, model, tokenizer, template, profile.
 
 use super::backend::Backend;
+use super::device::{DeviceError, DeviceSpec};
+use super::gpu::ExactGpu;
 use super::model::Model;
 use super::profile::{Dtype, Profile, DECODING};
 use super::registry::ModelSpec;
 use super::tokenizer::{ChatTemplate, GgufVocab, TokenizerError};
 use candle_core::quantized::gguf_file::Content;
-use candle_core::Device;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokenizers::Tokenizer;
@@ -30,11 +31,10 @@ pub enum LoadError {
     ProfileMismatch { expected: String, local: String },
     #[error("stop token `{0}` is not a control token of this model's vocabulary")]
     StopToken(String),
-    #[error(
-        "the exact profile (the default) runs on the CPU only in this build (its CUDA kernels are not written yet): \
-         use --device cpu, or --dtype f32 (dtype = \"f32\" in node.toml) for candle's CUDA profile (another hash)"
-    )]
-    ExactNeedsCpu,
+    #[error("the exact profile on {device}: {error}")]
+    Gpu { device: DeviceSpec, error: verity_exact::gpu::GpuError },
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     #[error(
         "{arch} is served by the exact profile only; use --dtype exact (candle's f32/q4_1 profiles run llama only)"
     )]
@@ -59,7 +59,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Load `path` as `spec` under `dtype` on `device`. The file's sha256 must equal `spec.sha256`.
-pub fn load(spec: &ModelSpec, path: &Path, dtype: Dtype, device: &Device) -> Result<Loaded, LoadError> {
+pub fn load(spec: &ModelSpec, path: &Path, dtype: Dtype, device: DeviceSpec) -> Result<Loaded, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::Missing { path: path.into() },
         _ => LoadError::Io { path: path.into(), source: e },
@@ -82,7 +82,7 @@ pub fn load_unchecked(
     bytes: &[u8],
     weights: [u8; 32],
     dtype: Dtype,
-    device: &Device,
+    device: DeviceSpec,
 ) -> Result<Loaded, LoadError> {
     let gguf_err = |e: candle_core::Error| LoadError::Gguf { path: path.into(), reason: e.to_string() };
     let mut cur = std::io::Cursor::new(bytes);
@@ -103,20 +103,21 @@ pub fn load_unchecked(
     stop_tokens.dedup();
     let model = match dtype {
         Dtype::Exact => {
-            if !device.is_cpu() {
-                return Err(LoadError::ExactNeedsCpu);
-            }
             let path_kind = verity_exact::matmul::Path::from_env()?;
             let m = verity_exact::llama::load(bytes, MAX_CONTEXT, path_kind)
                 .map_err(|e| LoadError::Gguf { path: path.into(), reason: e.to_string() })?;
-            Backend::Exact(m)
+            match device {
+                DeviceSpec::Cpu => Backend::Exact(m),
+                // The device gets the CPU model's weights and is checked against it; the CPU copy is then dropped.
+                gpu => Backend::ExactGpu(ExactGpu::open(&m, gpu).map_err(|error| LoadError::Gpu { device, error })?),
+            }
         }
         Dtype::F32 | Dtype::Q4_1 => {
             let arch = ct.metadata.get("general.architecture").and_then(|v| v.to_string().ok());
             if let Some(arch) = arch.filter(|a| a.as_str() != "llama") {
                 return Err(LoadError::NeedsExact { arch: arch.clone() });
             }
-            Backend::Candle(Model::load(&ct, &mut cur, dtype, MAX_CONTEXT, device).map_err(gguf_err)?)
+            Backend::Candle(Model::load(&ct, &mut cur, dtype, MAX_CONTEXT, &device.open()?).map_err(gguf_err)?)
         }
     };
     let profile = Profile {

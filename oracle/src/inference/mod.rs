@@ -4,6 +4,7 @@ pub mod backend;
 pub mod device;
 pub mod engine;
 pub mod fetch;
+pub mod gpu;
 pub mod kernel;
 pub mod loader;
 pub mod model;

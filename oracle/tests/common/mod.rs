@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use verity_oracle::inference::registry::SMOLLM2_135M;
-use verity_oracle::inference::{load, Dtype, Loaded};
+use verity_oracle::inference::{load, DeviceSpec, Dtype, Loaded};
 
 /// Path of the fetched SmolLM2 GGUF; panics with instructions when it is absent.
 pub fn model_path() -> PathBuf {
@@ -20,7 +20,11 @@ pub fn model_path() -> PathBuf {
 }
 
 pub fn load_model(dtype: Dtype) -> Loaded {
-    load(&SMOLLM2_135M, &model_path(), dtype, &candle_core::Device::Cpu).expect("model loads")
+    load_model_on(dtype, DeviceSpec::Cpu)
+}
+
+pub fn load_model_on(dtype: Dtype, device: DeviceSpec) -> Loaded {
+    load(&SMOLLM2_135M, &model_path(), dtype, device).expect("model loads")
 }
 
 /// Path of the fetched Qwen2.5-Coder-0.5B GGUF, or None (with a printed notice) when it is absent: the Qwen tests

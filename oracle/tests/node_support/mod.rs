@@ -26,8 +26,9 @@ pub fn engine() -> Arc<dyn Infer> {
         .unwrap_or_else(verity_oracle::inference::fetch::default_models_dir);
     let path = dir.join(SMOLLM2_135M.file);
     assert!(path.exists(), "model {} missing: run `verity models fetch` first", path.display());
-    let loaded = verity_oracle::inference::load(&SMOLLM2_135M, &path, Dtype::Exact, &candle_core::Device::Cpu)
-        .expect("model loads");
+    let loaded =
+        verity_oracle::inference::load(&SMOLLM2_135M, &path, Dtype::Exact, verity_oracle::inference::DeviceSpec::Cpu)
+            .expect("model loads");
     Arc::new(Engine::start(loaded, 8))
 }
 
