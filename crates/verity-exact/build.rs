@@ -8,8 +8,9 @@ fn main() {
         .cpp(true)
         .file("src/gpu/emu.cpp")
         .flag_if_supported("-std=c++17")
-        .flag_if_supported("-ffp-contract=off")
-        .flag_if_supported("-fno-fast-math")
+        // Required, not best-effort: without it the compiler may fuse a × b + c into one rounding.
+        .flag("-ffp-contract=off")
+        .flag("-fno-fast-math")
         .opt_level(2)
         .compile("verity_exact_emu");
     if std::env::var_os("CARGO_FEATURE_CUDA").is_some() {
@@ -18,7 +19,8 @@ fn main() {
 }
 
 /// nvcc -ptx of kernels.cu into OUT_DIR/kernels.ptx. nvcc: $NVCC, else $CUDA_HOME/bin/nvcc, else `nvcc` on PATH.
-/// The PTX targets compute capability $CUDA_COMPUTE_CAP (default 80; the driver JIT-compiles it for newer GPUs).
+/// The PTX targets compute capability $CUDA_COMPUTE_CAP (default 80: A100, H100/H200, RTX 30xx and newer; the
+/// driver JIT-compiles it for the GPU at hand; older GPUs need a lower value, at least 61 for __dp4a).
 fn ptx() {
     for v in ["NVCC", "CUDA_HOME", "CUDA_COMPUTE_CAP"] {
         println!("cargo:rerun-if-env-changed={v}");

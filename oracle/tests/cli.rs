@@ -146,10 +146,14 @@ fn missing_model_and_bad_flags_are_clear_errors() {
     assert!(!o.status.success() && stderr(&o).contains("has no prompts"), "{}", stderr(&o));
 }
 
-#[cfg(not(feature = "cuda"))]
+#[cfg(not(any(feature = "cuda", feature = "exact-cuda")))]
 #[test]
 fn cuda_device_without_cuda_build_is_a_clear_error() {
+    // The exact profile (default) needs its own kernels; candle's f32 profile, candle's CUDA backend.
     let o = verity(&["infer", "--device", "cuda:0", "hi"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--features exact-cuda"), "{}", stderr(&o));
+    let o = verity(&["infer", "--dtype", "f32", "--device", "cuda:0", "hi"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--features cuda"), "{}", stderr(&o));
 }

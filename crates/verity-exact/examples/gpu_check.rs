@@ -75,9 +75,10 @@ impl<D: Device> Device for Profiled<D> {
     fn download(&self, src: DevPtr, dst: &mut [u8]) -> Result<(), GpuError> {
         self.dev.download(src, dst)
     }
-    fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
+    unsafe fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
         let t = Instant::now();
-        self.dev.launch(k, grid, block, args)?;
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.dev.launch(k, grid, block, args) }?;
         self.dev.sync()?;
         let mut m = self.times.borrow_mut();
         let e = m.entry(k.name()).or_insert((0, 0.0));

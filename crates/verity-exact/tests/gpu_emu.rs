@@ -28,7 +28,7 @@ fn smol_prompts(n: usize) -> Vec<Vec<u32>> {
 fn check(m: &Llama, prompts: &[Vec<u32>], batch: usize, steps: usize) -> usize {
     let cpu: Vec<_> =
         prompts.iter().map(|p| common::run(m, std::slice::from_ref(p), &[0], false, steps).remove(0)).collect();
-    let mut g = GpuLlama::new(m, Emulator::new(), batch, 128, 256).expect("upload");
+    let mut g = GpuLlama::new(m, Emulator::new(), batch, 256, 256).expect("upload");
     let mut compared = 0;
     let toks = decode(&mut g, prompts, batch, steps, Readback::Logits, |i, step, l| {
         let bits: Vec<u32> = l.iter().map(|f| f.to_bits()).collect();
@@ -37,7 +37,7 @@ fn check(m: &Llama, prompts: &[Vec<u32>], batch: usize, steps: usize) -> usize {
     })
     .expect("decode");
     // The device's own argmax (the speed path) gives the same tokens.
-    let mut g = GpuLlama::new(m, Emulator::new(), batch, 128, 256).expect("upload");
+    let mut g = GpuLlama::new(m, Emulator::new(), batch, 256, 256).expect("upload");
     let fast = decode(&mut g, prompts, batch, steps, Readback::Tokens, |_, _, _| {}).expect("decode");
     assert_eq!(fast, toks, "device argmax vs first maximum of the logits");
     compared
@@ -47,15 +47,18 @@ fn check(m: &Llama, prompts: &[Vec<u32>], batch: usize, steps: usize) -> usize {
 fn the_kernel_table_matches_the_emulator() {
     let names: Vec<&str> = Kernel::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(Emulator::kernel_names(), names);
+    assert!(Kernel::ALL.iter().enumerate().all(|(i, &k)| k as usize == i), "a kernel's index is its discriminant");
 }
 
 #[test]
 fn smollm2_on_the_emulated_gpu_equals_the_cpu_bit_for_bit() {
     let m = load("SmolLM2-135M-Instruct.Q4_1.gguf");
-    let ps = smol_prompts(6);
+    let mut ps = smol_prompts(6);
+    // A prompt past 128 positions (attention over more than one block of positions).
+    ps.push((0..140).map(|j| 260 + 53 * j).collect());
     // Alone, then three at a time: the fourth prompt joins while the others decode.
     assert_eq!(check(&m, &ps[..2], 1, 3), 6);
-    assert_eq!(check(&m, &ps, 3, 3), 18);
+    assert_eq!(check(&m, &ps, 3, 3), 21);
 }
 
 #[test]
@@ -84,7 +87,7 @@ fn bad_input_gets_clear_errors() {
     assert!(matches!(g.forward(&[(a, &[1; 5])]), Err(GpuError::Model(ModelError::CacheFull(4)))));
     assert!(matches!(g.forward(&[(a, &[1; 4]), (b, &[1; 3])]), Err(GpuError::Rows { rows: 7, max: 6 })));
     assert!(matches!(g.forward(&[(a, &[1]), (a, &[2])]), Err(GpuError::Slot(_))));
-    assert!(matches!(g.forward(&[(a, &[])]), Err(GpuError::Model(ModelError::CacheFull(4)))));
+    assert!(matches!(g.forward(&[(a, &[])]), Err(GpuError::EmptySequence)));
     // Nothing above was cached; a good step still runs, and a closed slot is refused.
     assert_eq!(g.len(a), Some(0));
     assert_eq!(g.forward(&[(a, &[1, 2])]).unwrap()[0].len(), 49_152);

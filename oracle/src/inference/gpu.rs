@@ -24,6 +24,7 @@ pub struct ExactGpu {
     slots: usize,
     max_rows: usize,
     describe: String,
+    vocab: usize,
 }
 
 /// One sequence's slot on the device; closed when dropped.
@@ -35,9 +36,8 @@ pub struct GpuCache {
 
 impl Drop for GpuCache {
     fn drop(&mut self) {
-        if let Ok(mut m) = self.model.lock() {
-            m.close(self.slot);
-        }
+        // Even after a panic elsewhere poisoned the lock, the slot is freed (closing touches no device memory).
+        self.model.lock().unwrap_or_else(std::sync::PoisonError::into_inner).close(self.slot);
     }
 }
 
@@ -56,14 +56,21 @@ fn lock_err<T>(_: T) -> GpuError {
 }
 
 impl ExactGpu {
-    /// Opens `spec` (cuda:N or emu), uploads `cpu`'s weights and checks the device against `cpu`.
+    /// Opens `spec` (cuda:N or emu), uploads `cpu`'s weights and checks the device against `cpu`. Every device
+    /// caches the CPU engine's full context (a shorter one would end generations where CPU nodes go on).
     pub fn open(cpu: &Llama, spec: DeviceSpec) -> Result<ExactGpu, GpuError> {
-        let env_slots = std::env::var("VERITY_GPU_SLOTS").ok().and_then(|v| v.parse::<usize>().ok());
-        let (dev, slots, cap, max_rows): (Box<dyn Device + Send>, usize, usize, usize) = match spec {
-            // The emulator runs the kernels one thread at a time on the CPU: few, short sequences.
-            DeviceSpec::Emulator => (Box::new(gpu::Emulator::new()), env_slots.unwrap_or(4), 1024, 256),
+        let slots = match std::env::var("VERITY_GPU_SLOTS") {
+            Ok(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(GpuError::Config(format!("VERITY_GPU_SLOTS={v:?}: expected a positive integer"))),
+            },
+            Err(_) => None,
+        };
+        let (dev, slots, max_rows): (Box<dyn Device + Send>, usize, usize) = match spec {
+            // The emulator runs the kernels one thread at a time on the CPU: few sequences, short steps.
+            DeviceSpec::Emulator => (Box::new(gpu::Emulator::new()), slots.unwrap_or(4), 256),
             #[cfg(feature = "exact-cuda")]
-            DeviceSpec::Cuda(n) => (Box::new(gpu::Cuda::new(n)?), env_slots.unwrap_or(CUDA_SLOTS), 4096, CUDA_ROWS),
+            DeviceSpec::Cuda(n) => (Box::new(gpu::Cuda::new(n)?), slots.unwrap_or(CUDA_SLOTS), CUDA_ROWS),
             #[cfg(not(feature = "exact-cuda"))]
             DeviceSpec::Cuda(_) => {
                 let _ = (CUDA_SLOTS, CUDA_ROWS);
@@ -72,14 +79,16 @@ impl ExactGpu {
                         .into(),
                 ));
             }
-            DeviceSpec::Cpu => return Err(GpuError::Cuda("the CPU is not a GPU device".into())),
+            DeviceSpec::Cpu => return Err(GpuError::Config("the CPU is not a GPU device".into())),
         };
         let describe = dev.describe();
-        let cap = cap.min(cpu.cfg.context);
-        let mut g = GpuLlama::new(cpu, dev, slots.max(1), cap, max_rows)?;
+        let cap = cpu.cfg.context;
+        let mut g = GpuLlama::new(cpu, dev, slots, cap, max_rows)?;
         let steps = gpu::self_check(&mut g, cpu, 3)?;
-        tracing::info!("{describe}: {slots} sequence slots of {cap} positions; logits equal the CPU engine's on {steps} self-check steps");
-        Ok(ExactGpu { model: Arc::new(Mutex::new(g)), context: cap, slots: slots.max(1), max_rows, describe })
+        tracing::info!(
+            "{describe}: {slots} sequence slots of {cap} positions; logits equal the CPU engine's on {steps} self-check steps"
+        );
+        Ok(ExactGpu { model: Arc::new(Mutex::new(g)), context: cap, slots, max_rows, describe, vocab: cpu.cfg.vocab })
     }
 
     /// Positions a sequence may reach.
@@ -101,7 +110,7 @@ impl ExactGpu {
         if positions > self.context {
             return Err(verity_exact::llama::ModelError::CacheFull(self.context).into());
         }
-        let slot = self.model.lock().map_err(lock_err)?.open().ok_or(GpuError::Slot(self.slots))?;
+        let slot = self.model.lock().map_err(lock_err)?.open().ok_or(GpuError::NoSlot)?;
         Ok(GpuCache { slot, len: 0, model: self.model.clone() })
     }
 
@@ -109,8 +118,20 @@ impl ExactGpu {
     /// than the device's row budget run as several device steps (a long prompt in chunks), which gives the same
     /// bits (each row depends only on its own sequence's earlier positions).
     pub fn step(&self, seqs: &[&[u32]], caches: &mut [&mut GpuCache]) -> Result<Vec<Vec<f32>>, GpuError> {
-        if let Some(i) = seqs.iter().position(|s| s.is_empty()) {
-            return Err(GpuError::Slot(caches[i].slot.index()));
+        // Everything the device steps would refuse, refused before the first (a step is all or nothing).
+        if seqs.len() != caches.len() {
+            return Err(GpuError::Config(format!("{} sequences but {} caches", seqs.len(), caches.len())));
+        }
+        for (s, c) in seqs.iter().zip(caches.iter()) {
+            if s.is_empty() {
+                return Err(GpuError::EmptySequence);
+            }
+            if c.len + s.len() > self.context {
+                return Err(verity_exact::llama::ModelError::CacheFull(self.context).into());
+            }
+            if let Some(&t) = s.iter().find(|&&t| t as usize >= self.vocab) {
+                return Err(verity_exact::llama::ModelError::Token(t).into());
+            }
         }
         let mut m = self.model.lock().map_err(lock_err)?;
         let base: Vec<usize> = caches.iter().map(|c| c.len).collect();

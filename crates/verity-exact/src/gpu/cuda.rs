@@ -75,20 +75,19 @@ impl Device for Cuda {
         unsafe { result::memcpy_dtoh_sync(dst, src) }.map_err(err)
     }
 
-    fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
+    unsafe fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
         if grid.0 == 0 || grid.1 == 0 {
             return Ok(());
         }
         let vals: Vec<u64> = args.iter().map(|a| a.slot()).collect();
-        let f = &self.funcs[Kernel::ALL.iter().position(|&x| x == k).unwrap_or(0)];
+        let f = &self.funcs[k as usize];
         let mut b = self.stream.launch_builder(f);
         // Pointers are 8-byte parameters; i32 / f32 parameters read the low 4 bytes of their slot.
         for v in &vals {
             b.arg(v);
         }
         let cfg = LaunchConfig { grid_dim: (grid.0, grid.1, 1), block_dim: (block, 1, 1), shared_mem_bytes: 0 };
-        // SAFETY: the model passes each kernel its parameters in kernels.cu's order and types, pointers into live
-        // allocations sized for the launch.
+        // SAFETY: the caller's contract (`Device::launch`).
         unsafe { b.launch(cfg) }.map(|_| ()).map_err(err)
     }
 

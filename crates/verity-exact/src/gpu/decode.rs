@@ -21,14 +21,31 @@ pub fn decode<D: Device>(
     batch: usize,
     steps: usize,
     readback: Readback,
+    on_step: impl FnMut(usize, usize, &[f32]),
+) -> Result<Vec<Vec<u32>>, GpuError> {
+    let mut live: Vec<(usize, Slot)> = Vec::new();
+    let out = run(g, prompts, batch, steps, readback, on_step, &mut live);
+    // On an error the sequences still running leave too: their slots are free again.
+    for (_, s) in live {
+        g.close(s);
+    }
+    out
+}
+
+fn run<D: Device>(
+    g: &mut GpuLlama<D>,
+    prompts: &[Vec<u32>],
+    batch: usize,
+    steps: usize,
+    readback: Readback,
     mut on_step: impl FnMut(usize, usize, &[f32]),
+    live: &mut Vec<(usize, Slot)>,
 ) -> Result<Vec<Vec<u32>>, GpuError> {
     let mut out: Vec<Vec<u32>> = vec![Vec::new(); prompts.len()];
-    let mut live: Vec<(usize, Slot)> = Vec::new();
     let mut next = 0;
     loop {
         while live.len() < batch.max(1) && next < prompts.len() {
-            let s = g.open().ok_or(GpuError::Slot(usize::MAX))?;
+            let s = g.open().ok_or(GpuError::NoSlot)?;
             live.push((next, s));
             next += 1;
         }
@@ -63,29 +80,36 @@ pub fn decode<D: Device>(
     }
 }
 
-/// Before a device serves the exact profile: a short prompt and `steps` greedy tokens on it and on the CPU engine
-/// `cpu` (the same model), every logit compared bit for bit. Returns the steps compared; a difference is
+/// Before a device serves the exact profile: a 140-token prompt batched with a 24-token one, `steps` greedy tokens
+/// each, on the device and on the CPU engine `cpu` (the same model), every logit compared bit for bit (past 128
+/// positions, so attention spans more than one block of positions). Returns the steps compared; a difference is
 /// [`GpuError::Mismatch`] (a device, driver or build that does not compute the spec must not answer requests).
+/// A sample, not a proof: scripts/gpu-check.sh is the full check.
 pub fn self_check<D: Device>(g: &mut GpuLlama<D>, cpu: &Llama, steps: usize) -> Result<usize, GpuError> {
     let vocab = cpu.cfg.vocab as u32;
-    let prompt: Vec<u32> = (0..24u32).map(|i| (1 + 7919 * i) % vocab).collect();
-    let mut cache = cpu.new_cache(prompt.len() + steps)?;
-    let mut want = Vec::with_capacity(steps);
-    let mut input = prompt.clone();
-    for _ in 0..steps {
-        let l = cpu.forward(&[&input], &mut [&mut cache])?.remove(0);
-        input = vec![math::argmax_first(&l).ok_or(GpuError::NaN)? as u32];
-        want.push(l);
+    let prompts: Vec<Vec<u32>> =
+        [140u32, 24].iter().map(|&n| (0..n).map(|i| (1 + 7919 * i + n) % vocab).collect()).collect();
+    let mut want = Vec::new();
+    for p in &prompts {
+        let mut cache = cpu.new_cache(p.len() + steps)?;
+        let (mut input, mut ls) = (p.clone(), Vec::with_capacity(steps));
+        for _ in 0..steps {
+            let l = cpu.forward(&[&input], &mut [&mut cache])?.remove(0);
+            input = vec![math::argmax_first(&l).ok_or(GpuError::NaN)? as u32];
+            ls.push(l);
+        }
+        want.push(ls);
     }
     let mut bad = None;
-    decode(g, &[prompt], 1, steps, Readback::Logits, |_, step, l| {
-        let same = l.len() == want[step].len() && l.iter().zip(&want[step]).all(|(a, b)| a.to_bits() == b.to_bits());
+    decode(g, &prompts, 2, steps, Readback::Logits, |i, step, l| {
+        let w = &want[i][step];
+        let same = l.len() == w.len() && l.iter().zip(w).all(|(a, b)| a.to_bits() == b.to_bits());
         if !same && bad.is_none() {
             bad = Some(step);
         }
     })?;
     match bad {
         Some(step) => Err(GpuError::Mismatch { step }),
-        None => Ok(steps),
+        None => Ok(steps * prompts.len()),
     }
 }

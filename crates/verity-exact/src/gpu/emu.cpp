@@ -12,7 +12,7 @@
 struct vx_dim3 {
   unsigned x, y, z;
 };
-static thread_local vx_dim3 threadIdx, blockIdx, blockDim, gridDim;
+static thread_local vx_dim3 threadIdx, blockIdx, blockDim;
 
 #define VX_GLOBAL static
 #define VX_DEV static inline
@@ -45,9 +45,8 @@ T arg(void** a, int i) {
 // Runs the blocks w, w + workers, ... of the grid, each thread of a block in turn.
 template <class F>
 void blocks(unsigned gx, unsigned gy, unsigned bx, unsigned w, unsigned workers, const F& f) {
-  gridDim = {gx, gy, 1};
   blockDim = {bx, 1, 1};
-  for (unsigned long b = w; b < (unsigned long)gx * gy; b += workers)
+  for (uint64_t b = w; b < uint64_t(gx) * gy; b += workers)
     for (unsigned t = 0; t < bx; t++) {
       blockIdx = {unsigned(b % gx), unsigned(b / gx), 0};
       threadIdx = {t, 0, 0};
@@ -59,7 +58,7 @@ void blocks(unsigned gx, unsigned gy, unsigned bx, unsigned w, unsigned workers,
 template <class F>
 void grid_run(unsigned gx, unsigned gy, unsigned bx, const F& f) {
   unsigned workers = std::thread::hardware_concurrency();
-  if (workers < 2 || (unsigned long)gx * gy < 2 * workers) return blocks(gx, gy, bx, 0, 1, f);
+  if (workers < 2 || uint64_t(gx) * gy < 2 * workers) return blocks(gx, gy, bx, 0, 1, f);
   std::vector<std::thread> pool;
   for (unsigned w = 1; w < workers; w++) pool.emplace_back([=, &f] { blocks(gx, gy, bx, w, workers, f); });
   blocks(gx, gy, bx, 0, workers, f);

@@ -2,7 +2,7 @@
 //! thread by thread over each launch's grid.
 use {
     super::{Arg, DevPtr, Device, GpuError, Kernel},
-    std::{ffi::c_void, sync::Mutex},
+    std::{cell::RefCell, ffi::c_void},
 };
 
 extern "C" {
@@ -10,10 +10,25 @@ extern "C" {
     fn verity_emu_kernel_name(id: i32) -> *const std::ffi::c_char;
 }
 
-/// The emulator: every allocation is host memory (16-byte aligned), addressed by its host address.
+/// The emulator: every allocation is host memory (16-byte aligned), addressed by its host address. Not `Sync`:
+/// one thread at a time uses it (the kernels' memory is written through raw pointers).
 #[derive(Default)]
 pub struct Emulator {
-    mem: Mutex<Vec<Box<[u128]>>>,
+    /// Allocations (`Box<[u128]>` turned raw: start, length in u128), freed on drop.
+    mem: RefCell<Vec<(*mut u128, usize)>>,
+}
+
+// SAFETY: the allocations are owned by the emulator alone (nothing else frees them), so moving it to another
+// thread moves their ownership; without `Sync` no two threads use it at once.
+unsafe impl Send for Emulator {}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        for &(p, n) in self.mem.get_mut().iter() {
+            // SAFETY: made by `Box::into_raw` of a boxed slice of `n` elements in `alloc`, freed once, here.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, n)) });
+        }
+    }
 }
 
 impl Emulator {
@@ -35,10 +50,9 @@ impl Emulator {
 
     /// Checks that `[at, at + len)` lies inside one allocation.
     fn check(&self, at: DevPtr, len: usize) -> Result<(), GpuError> {
-        let mem = self.mem.lock().map_err(|_| GpuError::Cuda("emulator memory lock poisoned".into()))?;
-        let inside = mem.iter().any(|b| {
-            let (lo, n) = (b.as_ptr() as u64, (b.len() * 16) as u64);
-            at >= lo && at.checked_add(len as u64).is_some_and(|end| end <= lo + n)
+        let inside = self.mem.borrow().iter().any(|&(p, n)| {
+            let (lo, bytes) = (p as u64, (n * 16) as u64);
+            at >= lo && at.checked_add(len as u64).is_some_and(|end| end <= lo + bytes)
         });
         if inside {
             Ok(())
@@ -54,10 +68,10 @@ impl Device for Emulator {
     }
 
     fn alloc(&self, bytes: usize) -> Result<DevPtr, GpuError> {
-        let b = vec![0u128; bytes.div_ceil(16).max(1)].into_boxed_slice();
-        let p = b.as_ptr() as DevPtr;
-        self.mem.lock().map_err(|_| GpuError::Cuda("emulator memory lock poisoned".into()))?.push(b);
-        Ok(p)
+        let n = bytes.div_ceil(16).max(1);
+        let p = Box::into_raw(vec![0u128; n].into_boxed_slice()) as *mut u128;
+        self.mem.borrow_mut().push((p, n));
+        Ok(p as DevPtr)
     }
 
     fn upload(&self, dst: DevPtr, src: &[u8]) -> Result<(), GpuError> {
@@ -74,13 +88,11 @@ impl Device for Emulator {
         Ok(())
     }
 
-    fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
+    unsafe fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
         let mut vals: Vec<u64> = args.iter().map(|a| a.slot()).collect();
         let mut ptrs: Vec<*mut c_void> = vals.iter_mut().map(|v| v as *mut u64 as *mut c_void).collect();
-        let id = Kernel::ALL.iter().position(|&x| x == k).unwrap_or(0) as i32;
-        // SAFETY: the model passes each kernel its arguments in kernels.cu's order and types, pointers into live
-        // allocations sized for the launch (the same contract as cuLaunchKernel).
-        unsafe { verity_emu_launch(id, grid.0, grid.1, block, ptrs.as_mut_ptr()) };
+        // SAFETY: the caller's contract (`Device::launch`), the same as cuLaunchKernel's.
+        unsafe { verity_emu_launch(k as i32, grid.0, grid.1, block, ptrs.as_mut_ptr()) };
         Ok(())
     }
 

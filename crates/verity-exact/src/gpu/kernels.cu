@@ -26,7 +26,9 @@ VX_DEV float vx_exp(float x) {
   const float L = __int_as_float(0x3fb8aa3b), H = __int_as_float(0x3f317200), LO = __int_as_float(0x35bfbe8e);
   float n = rintf(__fmul_rn(x, L));
   float r = __fsub_rn(__fsub_rn(x, __fmul_rn(n, H)), __fmul_rn(n, LO));
-  const float c[7] = {1.0f, 1.0f, 0.5f, 1.0f / 6.0f, 1.0f / 24.0f, 1.0f / 120.0f, 1.0f / 720.0f};
+  // 1, 1, 1/2 and the f32 nearest 1/6, 1/24, 1/120, 1/720 (bit patterns: no compiler's constant folding involved).
+  const float c[7] = {1.0f, 1.0f, 0.5f, __int_as_float(0x3e2aaaab), __int_as_float(0x3d2aaaab),
+                      __int_as_float(0x3c088889), __int_as_float(0x3ab60b61)};
   float p = c[6];
   for (int i = 5; i >= 0; i--) p = __fadd_rn(__fmul_rn(p, r), c[i]);
   int ni = (int)n;
@@ -73,14 +75,8 @@ VX_DEV void vx_quant_block(const float* v, int8_t* q, float* d, float* s, int* q
   *d = dd; *s = __fmul_rn(dd, (float)sum); *qsum = sum; *qlo = lo;
 }
 
-// Quantized activations: rows × nb blocks, each 32 int8 values, scale d, s = d × Σq, Σq and Σ of the first 16.
-struct QA {
-  int8_t* q;
-  float* d;
-  float* s;
-  int* qsum;
-  int* qlo;
-};
+// Quantized activations (the q, d, s, qsum, qlo parameters below): rows × nb blocks, each 32 int8 values q, its
+// scale d, s = d × Σq, Σq and the Σ of its first 16 values.
 
 // RMSNorm (§5.4) of row rowmap[r] (or r) of x (width e) by g, quantized: one thread per (row, block).
 VX_GLOBAL void vx_rmsnorm_quant(const float* x, const int* rowmap, int rows, int e, const float* g, float eps,
@@ -88,19 +84,19 @@ VX_GLOBAL void vx_rmsnorm_quant(const float* x, const int* rowmap, int rows, int
   int nb = e / 32, t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= rows * nb) return;
   int r = t / nb, b = t % nb;
-  const float* xr = x + (long)(rowmap ? rowmap[r] : r) * e;
+  const float* xr = x + (int64_t)(rowmap ? rowmap[r] : r) * e;
   float ss = vx_dot8(xr, xr, e);
   float rr = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(__fdiv_rn(ss, (float)e), eps)));
   float v[32];
   for (int i = 0; i < 32; i++) v[i] = __fmul_rn(__fmul_rn(xr[b * 32 + i], rr), g[b * 32 + i]);
-  vx_quant_block(v, q + (long)t * 32, d + t, s + t, qsum + t, qlo + t);
+  vx_quant_block(v, q + (int64_t)t * 32, d + t, s + t, qsum + t, qlo + t);
 }
 
 // §3 on rows × k values: one thread per (row, block).
 VX_GLOBAL void vx_quantize(const float* x, int rows, int k, int8_t* q, float* d, float* s, int* qsum, int* qlo) {
   int nb = k / 32, t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= rows * nb) return;
-  vx_quant_block(x + (long)t * 32, q + (long)t * 32, d + t, s + t, qsum + t, qlo + t);
+  vx_quant_block(x + (int64_t)t * 32, q + (int64_t)t * 32, d + t, s + t, qsum + t, qlo + t);
 }
 
 // u = silu(gate) × up of gu = [rows][gate (nff) | up (nff)], quantized (§6.5): one thread per (row, block).
@@ -109,10 +105,10 @@ VX_GLOBAL void vx_silu_mul_quant(const float* gu, int rows, int nff, int8_t* q, 
   int nb = nff / 32, t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= rows * nb) return;
   int r = t / nb, b = t % nb;
-  const float* gr = gu + (long)r * 2 * nff + b * 32;
+  const float* gr = gu + (int64_t)r * 2 * nff + b * 32;
   float v[32];
   for (int i = 0; i < 32; i++) v[i] = __fmul_rn(vx_silu(gr[i]), gr[nff + i]);
-  vx_quant_block(v, q + (long)t * 32, d + t, s + t, qsum + t, qlo + t);
+  vx_quant_block(v, q + (int64_t)t * 32, d + t, s + t, qsum + t, qlo + t);
 }
 
 // ── §4 matrix product ──
@@ -133,7 +129,7 @@ VX_DEV void vx_matmul(const float* wd, const float* wm, const int8_t* wsc, const
   const int QB = (TY == TY_Q4_1 || TY == TY_Q4F) ? 16 : 32;
   float acc[VX_ROWS] = {0.0f, 0.0f, 0.0f, 0.0f};
   for (int b = 0; b < nb; b++) {
-    long wi = (long)b * n + j;
+    int64_t wi = (int64_t)b * n + j;
     int w[8];
     ld16(wqs + wi * QB, w);
     if (QB == 32) ld16(wqs + wi * QB + 16, w + 4);
@@ -142,7 +138,7 @@ VX_DEV void vx_matmul(const float* wd, const float* wm, const int8_t* wsc, const
     int sc0 = 0, sc1 = 0;
     if (TY == TY_Q6K) { sc0 = wsc[2 * wi]; sc1 = wsc[2 * wi + 1]; }
     for (int rr = 0; rr < nr; rr++) {
-      long xb = (long)(r0 + rr) * nb + b;
+      int64_t xb = (int64_t)(r0 + rr) * nb + b;
       int x[8];
       ld16(xq + xb * 32, x);
       ld16(xq + xb * 32 + 16, x + 4);
@@ -167,7 +163,7 @@ VX_DEV void vx_matmul(const float* wd, const float* wm, const int8_t* wsc, const
     }
   }
   for (int rr = 0; rr < nr; rr++) {
-    float* o = out + (long)(r0 + rr) * ld + col0 + j;
+    float* o = out + (int64_t)(r0 + rr) * ld + col0 + j;
     if (mode == MODE_BIAS) *o = __fadd_rn(acc[rr], bias[col0 + j]);
     else if (mode == MODE_ADD) *o = __fadd_rn(*o, acc[rr]);
     else *o = acc[rr];
@@ -193,14 +189,14 @@ VX_GLOBAL void vx_rope_store(float* qkv, int ld, int rows, const int* pos, const
                              const float* sinv, int H, int G, int D, int neox, float* kc, float* vc, int layer, int L,
                              int cap) {
   int half = D / 2, units = H * half + G * half + G * D;
-  long t = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (t >= (long)rows * units) return;
+  int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= (int64_t)rows * units) return;
   int r = (int)(t / units), u = (int)(t % units), p = pos[r], kvw = G * D;
-  float* row = qkv + (long)r * ld;
-  float* kdst = kc + (((long)slot[r] * L + layer) * cap + p) * kvw;
+  float* row = qkv + (int64_t)r * ld;
+  float* kdst = kc + (((int64_t)slot[r] * L + layer) * cap + p) * kvw;
   if (u >= H * half + G * half) {
     int i = u - H * half - G * half;
-    vc[(((long)slot[r] * L + layer) * cap + p) * kvw + i] = row[H * D + kvw + i];
+    vc[(((int64_t)slot[r] * L + layer) * cap + p) * kvw + i] = row[H * D + kvw + i];
     return;
   }
   bool isk = u >= H * half;
@@ -227,9 +223,9 @@ VX_GLOBAL void vx_att_scores(const float* qkv, int ld, int rows, const int* pos,
   int r = rh / H, h = rh % H;
   if (r >= rows || t > pos[r]) return;
   int kvw = G * D, kvh = h / (H / G);
-  const float* q = qkv + (long)r * ld + h * D;
-  const float* k = kc + (((long)slot[r] * L + layer) * cap + t) * kvw + kvh * D;
-  sc[(long)rh * cap + t] = __fmul_rn(vx_dot8(q, k, D), scale);
+  const float* q = qkv + (int64_t)r * ld + h * D;
+  const float* k = kc + (((int64_t)slot[r] * L + layer) * cap + t) * kvw + kvh * D;
+  sc[(int64_t)rh * cap + t] = __fmul_rn(vx_dot8(q, k, D), scale);
 }
 
 // softmax (§5.5) of each (row, head)'s scores t = 0..pos[r], in place: one thread per (row, head).
@@ -237,7 +233,7 @@ VX_GLOBAL void vx_att_softmax(float* sc, int rows, const int* pos, int H, int ca
   int rh = blockIdx.x * blockDim.x + threadIdx.x;
   if (rh >= rows * H) return;
   int n = pos[rh / H] + 1;
-  float* v = sc + (long)rh * cap;
+  float* v = sc + (int64_t)rh * cap;
   float m = -__int_as_float(0x7f800000);
   for (int t = 0; t < n; t++)
     if (v[t] > m) m = v[t];
@@ -257,11 +253,11 @@ VX_GLOBAL void vx_att_out(const float* sc, int rows, const int* pos, const int* 
   int i = threadIdx.x, rh = blockIdx.x;
   if (rh >= rows * H || i >= D) return;
   int r = rh / H, h = rh % H, n = pos[r] + 1, kvw = G * D, kvh = h / (H / G);
-  const float* w = sc + (long)rh * cap;
-  const float* v = vc + ((long)slot[r] * L + layer) * cap * kvw + kvh * D + i;
+  const float* w = sc + (int64_t)rh * cap;
+  const float* v = vc + ((int64_t)slot[r] * L + layer) * cap * kvw + kvh * D + i;
   float o = 0.0f;
-  for (int t = 0; t < n; t++) o = __fadd_rn(o, __fmul_rn(w[t], v[(long)t * kvw]));
-  out[(long)r * H * D + h * D + i] = o;
+  for (int t = 0; t < n; t++) o = __fadd_rn(o, __fmul_rn(w[t], v[(int64_t)t * kvw]));
+  out[(int64_t)r * H * D + h * D + i] = o;
 }
 
 // ── §7 greedy: the first maximum of each row (−1 for a row with a NaN) ──
@@ -271,7 +267,7 @@ VX_GLOBAL void vx_argmax_part(const float* x, int rows, int n, float* pv, int* p
   int nc = (n + VX_CHUNK - 1) / VX_CHUNK, t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= rows * nc) return;
   int r = t / nc, c = t % nc, lo = c * VX_CHUNK, hi = lo + VX_CHUNK < n ? lo + VX_CHUNK : n;
-  const float* v = x + (long)r * n;
+  const float* v = x + (int64_t)r * n;
   float best = v[lo];
   int bi = lo;
   for (int i = lo; i < hi; i++) {
@@ -286,12 +282,12 @@ VX_GLOBAL void vx_argmax_part(const float* x, int rows, int n, float* pv, int* p
 VX_GLOBAL void vx_argmax_final(const float* pv, const int* pi, int rows, int nc, int* out) {
   int r = blockIdx.x * blockDim.x + threadIdx.x;
   if (r >= rows) return;
-  int bi = pi[(long)r * nc];
-  float best = pv[(long)r * nc];
+  int bi = pi[(int64_t)r * nc];
+  float best = pv[(int64_t)r * nc];
   for (int c = 0; c < nc && bi >= 0; c++) {
-    int i = pi[(long)r * nc + c];
+    int i = pi[(int64_t)r * nc + c];
     if (i < 0) bi = -1;
-    else if (pv[(long)r * nc + c] > best) { best = pv[(long)r * nc + c]; bi = i; }
+    else if (pv[(int64_t)r * nc + c] > best) { best = pv[(int64_t)r * nc + c]; bi = i; }
   }
   out[r] = bi;
 }

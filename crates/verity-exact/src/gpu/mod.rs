@@ -38,7 +38,7 @@ impl Arg {
     }
 }
 
-/// The kernels of `kernels.cu`, in the emulator's table order.
+/// The kernels of `kernels.cu`, in the emulator's table order (`k as usize` is the index in [`Kernel::ALL`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
     RmsNormQuant,
@@ -110,6 +110,12 @@ pub enum GpuError {
     NaN,
     #[error("the device's logits differ from the CPU engine's at step {step}: it does not compute the exact profile")]
     Mismatch { step: usize },
+    #[error("every sequence slot is in use")]
+    NoSlot,
+    #[error("a sequence of a step has no tokens")]
+    EmptySequence,
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A device: memory and kernel launches, in order (every call sees the effects of the calls before it).
@@ -121,7 +127,11 @@ pub trait Device {
     fn upload(&self, dst: DevPtr, src: &[u8]) -> Result<(), GpuError>;
     fn download(&self, src: DevPtr, dst: &mut [u8]) -> Result<(), GpuError>;
     /// Runs `k` over `grid.0 × grid.1` blocks of `block` threads.
-    fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError>;
+    ///
+    /// # Safety
+    /// `args` are `k`'s parameters in kernels.cu's order and types, every pointer into a live allocation of this
+    /// device large enough for what the kernel reads and writes at this launch shape (cuLaunchKernel's contract).
+    unsafe fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError>;
     /// Waits for every launch so far.
     fn sync(&self) -> Result<(), GpuError>;
 }
@@ -139,8 +149,9 @@ impl<D: Device + ?Sized> Device for Box<D> {
     fn download(&self, src: DevPtr, dst: &mut [u8]) -> Result<(), GpuError> {
         (**self).download(src, dst)
     }
-    fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
-        (**self).launch(k, grid, block, args)
+    unsafe fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { (**self).launch(k, grid, block, args) }
     }
     fn sync(&self) -> Result<(), GpuError> {
         (**self).sync()

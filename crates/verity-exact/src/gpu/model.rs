@@ -54,7 +54,7 @@ struct Layer {
     down: Mat,
 }
 
-/// Quantized activations (kernels.cu's QA).
+/// Quantized activations (kernels.cu's q, d, s, qsum, qlo parameters).
 struct Qa {
     q: DevPtr,
     d: DevPtr,
@@ -171,13 +171,13 @@ impl<D: Device> GpuLlama<D> {
         }
         let head = upload(&dev, &[llama.output.as_ref().unwrap_or(&llama.embd)])?;
         let kmax = e.max(nff);
-        let i32s = |n: usize| dev.alloc(4 * n);
+        let buf = |n: usize| dev.alloc(4 * n); // n f32 or i32 values
         let qa = Qa {
             q: dev.alloc(max_rows * kmax)?,
-            d: i32s(max_rows * kmax / BLOCK)?,
-            s: i32s(max_rows * kmax / BLOCK)?,
-            qsum: i32s(max_rows * kmax / BLOCK)?,
-            qlo: i32s(max_rows * kmax / BLOCK)?,
+            d: buf(max_rows * kmax / BLOCK)?,
+            s: buf(max_rows * kmax / BLOCK)?,
+            qsum: buf(max_rows * kmax / BLOCK)?,
+            qlo: buf(max_rows * kmax / BLOCK)?,
         };
         let cache = slots * c.n_layer * cap * kvw;
         // Logit rows: one per sequence of a step, each holding a distinct slot.
@@ -187,20 +187,20 @@ impl<D: Device> GpuLlama<D> {
             out_norm: f32s(&dev, &llama.out_norm)?,
             cos: f32s(&dev, &llama.cos)?,
             sin: f32s(&dev, &llama.sin)?,
-            kc: i32s(cache)?,
-            vc: i32s(cache)?,
-            x: i32s(max_rows * e)?,
-            qkv: i32s(max_rows * (e + 2 * kvw))?,
-            att: i32s(max_rows * e)?,
-            gu: i32s(max_rows * 2 * nff)?,
-            scores: i32s(max_rows * c.n_head * cap)?,
-            logits: i32s(seqs * c.vocab)?,
-            pos: i32s(max_rows)?,
-            slot_of: i32s(max_rows)?,
-            last: i32s(max_rows)?,
-            am_v: i32s(am_parts)?,
-            am_i: i32s(am_parts)?,
-            am_out: i32s(seqs)?,
+            kc: buf(cache)?,
+            vc: buf(cache)?,
+            x: buf(max_rows * e)?,
+            qkv: buf(max_rows * (e + 2 * kvw))?,
+            att: buf(max_rows * e)?,
+            gu: buf(max_rows * 2 * nff)?,
+            scores: buf(max_rows * c.n_head * cap)?,
+            logits: buf(seqs * c.vocab)?,
+            pos: buf(max_rows)?,
+            slot_of: buf(max_rows)?,
+            last: buf(max_rows)?,
+            am_v: buf(am_parts)?,
+            am_i: buf(am_parts)?,
+            am_out: buf(seqs)?,
             qa,
             head,
             layers,
@@ -247,8 +247,25 @@ impl<D: Device> GpuLlama<D> {
         let v = self.cfg.vocab;
         let mut raw = vec![0u8; 4 * v * seqs.len()];
         self.dev.download(self.logits, &mut raw)?;
+        self.commit(seqs);
         let all: Vec<f32> = raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Ok(all.chunks_exact(v).map(<[f32]>::to_vec).collect())
+    }
+
+    /// After a step succeeded: its tokens are cached (a failed step leaves every slot's length as it was; what it
+    /// wrote past them is overwritten by the next step).
+    fn commit(&mut self, seqs: &[(Slot, &[u32])]) {
+        for (s, t) in seqs {
+            self.slots[s.0] = self.len(*s).map(|l| l + t.len());
+        }
+    }
+
+    /// `k` on this model's buffers.
+    fn launch(&self, k: Kernel, grid: (u32, u32), block: u32, args: &[Arg]) -> Result<(), GpuError> {
+        // SAFETY: every launch of this type passes the kernel its kernels.cu parameters in order, pointers to
+        // allocations made in `new` for `max_rows` rows / the model's sizes, and a grid within the rows staged by
+        // `stage` (checked against those sizes).
+        unsafe { self.dev.launch(k, grid, block, args) }
     }
 
     /// As [`GpuLlama::forward`], returning each sequence's greedy next token (the first maximum, §7) computed on
@@ -257,25 +274,26 @@ impl<D: Device> GpuLlama<D> {
         self.run(seqs)?;
         let (rows, v) = (seqs.len(), self.cfg.vocab);
         let nc = v.div_ceil(ARGMAX_CHUNK);
-        let d = &self.dev;
         let (rows_i, v_i, nc_i) = (Arg::I32(rows as i32), Arg::I32(v as i32), Arg::I32(nc as i32));
-        d.launch(
+        self.launch(
             Kernel::ArgmaxPart,
             grid1(rows * nc),
             TPB,
             &[Arg::Ptr(self.logits), rows_i, v_i, Arg::Ptr(self.am_v), Arg::Ptr(self.am_i)],
         )?;
         let a = [Arg::Ptr(self.am_v), Arg::Ptr(self.am_i), rows_i, nc_i, Arg::Ptr(self.am_out)];
-        d.launch(Kernel::ArgmaxFinal, grid1(rows), TPB, &a)?;
+        self.launch(Kernel::ArgmaxFinal, grid1(rows), TPB, &a)?;
         let mut raw = vec![0u8; 4 * rows];
-        d.download(self.am_out, &mut raw)?;
+        self.dev.download(self.am_out, &mut raw)?;
+        self.commit(seqs);
         raw.chunks_exact(4)
             .map(|b| u32::try_from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])).map_err(|_| GpuError::NaN))
             .collect()
     }
 
-    /// Checks a step and uploads its rows: embeddings, positions, slots and each sequence's last row.
-    fn stage(&mut self, seqs: &[(Slot, &[u32])]) -> Result<(usize, usize), GpuError> {
+    /// Checks a step and uploads its rows: embeddings, positions, slots and each sequence's last row (the slots'
+    /// lengths change only at [`GpuLlama::commit`]).
+    fn stage(&self, seqs: &[(Slot, &[u32])]) -> Result<(usize, usize), GpuError> {
         let c = self.cfg;
         let rows: usize = seqs.iter().map(|(_, t)| t.len()).sum();
         if rows > self.max_rows {
@@ -288,7 +306,10 @@ impl<D: Device> GpuLlama<D> {
             if seqs[..i].iter().any(|(o, _)| o == s) {
                 return Err(GpuError::Slot(s.0));
             }
-            if toks.is_empty() || len + toks.len() > self.cap {
+            if toks.is_empty() {
+                return Err(GpuError::EmptySequence);
+            }
+            if len + toks.len() > self.cap {
                 return Err(ModelError::CacheFull(self.cap).into());
             }
             for (j, &t) in toks.iter().enumerate() {
@@ -308,9 +329,6 @@ impl<D: Device> GpuLlama<D> {
         d.upload(self.pos, &bytes_of(&pos))?;
         d.upload(self.slot_of, &bytes_of(&slot))?;
         d.upload(self.last, &bytes_of(&last))?;
-        for (s, t) in seqs {
-            self.slots[s.0] = self.len(*s).map(|l| l + t.len());
-        }
         Ok((rows, max_pos))
     }
 
@@ -320,14 +338,14 @@ impl<D: Device> GpuLlama<D> {
         let c = self.cfg;
         let (e, hd, nh, ng, nff, nl) = (c.n_embd, c.head_dim, c.n_head, c.n_kv_head, c.n_ff, c.n_layer);
         let ldq = e + 2 * ng * hd;
-        let (d, i) = (&self.dev, |v: usize| Arg::I32(v as i32));
+        let i = |v: usize| Arg::I32(v as i32);
         let qa = [self.qa.q, self.qa.d, self.qa.s, self.qa.qsum, self.qa.qlo].map(Arg::Ptr);
         let ptr = Arg::Ptr;
         let common = [ptr(self.pos), ptr(self.slot_of)];
         let scale = 1.0 / (hd as f32).sqrt();
         for (li, l) in self.layers.iter().enumerate() {
             let cache = [i(li), i(nl), i(self.cap)];
-            self.norm_quant(self.x, 0, rows, l.attn_norm)?;
+            self.norm_quant(0, rows, l.attn_norm)?;
             let mode = if l.bias != 0 { 1 } else { 0 };
             for (m, col0) in &l.qkv {
                 self.mm(m, rows, self.qkv, ldq, *col0, mode, l.bias)?;
@@ -336,44 +354,46 @@ impl<D: Device> GpuLlama<D> {
             let mut a = vec![ptr(self.qkv), i(ldq), i(rows), common[0], common[1], ptr(self.cos), ptr(self.sin)];
             a.extend([i(nh), i(ng), i(hd), i((c.arch == Arch::Qwen2) as usize), ptr(self.kc), ptr(self.vc)]);
             a.extend(cache);
-            d.launch(Kernel::RopeStore, grid1(rows * units), TPB, &a)?;
+            self.launch(Kernel::RopeStore, grid1(rows * units), TPB, &a)?;
             let mut a = vec![ptr(self.qkv), i(ldq), i(rows), common[0], common[1], ptr(self.kc), ptr(self.scores)];
             a.extend([i(nh), i(ng), i(hd)]);
             a.extend(cache);
             a.push(Arg::F32(scale));
-            d.launch(Kernel::AttScores, ((rows * nh) as u32, max_pos.div_ceil(TPB as usize) as u32), TPB, &a)?;
+            self.launch(Kernel::AttScores, ((rows * nh) as u32, max_pos.div_ceil(TPB as usize) as u32), TPB, &a)?;
             let a = [ptr(self.scores), i(rows), common[0], i(nh), i(self.cap)];
-            d.launch(Kernel::AttSoftmax, grid1(rows * nh), TPB, &a)?;
+            self.launch(Kernel::AttSoftmax, grid1(rows * nh), TPB, &a)?;
             let mut a = vec![ptr(self.scores), i(rows), common[0], common[1], ptr(self.vc), ptr(self.att)];
             a.extend([i(nh), i(ng), i(hd)]);
             a.extend(cache);
-            d.launch(Kernel::AttOut, ((rows * nh) as u32, 1), hd as u32, &a)?;
+            self.launch(Kernel::AttOut, ((rows * nh) as u32, 1), hd as u32, &a)?;
             let mut a = vec![ptr(self.att), i(rows), i(e)];
             a.extend(qa);
-            d.launch(Kernel::Quantize, grid1(rows * e / BLOCK), TPB, &a)?;
+            self.launch(Kernel::Quantize, grid1(rows * e / BLOCK), TPB, &a)?;
             self.mm(&l.wo, rows, self.x, e, 0, 2, 0)?;
-            self.norm_quant(self.x, 0, rows, l.ffn_norm)?;
+            self.norm_quant(0, rows, l.ffn_norm)?;
             for (m, col0) in &l.gate_up {
                 self.mm(m, rows, self.gu, 2 * nff, *col0, 0, 0)?;
             }
             let mut a = vec![ptr(self.gu), i(rows), i(nff)];
             a.extend(qa);
-            d.launch(Kernel::SiluMulQuant, grid1(rows * nff / BLOCK), TPB, &a)?;
+            self.launch(Kernel::SiluMulQuant, grid1(rows * nff / BLOCK), TPB, &a)?;
             self.mm(&l.down, rows, self.x, e, 0, 2, 0)?;
         }
         let s = seqs.len();
-        self.norm_quant(self.x, self.last, s, self.out_norm)?;
+        self.norm_quant(self.last, s, self.out_norm)?;
         self.mm(&self.head, s, self.logits, c.vocab, 0, 0, 0)
     }
 
-    /// RMSNorm of `rows` rows of `x` (row `rowmap[r]`, or `r` if null) by `g`, quantized into `self.qa`.
-    fn norm_quant(&self, x: DevPtr, rowmap: DevPtr, rows: usize, g: DevPtr) -> Result<(), GpuError> {
+    /// RMSNorm of `rows` rows of the residual stream (row `rowmap[r]`, or `r` if null) by `g`, quantized into
+    /// `self.qa`.
+    fn norm_quant(&self, rowmap: DevPtr, rows: usize, g: DevPtr) -> Result<(), GpuError> {
         let e = self.cfg.n_embd;
         let q = &self.qa;
-        let a = [x, rowmap].map(Arg::Ptr).into_iter().chain([Arg::I32(rows as i32), Arg::I32(e as i32), Arg::Ptr(g)]);
+        let a =
+            [self.x, rowmap].map(Arg::Ptr).into_iter().chain([Arg::I32(rows as i32), Arg::I32(e as i32), Arg::Ptr(g)]);
         let a: Vec<Arg> =
             a.chain([Arg::F32(self.cfg.eps)]).chain([q.q, q.d, q.s, q.qsum, q.qlo].map(Arg::Ptr)).collect();
-        self.dev.launch(Kernel::RmsNormQuant, grid1(rows * e / BLOCK), TPB, &a)
+        self.launch(Kernel::RmsNormQuant, grid1(rows * e / BLOCK), TPB, &a)
     }
 
     /// `out[r × ld + col0 + j] (=, bias +, or +=) dot(w_j, qa_r)` for `rows` rows (mode 0, 1, 2: kernels.cu).
@@ -401,6 +421,6 @@ impl<D: Device> GpuLlama<D> {
         a.extend([q.q, q.d, q.s, q.qsum, q.qlo].map(Arg::Ptr));
         a.extend([i(rows), Arg::Ptr(out), i(ld), i(col0), Arg::I32(mode), Arg::Ptr(bias)]);
         let grid = (w.n.div_ceil(TPB as usize) as u32, rows.div_ceil(MM_ROWS) as u32);
-        self.dev.launch(k, grid, TPB, &a)
+        self.launch(k, grid, TPB, &a)
     }
 }
