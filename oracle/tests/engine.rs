@@ -133,12 +133,21 @@ fn exact_on_the_emulated_gpu_serves_the_cpu_engines_answers() {
         stream: 42,
         ..req(PROMPTS[2], 6)
     };
-    let reqs = [req(PROMPTS[0], 6), sampled];
+    // Over 256 tokens: more rows than the emulator's step budget, so the prefill runs in chunks (same bits).
+    let long = PROMPTS.iter().cycle().take(40).copied().collect::<Vec<_>>().join(" ");
+    let reqs = [req(PROMPTS[0], 6), sampled, req(&long, 2)];
     let pending: Vec<_> = reqs.iter().map(|r| gpu.submit(r.clone())).collect();
     for (r, rx) in reqs.iter().zip(pending) {
         let got = rx.blocking_recv().expect("engine alive").expect("generation");
         let want = cpu.generate_blocking(r.clone()).unwrap();
         assert_eq!((got.token_ids, got.output_hash), (want.token_ids, want.output_hash), "{:?}", r.prompt);
+        if r.max_tokens == 2 {
+            assert!(
+                got.prompt_tokens > 256,
+                "the long prompt is {} tokens: not past the step budget",
+                got.prompt_tokens
+            );
+        }
     }
 }
 

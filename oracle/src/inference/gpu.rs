@@ -24,13 +24,11 @@ pub struct ExactGpu {
     slots: usize,
     max_rows: usize,
     describe: String,
-    vocab: usize,
 }
 
 /// One sequence's slot on the device; closed when dropped.
 pub struct GpuCache {
     slot: Slot,
-    len: usize,
     model: Shared,
 }
 
@@ -42,12 +40,13 @@ impl Drop for GpuCache {
 }
 
 impl GpuCache {
+    /// Positions cached (the device model's count for this slot).
     pub fn len(&self) -> usize {
-        self.len
+        self.model.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len(self.slot).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 }
 
@@ -88,7 +87,7 @@ impl ExactGpu {
         tracing::info!(
             "{describe}: {slots} sequence slots of {cap} positions; logits equal the CPU engine's on {steps} self-check steps"
         );
-        Ok(ExactGpu { model: Arc::new(Mutex::new(g)), context: cap, slots, max_rows, describe, vocab: cpu.cfg.vocab })
+        Ok(ExactGpu { model: Arc::new(Mutex::new(g)), context: cap, slots, max_rows, describe })
     }
 
     /// Positions a sequence may reach.
@@ -111,30 +110,20 @@ impl ExactGpu {
             return Err(verity_exact::llama::ModelError::CacheFull(self.context).into());
         }
         let slot = self.model.lock().map_err(lock_err)?.open().ok_or(GpuError::NoSlot)?;
-        Ok(GpuCache { slot, len: 0, model: self.model.clone() })
+        Ok(GpuCache { slot, model: self.model.clone() })
     }
 
     /// One step: `seqs[i]` appended to `caches[i]`; each sequence's logits of its last new token. Steps of more
     /// than the device's row budget run as several device steps (a long prompt in chunks), which gives the same
     /// bits (each row depends only on its own sequence's earlier positions).
     pub fn step(&self, seqs: &[&[u32]], caches: &mut [&mut GpuCache]) -> Result<Vec<Vec<f32>>, GpuError> {
-        // Everything the device steps would refuse, refused before the first (a step is all or nothing).
         if seqs.len() != caches.len() {
             return Err(GpuError::Config(format!("{} sequences but {} caches", seqs.len(), caches.len())));
         }
-        for (s, c) in seqs.iter().zip(caches.iter()) {
-            if s.is_empty() {
-                return Err(GpuError::EmptySequence);
-            }
-            if c.len + s.len() > self.context {
-                return Err(verity_exact::llama::ModelError::CacheFull(self.context).into());
-            }
-            if let Some(&t) = s.iter().find(|&&t| t as usize >= self.vocab) {
-                return Err(verity_exact::llama::ModelError::Token(t).into());
-            }
-        }
         let mut m = self.model.lock().map_err(lock_err)?;
-        let base: Vec<usize> = caches.iter().map(|c| c.len).collect();
+        // What a device step would refuse is refused before the first chunk: a step is all or nothing.
+        let whole: Vec<(Slot, &[u32])> = caches.iter().map(|c| c.slot).zip(seqs.iter().copied()).collect();
+        m.check(&whole)?;
         let mut out = vec![Vec::new(); seqs.len()];
         let mut done = vec![0usize; seqs.len()];
         loop {
@@ -150,11 +139,10 @@ impl ExactGpu {
             if part.is_empty() {
                 break;
             }
-            let args: Vec<(Slot, &[u32])> = part.iter().map(|(i, r)| (caches[*i].slot, &seqs[*i][r.clone()])).collect();
+            let args: Vec<(Slot, &[u32])> = part.iter().map(|(i, r)| (whole[*i].0, &seqs[*i][r.clone()])).collect();
             let logits = m.forward(&args)?;
             for ((i, r), l) in part.into_iter().zip(logits) {
                 done[i] = r.end;
-                caches[i].len = base[i] + r.end;
                 if r.end == seqs[i].len() {
                     out[i] = l;
                 }

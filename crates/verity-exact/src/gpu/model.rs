@@ -19,6 +19,16 @@ const MM_ROWS: usize = 4;
 /// Logits per thread of the first argmax pass (kernels.cu's VX_CHUNK).
 const ARGMAX_CHUNK: usize = 1024;
 
+/// What a matrix product does with its output element (kernels.cu's MODE_*).
+#[derive(Clone, Copy)]
+enum Out {
+    Store = 0,
+    /// `acc + bias[col]`.
+    Bias = 1,
+    /// `out + acc` (the residual stream).
+    Add = 2,
+}
+
 /// A sequence's KV cache slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot(usize);
@@ -291,16 +301,9 @@ impl<D: Device> GpuLlama<D> {
             .collect()
     }
 
-    /// Checks a step and uploads its rows: embeddings, positions, slots and each sequence's last row (the slots'
-    /// lengths change only at [`GpuLlama::commit`]).
-    fn stage(&self, seqs: &[(Slot, &[u32])]) -> Result<(usize, usize), GpuError> {
-        let c = self.cfg;
-        let rows: usize = seqs.iter().map(|(_, t)| t.len()).sum();
-        if rows > self.max_rows {
-            return Err(GpuError::Rows { rows, max: self.max_rows });
-        }
-        let (mut pos, mut slot, mut last, mut x) = (Vec::new(), Vec::new(), Vec::new(), vec![0f32; rows * c.n_embd]);
-        let mut r = 0;
+    /// Checks a step without running it: open and distinct slots, no empty sequence, room in every cache, token
+    /// ids in the vocabulary (the row budget aside: [`GpuLlama::forward`] refuses more than `max_rows` rows).
+    pub fn check(&self, seqs: &[(Slot, &[u32])]) -> Result<(), GpuError> {
         for (i, (s, toks)) in seqs.iter().enumerate() {
             let len = self.len(*s).ok_or(GpuError::Slot(s.0))?;
             if seqs[..i].iter().any(|(o, _)| o == s) {
@@ -312,11 +315,28 @@ impl<D: Device> GpuLlama<D> {
             if len + toks.len() > self.cap {
                 return Err(ModelError::CacheFull(self.cap).into());
             }
+            if let Some(&t) = toks.iter().find(|&&t| t as usize >= self.cfg.vocab) {
+                return Err(ModelError::Token(t).into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a step and uploads its rows: embeddings, positions, slots and each sequence's last row (the slots'
+    /// lengths change only at [`GpuLlama::commit`]).
+    fn stage(&self, seqs: &[(Slot, &[u32])]) -> Result<(usize, usize), GpuError> {
+        let e = self.cfg.n_embd;
+        let rows: usize = seqs.iter().map(|(_, t)| t.len()).sum();
+        if rows > self.max_rows {
+            return Err(GpuError::Rows { rows, max: self.max_rows });
+        }
+        self.check(seqs)?;
+        let (mut pos, mut slot, mut last, mut x) = (Vec::new(), Vec::new(), Vec::new(), vec![0f32; rows * e]);
+        let mut r = 0;
+        for (s, toks) in seqs {
+            let len = self.len(*s).unwrap_or(0);
             for (j, &t) in toks.iter().enumerate() {
-                if t as usize >= c.vocab {
-                    return Err(ModelError::Token(t).into());
-                }
-                self.embd.dequantize_row(t as usize, &mut x[r * c.n_embd..(r + 1) * c.n_embd]);
+                self.embd.dequantize_row(t as usize, &mut x[r * e..(r + 1) * e]);
                 pos.push((len + j) as i32);
                 slot.push(s.0 as i32);
                 r += 1;
@@ -333,7 +353,7 @@ impl<D: Device> GpuLlama<D> {
     }
 
     /// One step; leaves the logits of each sequence's last row in `self.logits`.
-    fn run(&mut self, seqs: &[(Slot, &[u32])]) -> Result<(), GpuError> {
+    fn run(&self, seqs: &[(Slot, &[u32])]) -> Result<(), GpuError> {
         let (rows, max_pos) = self.stage(seqs)?;
         let c = self.cfg;
         let (e, hd, nh, ng, nff, nl) = (c.n_embd, c.head_dim, c.n_head, c.n_kv_head, c.n_ff, c.n_layer);
@@ -346,7 +366,7 @@ impl<D: Device> GpuLlama<D> {
         for (li, l) in self.layers.iter().enumerate() {
             let cache = [i(li), i(nl), i(self.cap)];
             self.norm_quant(0, rows, l.attn_norm)?;
-            let mode = if l.bias != 0 { 1 } else { 0 };
+            let mode = if l.bias != 0 { Out::Bias } else { Out::Store };
             for (m, col0) in &l.qkv {
                 self.mm(m, rows, self.qkv, ldq, *col0, mode, l.bias)?;
             }
@@ -369,19 +389,19 @@ impl<D: Device> GpuLlama<D> {
             let mut a = vec![ptr(self.att), i(rows), i(e)];
             a.extend(qa);
             self.launch(Kernel::Quantize, grid1(rows * e / BLOCK), TPB, &a)?;
-            self.mm(&l.wo, rows, self.x, e, 0, 2, 0)?;
+            self.mm(&l.wo, rows, self.x, e, 0, Out::Add, 0)?;
             self.norm_quant(0, rows, l.ffn_norm)?;
             for (m, col0) in &l.gate_up {
-                self.mm(m, rows, self.gu, 2 * nff, *col0, 0, 0)?;
+                self.mm(m, rows, self.gu, 2 * nff, *col0, Out::Store, 0)?;
             }
             let mut a = vec![ptr(self.gu), i(rows), i(nff)];
             a.extend(qa);
             self.launch(Kernel::SiluMulQuant, grid1(rows * nff / BLOCK), TPB, &a)?;
-            self.mm(&l.down, rows, self.x, e, 0, 2, 0)?;
+            self.mm(&l.down, rows, self.x, e, 0, Out::Add, 0)?;
         }
         let s = seqs.len();
         self.norm_quant(self.last, s, self.out_norm)?;
-        self.mm(&self.head, s, self.logits, c.vocab, 0, 0, 0)
+        self.mm(&self.head, s, self.logits, c.vocab, 0, Out::Store, 0)
     }
 
     /// RMSNorm of `rows` rows of the residual stream (row `rowmap[r]`, or `r` if null) by `g`, quantized into
@@ -396,7 +416,7 @@ impl<D: Device> GpuLlama<D> {
         self.launch(Kernel::RmsNormQuant, grid1(rows * e / BLOCK), TPB, &a)
     }
 
-    /// `out[r × ld + col0 + j] (=, bias +, or +=) dot(w_j, qa_r)` for `rows` rows (mode 0, 1, 2: kernels.cu).
+    /// `out[r × ld + col0 + j]` set to, biased by or added to (per `mode`) `dot(w_j, qa_r)`, for `rows` rows.
     #[allow(clippy::too_many_arguments)]
     fn mm(
         &self,
@@ -405,7 +425,7 @@ impl<D: Device> GpuLlama<D> {
         out: DevPtr,
         ld: usize,
         col0: usize,
-        mode: i32,
+        mode: Out,
         bias: DevPtr,
     ) -> Result<(), GpuError> {
         let k = match w.ty {
@@ -419,7 +439,7 @@ impl<D: Device> GpuLlama<D> {
         let mut a: Vec<Arg> = [w.d, w.m, w.sc, w.qs].map(Arg::Ptr).to_vec();
         a.extend([i(w.n), i(w.nb)]);
         a.extend([q.q, q.d, q.s, q.qsum, q.qlo].map(Arg::Ptr));
-        a.extend([i(rows), Arg::Ptr(out), i(ld), i(col0), Arg::I32(mode), Arg::Ptr(bias)]);
+        a.extend([i(rows), Arg::Ptr(out), i(ld), i(col0), Arg::I32(mode as i32), Arg::Ptr(bias)]);
         let grid = (w.n.div_ceil(TPB as usize) as u32, rows.div_ceil(MM_ROWS) as u32);
         self.launch(k, grid, TPB, &a)
     }
